@@ -1,0 +1,512 @@
+"""The one parametric surface definition shared by the STL writer, the GWL writer and the solver.
+
+Project convention (``../shared/spec/physics.md`` §3): every design describes the **electrolyte**
+surface ``e(x, y)`` in micrometres, ``0 <= e <= H``, periodic with period ``S`` in x and y (what an
+SEM of the pressed pellet shows). Li fills the electrolyte troughs; the Li tips are where ``e = 0``.
+The printed template is the negative, ``z_T = base + H - e``. ``invert=True`` replaces ``e`` by
+``H - e`` (electrolyte pits).
+
+Lattice (not inverted): an electrolyte peak sits at the origin for every kind. Product egg-box:
+peaks at (0, 0) and (S/2, S/2), troughs at (S/2, 0) and (0, S/2), saddles at (S/4, S/4). Sum
+egg-box: peak at (0, 0), trough at (S/2, S/2), saddles at (S/2, 0). Pyramids and frustums: apex
+(plateau centre) at (0, 0), V-grooves along the cell edges x = ±S/2, y = ±S/2.
+
+Edge radius ``r`` (pyramids, frustums): every slope discontinuity (apex, hips, grooves, plateau
+rim) is replaced by a C¹ parabolic blend whose horizontal footprint equals that of a circular
+fillet of radius ``r`` tangent to both faces (half-width ``r sin θ``, θ the half-angle of the slope
+change across that edge). The normal is then continuous, and the surface converges uniformly to the
+sharp one as ``r → 0`` (the height change is O(r·m)). The blends are defined here once; the STL,
+GWL and solver all evaluate them through :meth:`z_um` and :meth:`gradient`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from typing import Any, ClassVar
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from templater.errors import DesignError
+
+__all__ = [
+    "Surface",
+    "Flat",
+    "EggBox",
+    "PyramidArray",
+    "FrustumArray",
+    "SURFACES",
+    "param",
+    "choice",
+    "parameter_specs",
+    "template_top_um",
+    "H_MAX_UM",
+    "S_MIN_UM",
+    "S_MAX_UM",
+    "ASPECT_MAX",
+]
+
+H_MAX_UM = 280.0  # one piezo z field
+S_MIN_UM = 2.0
+S_MAX_UM = 5000.0
+ASPECT_MAX = 2.0  # H/S
+
+
+def param(
+    flag: str,
+    low: float,
+    high: float,
+    help: str,
+    *,
+    unit: str = "um",
+    low_open: bool = False,
+    high_open: bool = False,
+    default: Any = MISSING,
+) -> Any:
+    """Declare a numeric design parameter: CLI flag, allowed range, unit, help text."""
+    meta = {
+        "flag": flag,
+        "range": (low, high),
+        "open": (low_open, high_open),
+        "unit": unit,
+        "help": help,
+    }
+    return field(default=default, metadata=meta)
+
+
+def choice(flag: str, allowed: tuple[str, ...], help: str, default: str) -> Any:
+    """Declare a categorical design parameter: CLI flag, allowed values, help text."""
+    return field(default=default, metadata={"flag": flag, "choices": allowed, "help": help})
+
+
+def _range_text(low: float, high: float, low_open: bool, high_open: bool) -> str:
+    return f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+
+
+def parameter_specs(cls: type) -> dict[str, dict[str, Any]]:
+    """Field name → metadata (flag, range or choices, unit, help) of a design class."""
+    return {f.name: dict(f.metadata) for f in fields(cls) if f.metadata}
+
+
+def _check_number(kind: str, name: str, meta: dict[str, Any], value: object) -> float:
+    low, high = meta["range"]
+    low_open, high_open = meta["open"]
+    allowed = _range_text(low, high, low_open, high_open)
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise DesignError(kind, name, meta["flag"], value, allowed + " (a number)", meta["unit"])
+    v = float(value)
+    bad = (
+        not math.isfinite(v)
+        or v < low
+        or v > high
+        or (low_open and v == low)
+        or (high_open and v == high)
+    )
+    if bad:
+        raise DesignError(kind, name, meta["flag"], value, allowed, meta["unit"])
+    return v
+
+
+def _validate(obj: Any) -> None:
+    """Validate every declared field of a design dataclass; coerce ints to float."""
+    for f in fields(obj):
+        meta = f.metadata
+        if not meta:
+            if f.name == "invert" and not isinstance(obj.invert, (bool, np.bool_)):
+                raise DesignError(obj.kind, "invert", "invert", obj.invert, "true or false", "")
+            continue
+        value = getattr(obj, f.name)
+        if "choices" in meta:
+            if value not in meta["choices"]:
+                raise DesignError(
+                    obj.kind, f.name, meta["flag"], value, " | ".join(meta["choices"]), ""
+                )
+            continue
+        object.__setattr__(obj, f.name, _check_number(obj.kind, f.name, meta, value))
+
+
+def _check_aspect(obj: Any) -> None:
+    ratio = obj.height_um / obj.period_um
+    if ratio > ASPECT_MAX:
+        raise DesignError(
+            obj.kind,
+            "height_um",
+            "H",
+            obj.height_um,
+            f"H/S <= {ASPECT_MAX:g}, i.e. H <= {ASPECT_MAX * obj.period_um:g} for S = "
+            f"{obj.period_um:g}",
+            "um",
+        )
+
+
+def _check_edge_radius(obj: Any) -> None:
+    limit = obj.period_um / 4.0
+    if obj.edge_radius_um > limit:
+        raise DesignError(
+            obj.kind,
+            "edge_radius_um",
+            "edge-radius",
+            obj.edge_radius_um,
+            f"[0, S/4] = [0, {limit:g}] for S = {obj.period_um:g}",
+            "um",
+        )
+
+
+def _sabs(s: NDArray[np.float64], w: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """C¹ smooth |s|: parabola (s²/w + w)/2 for |s| < w; returns value and derivative."""
+    if w <= 0.0:
+        return np.abs(s), np.sign(s)
+    inside = np.abs(s) < w
+    val = np.where(inside, 0.5 * (s * s / w + w), np.abs(s))
+    der = np.where(inside, s / w, np.sign(s))
+    return val, der
+
+
+def _fillet_half_width(r: float, slope_half_jump: float) -> float:
+    """Horizontal half-width of a circular fillet of radius r across a symmetric kink."""
+    return r * slope_half_jump / math.sqrt(1.0 + slope_half_jump**2)
+
+
+class Surface:
+    """Common behaviour of all designs (a mixin over frozen dataclasses).
+
+    Subclasses define ``kind``, ``height_um``, ``period_um``, ``invert`` and ``_e_raw`` (the
+    non-inverted electrolyte height and its gradient).
+    """
+
+    __slots__ = ()
+    kind: ClassVar[str]
+    height_um: float
+    period_um: float
+    invert: bool
+
+    # --- geometry -----------------------------------------------------------------------------
+    @property
+    def cell_um(self) -> tuple[float, float]:
+        """Periodic cell (S, S) in µm."""
+        return (self.period_um, self.period_um)
+
+    @property
+    def aspect_ratio(self) -> float:
+        """H/S."""
+        return self.height_um / self.period_um
+
+    @property
+    def is_smooth(self) -> bool:
+        """True for analytic (C∞) surfaces: flat and egg-box."""
+        return True
+
+    def _e_raw(
+        self, x: NDArray[np.float64], y: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        raise NotImplementedError
+
+    def _eval(
+        self, x_um: ArrayLike, y_um: ArrayLike
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        x, y = np.broadcast_arrays(np.asarray(x_um, dtype=float), np.asarray(y_um, dtype=float))
+        e, ex, ey = self._e_raw(x, y)
+        if self.invert:
+            return self.height_um - e, -ex, -ey
+        return e, ex, ey
+
+    def z_um(self, x_um: ArrayLike, y_um: ArrayLike) -> NDArray[np.float64]:
+        """Electrolyte surface height e(x, y) in [0, H] µm (vectorised)."""
+        return self._eval(x_um, y_um)[0]
+
+    def gradient(
+        self, x_um: ArrayLike, y_um: ArrayLike
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Slope (∂e/∂x, ∂e/∂y), dimensionless (µm per µm)."""
+        _, ex, ey = self._eval(x_um, y_um)
+        return ex, ey
+
+    def normal(self, x_um: ArrayLike, y_um: ArrayLike) -> NDArray[np.float64]:
+        """Unit normal of the electrolyte surface pointing out of the electrolyte (into the Li),
+        shape (..., 3): (−∂e/∂x, −∂e/∂y, 1)/√(1 + |∇e|²)."""
+        ex, ey = self.gradient(x_um, y_um)
+        n = np.stack([-ex, -ey, np.ones_like(ex)], axis=-1)
+        return n / np.linalg.norm(n, axis=-1, keepdims=True)
+
+    def template_top_um(self, x_um: ArrayLike, y_um: ArrayLike, base_um: float) -> NDArray:
+        """Top of the printed template, base + H − e(x, y), µm."""
+        return base_um + self.height_um - self.z_um(x_um, y_um)
+
+    # --- integrals ----------------------------------------------------------------------------
+    def _cell_quadrature(self, n: int = 2048) -> tuple[float, float]:
+        """Midpoint rule over one cell: (mean height µm, area ratio)."""
+        s = self.period_um
+        t = (np.arange(n) + 0.5) / n * s - s / 2
+        means = np.zeros(2)
+        for row in np.array_split(np.arange(n), 16):
+            x, y = np.meshgrid(t, t[row], indexing="xy")
+            e, ex, ey = self._eval(x, y)
+            means += [e.sum(), np.sqrt(1.0 + ex * ex + ey * ey).sum()]
+        means /= n * n
+        return float(means[0]), float(means[1])
+
+    def mean_height_um(self) -> float:
+        """Cell average of e, µm (template volume per cell = S² (base + H − mean))."""
+        return self._cell_quadrature()[0]
+
+    def area_ratio(self) -> float:
+        """Interfacial area per projected area, A/A0."""
+        return self._cell_quadrature()[1]
+
+    # --- bookkeeping --------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        """Short label, e.g. ``eggbox-H25S150`` (used for default folders and file names)."""
+        return f"{self.kind}-H{self.height_um:g}S{self.period_um:g}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready parameters: ``kind``, ``H_um``, ``S_um`` and the kind's options."""
+        d: dict[str, Any] = {"kind": self.kind, "H_um": self.height_um, "S_um": self.period_um}
+        for key, value in asdict(self).items():  # type: ignore[call-overload]
+            if key not in ("height_um", "period_um"):
+                d[key] = value
+        return d
+
+    def facet_nodes_um(self) -> tuple[float, ...] | None:
+        """For polyhedral designs (sharp pyramids/frustums): 1-D node positions in one period
+        [0, S] such that a tensor grid with hip-aligned diagonals meshes every facet exactly.
+        None for curved surfaces."""
+        return None
+
+
+def _grid_shape_ok(obj: Any) -> None:
+    _validate(obj)
+    _check_aspect(obj)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Flat(Surface):
+    """Flat interface (e = 0). ``period_um`` only sets the size of the solver cell."""
+
+    kind: ClassVar[str] = "flat"
+    period_um: float = param(
+        "S", S_MIN_UM, S_MAX_UM, "cell size (a flat interface has no features)", default=150.0
+    )
+    invert: bool = False
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+    @property
+    def height_um(self) -> float:  # type: ignore[override]
+        """Zero: a flat interface has no relief."""
+        return 0.0
+
+    @property
+    def name(self) -> str:
+        return "flat"
+
+    def _e_raw(self, x, y):
+        z = np.zeros_like(x, dtype=float)
+        return z, z.copy(), z.copy()
+
+    def mean_height_um(self) -> float:
+        return 0.0
+
+    def area_ratio(self) -> float:
+        return 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "H_um": 0.0, "S_um": self.period_um, "invert": self.invert}
+
+
+def _h_field() -> Any:
+    return param("H", 0.0, H_MAX_UM, "peak-to-trough height H", low_open=True)
+
+
+def _s_field() -> Any:
+    return param("S", S_MIN_UM, S_MAX_UM, "lateral period S (peak separation)")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EggBox(Surface):
+    """Egg-box contour of the electrolyte surface, µm.
+
+    Product form (default): e = H/2 + (H/2) cos(2πx/S) cos(2πy/S).
+    Sum form (``form="sum"``): e = H/4 (2 + cos 2πx/S + cos 2πy/S).
+    ``invert`` (e → H − e) equals a half-period shift for both forms.
+    """
+
+    kind: ClassVar[str] = "eggbox"
+    height_um: float = _h_field()
+    period_um: float = _s_field()
+    form: str = choice("form", ("product", "sum"), "egg-box variant", default="product")
+    invert: bool = False
+
+    def __post_init__(self) -> None:
+        _grid_shape_ok(self)
+
+    def _e_raw(self, x, y):
+        k = 2.0 * np.pi / self.period_um
+        h = self.height_um
+        cx, cy, sx, sy = np.cos(k * x), np.cos(k * y), np.sin(k * x), np.sin(k * y)
+        if self.form == "product":
+            return 0.5 * h * (1.0 + cx * cy), -0.5 * h * k * sx * cy, -0.5 * h * k * cx * sy
+        return 0.25 * h * (2.0 + cx + cy), -0.25 * h * k * sx, -0.25 * h * k * sy
+
+    def mean_height_um(self) -> float:
+        return 0.5 * self.height_um
+
+    def area_ratio(self) -> float:
+        """Trapezoidal rule on a periodic grid (spectrally accurate for this analytic integrand)."""
+        n = 512
+        t = np.arange(n) / n * self.period_um
+        x, y = np.meshgrid(t, t, indexing="xy")
+        _, ex, ey = self._e_raw(x, y)
+        return float(np.mean(np.sqrt(1.0 + ex * ex + ey * ey)))
+
+
+class _SquareRelief(Surface):
+    """Shared machinery of pyramids and frustums: Chebyshev radius ρ = max(|x_c|, |y_c|)."""
+
+    __slots__ = ()
+    edge_radius_um: float
+
+    @property
+    def is_smooth(self) -> bool:
+        return False
+
+    @property
+    def face_slope(self) -> float:
+        """Slope m of the inclined faces (2H/S for pyramids, 2H/(S(1 − t)) for frustums)."""
+        raise NotImplementedError
+
+    def _tri(self, x):
+        """|x_c| (distance to the nearest apex line), rounded at 0 and at ±S/2; value, d/dx."""
+        s = self.period_um
+        r = self.edge_radius_um
+        w = _fillet_half_width(r, self.face_slope)
+        xc = x - s * np.round(x / s)
+        a, da = _sabs(xc, w)
+        c, dc = _sabs(0.5 * s - a, w)
+        return 0.5 * s - c, dc * da
+
+    def _rho(self, x, y):
+        """Smoothed Chebyshev radius and its gradient."""
+        u, du = self._tri(x)
+        v, dv = self._tri(y)
+        m = self.face_slope / math.sqrt(2.0)
+        w = math.sqrt(2.0) * _fillet_half_width(self.edge_radius_um, m)
+        a, da = _sabs(u - v, w)
+        return 0.5 * (u + v + a), 0.5 * du * (1.0 + da), 0.5 * dv * (1.0 - da)
+
+    def facet_nodes_um(self) -> tuple[float, ...] | None:
+        if self.edge_radius_um > 0:
+            return None
+        s = self.period_um
+        t = getattr(self, "top_fraction", 0.0)
+        if t > 0:
+            return (0.0, 0.5 * t * s, 0.5 * s, s - 0.5 * t * s, s)
+        return (0.0, 0.5 * s, s)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PyramidArray(_SquareRelief):
+    """Square pyramids whose bases (side S) tile the plane, apex height H, µm.
+
+    In the cell |x|, |y| <= S/2 centred on an apex: e = H (1 − 2 max(|x|, |y|)/S).
+    """
+
+    kind: ClassVar[str] = "pyramid"
+    height_um: float = _h_field()
+    period_um: float = _s_field()
+    edge_radius_um: float = param(
+        "edge-radius", 0.0, S_MAX_UM / 4, "edge radius r rounding apexes, hips and grooves "
+        "(0 = sharp; at most S/4)", default=0.0
+    )
+    invert: bool = False
+
+    def __post_init__(self) -> None:
+        _grid_shape_ok(self)
+        _check_edge_radius(self)
+
+    @property
+    def face_slope(self) -> float:
+        return 2.0 * self.height_um / self.period_um
+
+    def _e_raw(self, x, y):
+        rho, rx, ry = self._rho(x, y)
+        c = 2.0 * self.height_um / self.period_um
+        return self.height_um - c * rho, -c * rx, -c * ry
+
+    def mean_height_um(self) -> float:
+        if self.edge_radius_um > 0:
+            return self._cell_quadrature()[0]
+        h = self.height_um / 3.0
+        return self.height_um - h if self.invert else h
+
+    def area_ratio(self) -> float:
+        if self.edge_radius_um > 0:
+            return self._cell_quadrature()[1]
+        return math.sqrt(1.0 + self.face_slope**2)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FrustumArray(_SquareRelief):
+    """Frustums of square pyramids, base side S (bases tile the plane), top side t·S, height H.
+
+    e = H min(1, (1 − 2 max(|x|, |y|)/S) / (1 − t)); t = 0 is the pyramid.
+    """
+
+    kind: ClassVar[str] = "frustum"
+    height_um: float = _h_field()
+    period_um: float = _s_field()
+    top_fraction: float = param(
+        "top-fraction", 0.0, 1.0, "top side / base side t", unit="", high_open=True, default=0.5
+    )
+    edge_radius_um: float = param(
+        "edge-radius", 0.0, S_MAX_UM / 4, "edge radius r rounding rims, hips and grooves "
+        "(0 = sharp; at most S/4)", default=0.0
+    )
+    invert: bool = False
+
+    def __post_init__(self) -> None:
+        _grid_shape_ok(self)
+        _check_edge_radius(self)
+
+    @property
+    def face_slope(self) -> float:
+        return 2.0 * self.height_um / (self.period_um * (1.0 - self.top_fraction))
+
+    def _e_raw(self, x, y):
+        s, t = self.period_um, self.top_fraction
+        rho, rx, ry = self._rho(x, y)
+        if t > 0:
+            m = self.face_slope
+            w = 0.5 * self.edge_radius_um * m / math.sqrt(1.0 + m * m)
+            a, da = _sabs(rho - 0.5 * t * s, w)
+            q = 0.5 * (rho + 0.5 * t * s + a)
+            qx, qy = 0.5 * rx * (1.0 + da), 0.5 * ry * (1.0 + da)
+        else:
+            q, qx, qy = rho, rx, ry
+        c = self.face_slope
+        return c * (0.5 * s - q), -c * qx, -c * qy
+
+    def mean_height_um(self) -> float:
+        if self.edge_radius_um > 0:
+            return self._cell_quadrature()[0]
+        t = self.top_fraction
+        h = self.height_um * (1.0 + t + t * t) / 3.0
+        return self.height_um - h if self.invert else h
+
+    def area_ratio(self) -> float:
+        if self.edge_radius_um > 0:
+            return self._cell_quadrature()[1]
+        t = self.top_fraction
+        return t * t + (1.0 - t * t) * math.sqrt(1.0 + self.face_slope**2)
+
+
+SURFACES: dict[str, type[Surface]] = {
+    cls.kind: cls for cls in (EggBox, PyramidArray, FrustumArray, Flat)
+}
+
+
+def template_top_um(design: Surface, x_um: ArrayLike, y_um: ArrayLike, base_um: float):
+    """Top of the printed template, base + H − e(x, y), µm."""
+    return design.template_top_um(x_um, y_um, base_um)
