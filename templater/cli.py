@@ -1,0 +1,204 @@
+"""The ``templater`` command line: a thin click layer over the library (the only click importer).
+
+Usage errors (bad values, unknown names, refused output folders) print one ``Error:`` line and
+exit with status 2.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from templater import __version__
+from templater.errors import DesignError, OutputError, OutputExistsError, TemplaterError
+from templater.presets import load_preset, preset_names, printer_names
+from templater.registry import KINDS, make_design, suggest
+from templater.surfaces import SURFACES, Surface, parameter_specs
+
+__all__ = ["main"]
+
+
+class UsageFail(click.ClickException):
+    """A one-line usage error with exit status 2."""
+
+    exit_code = 2
+
+
+def _spec_help(kind_field: str) -> str:
+    """Help text from the surface definition: range, unit and the kinds that use it."""
+    parts, kinds = "", []
+    for kind, cls in SURFACES.items():
+        spec = parameter_specs(cls).get(kind_field)
+        if spec is None:
+            continue
+        kinds.append(kind)
+        if not parts:
+            if "choices" in spec:
+                parts = f"{spec['help']}"
+            else:
+                lo, hi = spec["range"]
+                lo_open, hi_open = spec.get("open", (False, False))
+                rng = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+                unit = f" {spec['unit']}" if spec["unit"] else ""
+                parts = f"{spec['help']}, {rng}{unit}"
+    return f"{parts} ({', '.join(kinds)})"
+
+
+_DESIGN_FLAGS = {
+    "height_um": "--H",
+    "period_um": "--S",
+    "form": "--form",
+    "top_fraction": "--top-fraction",
+    "edge_radius_um": "--edge-radius",
+}
+
+
+def design_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """KIND argument, --preset and the design parameters, shared by ``make`` and ``predict``."""
+    opts = [
+        click.argument("kind", required=False, metavar="[KIND]"),
+        click.option("--preset", "preset", metavar="NAME",
+                     help="Named design from templates/designs (see `templater list`); "
+                          "explicit flags override its values."),
+        click.option("--H", "height_um", type=float,
+                     help="Peak-to-trough height H, (0, 280] um, H/S <= 2."),
+        click.option("--S", "period_um", type=float,
+                     help="Lateral period S (peak separation), [2, 5000] um."),
+        click.option("--form", "form", type=str, help="Egg-box variant: product (default) | sum."),
+        click.option("--top-fraction", "top_fraction", type=float,
+                     help=_spec_help("top_fraction") + "; default 0.5."),
+        click.option("--edge-radius", "edge_radius_um", type=float,
+                     help=_spec_help("edge_radius_um") + "; default 0."),
+        click.option("--invert", "invert", is_flag=True, default=None,
+                     help="Opposite relief: electrolyte pits instead of peaks (e -> H - e)."),
+    ]
+    for opt in reversed(opts):
+        func = opt(func)
+    return func
+
+
+def build_design(kind: str | None, preset: str | None, values: dict[str, Any]) -> Surface:
+    """Design from a preset and/or a kind plus explicit flag values (usage errors on misuse)."""
+    params: dict[str, Any] = {}
+    if preset is not None:
+        try:
+            base = load_preset(preset).design
+        except DesignError as exc:
+            names = preset_names()
+            raise UsageFail(f"unknown preset {preset!r}{suggest(preset, names)}; "
+                            "`templater list` shows the presets") from exc
+        if kind is not None and kind != base.kind:
+            raise UsageFail(f"preset {preset!r} is a {base.kind} design, not {kind!r}")
+        kind = base.kind
+        params = {k: v for k, v in base.to_dict().items() if k not in ("kind", "H_um", "S_um")}
+        if kind != "flat":
+            params["height_um"] = base.height_um
+        params["period_um"] = base.period_um
+    if kind is None:
+        raise UsageFail(f"give a design KIND ({' | '.join(KINDS)}) or --preset NAME")
+    if kind not in SURFACES:
+        raise UsageFail(f"unknown design kind {kind!r}{suggest(kind, KINDS)}; "
+                        f"allowed: {' | '.join(KINDS)}")
+    specs = parameter_specs(SURFACES[kind])
+    for name, value in values.items():
+        if value is None:
+            continue
+        if name != "invert" and name not in specs:
+            raise UsageFail(f"{_DESIGN_FLAGS[name]} does not apply to {kind} designs")
+        params[name] = value
+    missing = [f for f in ("height_um", "period_um") if f in specs and f not in params]
+    if missing:
+        raise UsageFail(f"{kind} needs " + " and ".join(_DESIGN_FLAGS[m] for m in missing)
+                        + " (micrometres), or --preset NAME")
+    try:
+        return make_design(kind, **params)
+    except DesignError as exc:
+        raise UsageFail(str(exc)) from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="templater")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+def main(verbose: int) -> None:
+    """Printable templates (STL) for contoured Li / solid-electrolyte interfaces.
+
+    Geometry is in micrometres. The named contour is the electrolyte surface e(x, y); the
+    template printed is its negative (top = base + H - e).
+
+    \b
+    Examples:
+      templater make eggbox --H 25 --S 150
+      templater make --preset pyramid-H25S150 --footprint circle
+      templater list
+    """
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+@main.command("make")
+@design_options
+@click.option("--size", "size_um", type=float,
+              help="Footprint side (square) or diameter (circle), [10, 100000] um; default: the "
+                   "whole number of periods closest to 3000 um.")
+@click.option("--footprint", "footprint", type=click.Choice(["square", "circle"]),
+              default="square", show_default=True, help="Footprint shape.")
+@click.option("--base", "base_um", type=float, default=10.0, show_default=True,
+              help="Solid base-plate thickness, [0.5, 1000] um.")
+@click.option("--tolerance", "tolerance_um", type=float, default=0.1, show_default=True,
+              help="Max deviation of curved surfaces from the analytic one, [0.001, 10] um.")
+@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path),
+              help="Output folder (default ./<kind>-H<H>S<S>/).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
+def make_cmd(kind: str | None, preset: str | None, height_um: float | None,
+             period_um: float | None, form: str | None, top_fraction: float | None,
+             edge_radius_um: float | None, invert: bool | None, size_um: float | None,
+             footprint: str, base_um: float, tolerance_um: float, out_dir: Path | None,
+             overwrite: bool) -> None:
+    """Write the template of a design: NAME.stl and design.json.
+
+    KIND is one of flat, eggbox, pyramid, frustum (or use --preset NAME).
+    """
+    from templater.job import TemplateOptions, write_job
+
+    design = build_design(kind, preset, {
+        "height_um": height_um, "period_um": period_um, "form": form,
+        "top_fraction": top_fraction, "edge_radius_um": edge_radius_um, "invert": invert,
+    })
+    out_dir = out_dir or Path(design.name)
+    t0 = time.perf_counter()
+    try:
+        options = TemplateOptions.for_design(design, shape=footprint, size_um=size_um,
+                                             base_um=base_um, tolerance_um=tolerance_um)
+        job = write_job(design, out_dir, options=options, overwrite=overwrite,
+                        version=__version__)
+    except (DesignError, OutputExistsError, OutputError) as exc:
+        raise UsageFail(str(exc)) from exc
+    except TemplaterError as exc:
+        raise click.ClickException(str(exc)) from exc
+    s = job.summary
+    fp = options.footprint
+    click.echo(f"{design.name}: {fp.shape} footprint {fp.size_um:g} um, base {base_um:g} um, "
+               f"area ratio A/A0 = {design.area_ratio():.5f}")
+    click.echo(f"STL: {s['facets']} facets, {s['stl_bytes'] / 1e6:.1f} MB")
+    click.echo(f"wrote {out_dir}/ ({', '.join(p.name for p in job.files)}) "
+               f"in {time.perf_counter() - t0:.1f} s")
+
+
+@main.command("list")
+def list_cmd() -> None:
+    """List design kinds, presets and printer profiles."""
+    click.echo("kinds:")
+    for kind, cls in SURFACES.items():
+        doc = (cls.__doc__ or "").strip().splitlines()[0]
+        click.echo(f"  {kind:10s} {doc}")
+    click.echo("presets:")
+    for name in preset_names():
+        click.echo(f"  {name:18s} {load_preset(name).provenance}")
+    click.echo("printer profiles:")
+    for name in printer_names():
+        click.echo(f"  {name}")

@@ -1,0 +1,112 @@
+"""Write a design's output folder: STL + ``design.json`` (later issues add GWL and predictions)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from templater.mesh import (
+    DEFAULT_BASE_UM,
+    DEFAULT_TOLERANCE_UM,
+    Footprint,
+    build_template_mesh,
+    period_nodes_um,
+    resolve_footprint,
+)
+from templater.outputs import atomic_output_dir
+from templater.stl import write_stl
+from templater.surfaces import Surface
+
+__all__ = ["TemplateOptions", "JobFiles", "write_job", "design_record", "write_json"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TemplateOptions:
+    """How the template solid is built around a design (µm)."""
+
+    footprint: Footprint
+    base_um: float = DEFAULT_BASE_UM
+    tolerance_um: float = DEFAULT_TOLERANCE_UM
+
+    @classmethod
+    def for_design(cls, design: Surface, *, shape: str = "square", size_um: float | None = None,
+                   base_um: float = DEFAULT_BASE_UM,
+                   tolerance_um: float = DEFAULT_TOLERANCE_UM) -> TemplateOptions:
+        """Options with the default footprint rule (whole periods closest to 3 mm)."""
+        return cls(footprint=resolve_footprint(design, shape=shape, size_um=size_um),
+                   base_um=base_um, tolerance_um=tolerance_um)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobFiles:
+    """What was written: folder, files and a summary for the CLI."""
+
+    out_dir: Path
+    files: tuple[Path, ...]
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Deterministic JSON (sorted keys, fixed indentation, trailing newline)."""
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def design_record(design: Surface, options: TemplateOptions, version: str) -> dict[str, Any]:
+    """The content of ``design.json``: design, template options, toolkit version."""
+    return {
+        "toolkit": "templater",
+        "version": version,
+        "name": design.name,
+        "design": design.to_dict(),
+        "area_ratio": design.area_ratio(),
+        "template": {
+            "base_um": options.base_um,
+            "tolerance_um": options.tolerance_um,
+            "footprint": {"shape": options.footprint.shape,
+                          "size_um": options.footprint.size_um},
+            "top_um": "base_um + H_um - e(x, y)",
+            "units": "um",
+        },
+    }
+
+
+def write_job(
+    design: Surface,
+    out_dir: Path,
+    *,
+    options: TemplateOptions | None = None,
+    overwrite: bool = False,
+    version: str,
+    extra: list[Any] | None = None,
+) -> JobFiles:
+    """Write ``NAME.stl`` and ``design.json`` (plus ``extra`` writers) into ``out_dir``.
+
+    ``extra`` holds callables ``writer(folder: Path, design, options, mesh) -> dict`` that add
+    files; their dicts are merged into the summary. Nothing appears at ``out_dir`` unless every
+    writer succeeded.
+    """
+    options = options or TemplateOptions.for_design(design)
+    nodes = period_nodes_um(design, options.tolerance_um, base_um=options.base_um)
+    mesh = build_template_mesh(design, footprint=options.footprint, base_um=options.base_um,
+                               tolerance_um=options.tolerance_um, nodes_um=nodes)
+    summary: dict[str, Any] = {"name": design.name, "facets": len(mesh.faces),
+                               "nodes_per_period": len(nodes) - 1}
+    with atomic_output_dir(Path(out_dir), overwrite=overwrite) as tmp:
+        stl_path = tmp / f"{design.name}.stl"
+        write_stl(mesh, stl_path, version=version)
+        record = design_record(design, options, version)
+        record["template"]["facets"] = len(mesh.faces)
+        record["template"]["bounds_um"] = mesh.bounds.tolist()
+        record["template"]["volume_um3"] = float(mesh.volume)
+        write_json(tmp / "design.json", record)
+        for writer in extra or []:
+            summary.update(writer(tmp, design, options, mesh) or {})
+        names = sorted(p.name for p in tmp.iterdir())
+    files = tuple(Path(out_dir) / n for n in names)
+    summary["stl_bytes"] = (Path(out_dir) / f"{design.name}.stl").stat().st_size
+    return JobFiles(out_dir=Path(out_dir), files=files, summary=summary)

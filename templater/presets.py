@@ -1,0 +1,150 @@
+"""Named design presets (the paper's designs) and printer profiles, loaded from TOML."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+from templater.errors import DesignError, TemplaterError
+from templater.registry import make_design, suggest
+from templater.resources import data_dir
+from templater.surfaces import Surface
+
+__all__ = [
+    "Preset",
+    "PrinterProfile",
+    "preset_names",
+    "load_preset",
+    "printer_names",
+    "load_printer",
+    "DEFAULT_PRINTER",
+]
+
+DEFAULT_PRINTER = "nanoscribe-gt-25x-ips-dill"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Preset:
+    """A named design with its provenance (which figure of the paper)."""
+
+    name: str
+    provenance: str
+    design: Surface
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PrinterProfile:
+    """Printer settings for slicing, filling, stitching, exposure and print-time estimates.
+
+    Lengths µm, speeds µm/s, times s, angles degrees, power %. Sources in the TOML file.
+    """
+
+    name: str
+    description: str
+    slice_um: float
+    anchor_um: float
+    hatch_um: float
+    contour_count: int
+    hatch_angle_deg: float
+    hatch_angle_offset_deg: float
+    fill_mode: str
+    field_diameter_um: float
+    field_z_um: float
+    block_max_um: float
+    block_overlap_um: float
+    shear_angle_deg: float
+    block_order: str
+    laser_power_percent: float
+    power_scaling: float
+    scan_speed_um_s: float
+    find_interface_at_um: float
+    galvo_acceleration: float
+    piezo_settling_time: float
+    stage_velocity_um_s: float
+    voxel_lateral_um: float
+    voxel_axial_um: float
+    voxel_edge_radius_um: float
+    line_overhead_s: float
+    layer_overhead_s: float
+    block_overhead_s: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready copy of every setting."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def _folder(sub: str, root: Path | Traversable | None) -> Traversable:
+    return (Path(root) if root is not None else data_dir()) / sub
+
+
+def _names(sub: str, root: Path | Traversable | None) -> list[str]:
+    folder = _folder(sub, root)
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def _read(sub: str, name: str, what: str, root: Path | Traversable | None) -> dict[str, Any]:
+    names = _names(sub, root)
+    if name not in names:
+        raise DesignError(what, "name", what, name, " | ".join(names) + suggest(name, names), "")
+    try:
+        return tomllib.loads((_folder(sub, root) / f"{name}.toml").read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise TemplaterError(f"{what} {name!r}: malformed TOML: {exc}") from exc
+
+
+def preset_names(root: Path | None = None) -> list[str]:
+    """Names of the shipped design presets (``templates/designs/*.toml``)."""
+    return _names("designs", root)
+
+
+def load_preset(name: str, root: Path | None = None) -> Preset:
+    """Load a design preset by name, e.g. ``eggbox-H25S150``."""
+    data = _read("designs", name, "preset", root)
+    params = dict(data["design"])
+    design = make_design(params.pop("kind"), **params)
+    return Preset(name=data.get("name", name), provenance=data.get("provenance", ""),
+                  design=design)
+
+
+def printer_names(root: Path | None = None) -> list[str]:
+    """Names of the shipped printer profiles (``templates/printers/*.toml``)."""
+    return _names("printers", root)
+
+
+def load_printer(name: str = DEFAULT_PRINTER, root: Path | None = None) -> PrinterProfile:
+    """Load a printer profile by name."""
+    d = _read("printers", name, "printer", root)
+    try:
+        return PrinterProfile(
+            name=d["name"], description=d["description"],
+            slice_um=float(d["slicing"]["slice_um"]), anchor_um=float(d["slicing"]["anchor_um"]),
+            hatch_um=float(d["filling"]["hatch_um"]),
+            contour_count=int(d["filling"]["contour_count"]),
+            hatch_angle_deg=float(d["filling"]["hatch_angle_deg"]),
+            hatch_angle_offset_deg=float(d["filling"]["hatch_angle_offset_deg"]),
+            fill_mode=str(d["filling"]["mode"]),
+            field_diameter_um=float(d["stitching"]["field_diameter_um"]),
+            field_z_um=float(d["stitching"]["field_z_um"]),
+            block_max_um=float(d["stitching"]["block_max_um"]),
+            block_overlap_um=float(d["stitching"]["block_overlap_um"]),
+            shear_angle_deg=float(d["stitching"]["shear_angle_deg"]),
+            block_order=str(d["stitching"]["block_order"]),
+            laser_power_percent=float(d["exposure"]["laser_power_percent"]),
+            power_scaling=float(d["exposure"]["power_scaling"]),
+            scan_speed_um_s=float(d["exposure"]["scan_speed_um_s"]),
+            find_interface_at_um=float(d["exposure"]["find_interface_at_um"]),
+            galvo_acceleration=float(d["exposure"]["galvo_acceleration"]),
+            piezo_settling_time=float(d["exposure"]["piezo_settling_time"]),
+            stage_velocity_um_s=float(d["exposure"]["stage_velocity_um_s"]),
+            voxel_lateral_um=float(d["voxel"]["lateral_um"]),
+            voxel_axial_um=float(d["voxel"]["axial_um"]),
+            voxel_edge_radius_um=float(d["voxel"]["edge_radius_um"]),
+            line_overhead_s=float(d["timing"]["line_overhead_s"]),
+            layer_overhead_s=float(d["timing"]["layer_overhead_s"]),
+            block_overhead_s=float(d["timing"]["block_overhead_s"]),
+        )
+    except KeyError as exc:
+        raise TemplaterError(f"printer profile {name!r}: missing key {exc}") from exc
