@@ -202,3 +202,7 @@ def list_cmd() -> None:
     click.echo("printer profiles:")
     for name in printer_names():
         click.echo(f"  {name}")
+
+
+if __name__ == "__main__":
+    main()

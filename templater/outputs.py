@@ -29,7 +29,7 @@ def check_output_dir(out_dir: Path, *, overwrite: bool) -> None:
         existing = existing.parent
     if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
         raise OutputError(f"cannot write output folder {str(out_dir)!r}: "
-                          f"{str(existing)!r} is not writable")
+                          f"{str(existing)!r} is not a writable folder")
 
 
 @contextlib.contextmanager

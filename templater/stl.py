@@ -22,13 +22,13 @@ class _DeterministicMesh(stl_mesh.Mesh):
 
 
 def stl_header(mesh: trimesh.Trimesh, version: str) -> str:
-    """80-character header naming the design; never starts with ``solid``."""
-    d = mesh.metadata.get("design", {})
-    opts = " ".join(
-        f"{k}={v}" for k, v in d.items() if k not in ("kind", "H_um", "S_um")
-    )
-    text = (f"templater {version} {d.get('kind', '?')} H={d.get('H_um', 0):g} "
-            f"S={d.get('S_um', 0):g} {opts} base={mesh.metadata.get('base_um', 0):g} units=um")
+    """80-character header naming the design and ``units=um``; never starts with ``solid``."""
+    d = dict(mesh.metadata.get("design", {}))
+    short = {"edge_radius_um": "r", "top_fraction": "t", "invert": "inv", "form": "form"}
+    opts = " ".join(f"{short.get(k, k)}={int(v) if isinstance(v, bool) else v}"
+                    for k, v in d.items() if k not in ("kind", "H_um", "S_um"))
+    text = (f"templater {version} units=um {d.get('kind', '?')} H={d.get('H_um', 0):g} "
+            f"S={d.get('S_um', 0):g} base={mesh.metadata.get('base_um', 0):g} {opts}")
     return text[:80]
 
 

@@ -235,7 +235,8 @@ class Surface:
 
     # --- integrals ----------------------------------------------------------------------------
     def _cell_quadrature(self, n: int = 2048) -> tuple[float, float]:
-        """Midpoint rule over one cell: (mean height µm, area ratio)."""
+        """Midpoint rule over one cell: (mean height µm, area ratio); ~1e-4 relative for
+        kinked surfaces, used for rounded edges where no closed form exists."""
         s = self.period_um
         t = (np.arange(n) + 0.5) / n * s - s / 2
         means = np.zeros(2)

@@ -1,0 +1,154 @@
+"""CLI: outputs, one-line usage errors with exit status 2, no partial output."""
+
+import json
+import os
+
+import pytest
+import trimesh
+from click.testing import CliRunner
+
+from templater import __version__
+from templater.cli import main
+
+SMALL = ["--size", "300"]
+
+
+def run(args, cwd=None):
+    runner = CliRunner()
+    if cwd is None:
+        return runner.invoke(main, args)
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        return runner.invoke(main, args)
+    finally:
+        os.chdir(old)
+
+
+def test_make_writes_stl_and_design_json(tmp_path):
+    res = run(["make", "eggbox", "--H", "25", "--S", "150", *SMALL], cwd=tmp_path)
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "eggbox-H25S150"
+    assert sorted(p.name for p in out.iterdir())[:2] == ["design.json", "eggbox-H25S150.stl"]
+    record = json.loads((out / "design.json").read_text())
+    assert record["version"] == __version__
+    assert record["design"] == {"kind": "eggbox", "H_um": 25.0, "S_um": 150.0,
+                                "form": "product", "invert": False}
+    mesh = trimesh.load(out / "eggbox-H25S150.stl")
+    assert mesh.is_volume
+    assert record["template"]["bounds_um"][1] == pytest.approx([300, 300, 35])
+    assert not list(tmp_path.glob(".*tmp*"))
+
+
+def test_make_preset_and_options(tmp_path):
+    res = run(["make", "--preset", "frustum-H25S150", "--footprint", "circle", "--size", "400",
+               "--base", "5", "-o", str(tmp_path / "f")])
+    assert res.exit_code == 0, res.output
+    record = json.loads((tmp_path / "f" / "design.json").read_text())
+    assert record["design"]["kind"] == "frustum" and record["design"]["top_fraction"] == 0.5
+    assert record["template"]["footprint"] == {"shape": "circle", "size_um": 400.0}
+    res = run(["make", "--preset", "eggbox-H25S150", "--H", "30", *SMALL, "-o",
+               str(tmp_path / "g")])
+    assert res.exit_code == 0
+    assert json.loads((tmp_path / "g" / "design.json").read_text())["design"]["H_um"] == 30.0
+
+
+def test_default_footprint_is_whole_periods_near_3mm(tmp_path):
+    res = run(["make", "pyramid", "--H", "25", "--S", "140", "-o", str(tmp_path / "p")])
+    assert res.exit_code == 0, res.output
+    rec = json.loads((tmp_path / "p" / "design.json").read_text())
+    assert rec["template"]["footprint"]["size_um"] == pytest.approx(21 * 140)
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["make", "eggbox", "--H", "-5", "--S", "150"], "--H"),
+        (["make", "eggbox", "--H", "0", "--S", "150"], "(0, 280]"),
+        (["make", "eggbox", "--H", "nan", "--S", "150"], "nan"),
+        (["make", "eggbox", "--H", "inf", "--S", "150"], "inf"),
+        (["make", "eggbox", "--H", "abc", "--S", "150"], "is not a valid float"),
+        (["make", "eggbox", "--H", "25", "--S", "1"], "[2, 5000]"),
+        (["make", "eggbox", "--H", "25", "--S", "10"], "H/S <= 2"),
+        (["make", "eggbox", "--H", "25"], "--S"),
+        (["make", "egbox", "--H", "25", "--S", "150"], "did you mean 'eggbox'"),
+        (["make", "--preset", "egbox-H25S150"], "did you mean 'eggbox-H25S150'"),
+        (["make", "pyramid", "--H", "25", "--S", "150", "--form", "sum"], "--form"),
+        (["make", "eggbox", "--H", "25", "--S", "150", "--form", "cos"], "product | sum"),
+        (["make", "frustum", "--H", "25", "--S", "150", "--top-fraction", "1"], "[0, 1)"),
+        (["make", "pyramid", "--H", "25", "--S", "150", "--edge-radius", "50"], "S/4"),
+        (["make", "eggbox", "--H", "25", "--S", "150", "--size", "0"], "--size"),
+        (["make", "eggbox", "--H", "25", "--S", "150", "--base", "-1"], "--base"),
+        (["make", "eggbox", "--H", "25", "--S", "150", "--tolerance", "0"], "--tolerance"),
+        (["make", "eggbox", "--H", "25", "--S", "150", "--footprint", "hexagon"], "hexagon"),
+        (["make"], "KIND"),
+    ],
+)
+def test_bad_input_exits_2_with_message_and_no_output(tmp_path, args, needle):
+    res = run([*args, "-o", str(tmp_path / "out")] if args[-1] != "make" else args, cwd=tmp_path)
+    assert res.exit_code == 2, res.output
+    assert needle in res.output
+    assert "Traceback" not in res.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_folder_needs_overwrite(tmp_path):
+    out = tmp_path / "o"
+    assert run(["make", "eggbox", "--H", "25", "--S", "150", *SMALL, "-o", str(out)]).exit_code == 0
+    (out / "marker").write_text("old")
+    res = run(["make", "eggbox", "--H", "20", "--S", "150", *SMALL, "-o", str(out)])
+    assert res.exit_code == 2 and "--overwrite" in res.output
+    assert (out / "marker").exists()
+    res = run(["make", "eggbox", "--H", "20", "--S", "150", *SMALL, "-o", str(out),
+               "--overwrite"])
+    assert res.exit_code == 0
+    assert not (out / "marker").exists()
+    assert json.loads((out / "design.json").read_text())["design"]["H_um"] == 20.0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_unwritable_folder_is_a_usage_error(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if os.access(locked, os.W_OK):
+            pytest.skip("running with permissions that ignore mode bits")
+        res = run(["make", "eggbox", "--H", "25", "--S", "150", *SMALL, "-o",
+                   str(locked / "out")])
+        assert res.exit_code == 2 and "not a writable folder" in res.output
+        assert list(locked.iterdir()) == []
+    finally:
+        locked.chmod(0o700)
+
+
+def test_list_version_help():
+    res = run(["list"])
+    assert res.exit_code == 0
+    for word in ("eggbox", "pyramid", "frustum", "flat", "eggbox-H150S900", "nanoscribe"):
+        assert word in res.output
+    assert __version__ in run(["--version"]).output
+    for cmd in ([], ["make"], ["list"]):
+        res = run([*cmd, "--help"])
+        assert res.exit_code == 0 and "Usage" in res.output
+    assert "(0, 280]" in run(["make", "--help"]).output
+
+
+def test_output_under_a_file_is_a_usage_error(tmp_path):
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    res = run(["make", "eggbox", "--H", "25", "--S", "150", *SMALL, "-o",
+               str(blocker / "out")])
+    assert res.exit_code == 2 and "not a writable folder" in res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
+
+
+PROC = os.path.join(os.sep, "proc")
+
+
+@pytest.mark.skipif(not os.path.isdir(os.path.join(PROC, "self")), reason="needs Linux /proc")
+def test_output_in_read_only_filesystem_is_a_usage_error():
+    target = os.path.join(PROC, "templater-x")
+    res = run(["make", "eggbox", "--H", "25", "--S", "150", *SMALL, "-o", target])
+    assert res.exit_code == 2 and "templater-x" in res.output and "Traceback" not in res.output
