@@ -34,7 +34,8 @@ def _top_z_at(vectors: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Highest STL surface above each (x, y): barycentric hit test over all facets."""
     p0, p1, p2 = vectors[:, 0], vectors[:, 1], vectors[:, 2]
     out = np.full(len(x), -np.inf)
-    d = (p1[:, 1] - p2[:, 1]) * (p0[:, 0] - p2[:, 0]) + (p2[:, 0] - p1[:, 0]) * (p0[:, 1] - p2[:, 1])
+    d = ((p1[:, 1] - p2[:, 1]) * (p0[:, 0] - p2[:, 0])
+         + (p2[:, 0] - p1[:, 0]) * (p0[:, 1] - p2[:, 1]))
     ok = np.abs(d) > 1e-12
     p0, p1, p2, d = p0[ok], p1[ok], p2[ok], d[ok]
     for i, (px, py) in enumerate(zip(x, y, strict=True)):

@@ -1,0 +1,123 @@
+"""Dendrite growth criterion → geometric current density for dendrite growth J* (physics.md §8).
+
+Normalised crack-growth closure (Ning 2023 as used by the paper, reconstructed in physics.md
+§8.2): the current needed to grow a Li-filled crack at the Li tip falls as the local interfacial
+pressure P rises,
+
+    i_g(P) / i_g(p_stack) = ((P_c − P) / (P_c − p_stack))^n_g = (1 − Δp / dP_margin)^n_g .
+
+A design with maximum local current i_max = m·J (linear in J) and maximum excess pressure
+Δp_max(J) = P_f (J / J_flat)^(1/n) (power-law creep homogeneity, P_f = Δp_max at J = J_flat)
+grows a dendrite at the geometric current J* solving
+
+    m J* = J_flat (1 − Δp_max(J*) / dP_margin)^n_g .
+
+The left side increases and the right side decreases with J, so the root is unique. For
+n_g = n it is closed form, J*/J_flat = (m^(1/n) + P_f/dP_margin)^(−n). J_flat (the flat-interface
+critical current), dP_margin and n_g are the model's free constants (calibration inputs): their
+defaults are documented on :class:`DendriteConstants`.
+
+Model bound: m ≥ 1/(A/A0) (the maximum is at least the mean) and Δp ≥ 0 at the tip, so
+J*/J_flat ≤ A/A0 for every design and every choice of constants.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from scipy.optimize import brentq
+
+from templater.errors import DesignError
+
+__all__ = ["DendriteConstants", "critical_current_ratio"]
+
+
+def _check(name: str, flag: str, value: float, low: float, high: float, unit: str,
+           low_open: bool = True) -> None:
+    ok = (not isinstance(value, bool) and isinstance(value, (int, float))
+          and math.isfinite(value) and (value > low if low_open else value >= low)
+          and value <= high)
+    if not ok:
+        bracket = "(" if low_open else "["
+        raise DesignError("dendrite", name, flag, value, f"{bracket}{low:g}, {high:g}]", unit)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DendriteConstants:
+    """Free constants of the dendrite criterion (SI).
+
+    Parameters
+    ----------
+    flat_critical_current_a_m2 : float, default 10.0 (= 1.0 mA/cm²)
+        J_flat, the critical current of a flat interface; a placeholder [U] until the user's own
+        flat-cell measurement is given (``--flat-ccd``) or fitted (``templater calibrate``).
+        Range (0, 10000] A/m².
+    pressure_margin_pa : float
+        dP_margin = P_c − p_stack, the excess pressure at which a tip crack grows without
+        current. Default: the calibrated value shipped with the project (see
+        ``examples/calibrate_defaults.py``); physically plausible range 0.1-20 MPa
+        (K_IC 0.2-1 MPa m^1/2 and crack lengths 1-100 µm give P_c of 1-100 MPa).
+    growth_exponent : float or None
+        n_g; None means n_g = n, the creep stress exponent (extrusion argument, §8.2).
+        Range [0.5, 20].
+    """
+
+    flat_critical_current_a_m2: float = 10.0
+    pressure_margin_pa: float = 4.6e6
+    growth_exponent: float | None = None
+
+    def __post_init__(self) -> None:
+        _check("flat_critical_current_a_m2", "flat-ccd", self.flat_critical_current_a_m2,
+               0.0, 1e4, "A/m2")
+        _check("pressure_margin_pa", "pressure-margin", self.pressure_margin_pa, 0.0, 1e8, "Pa")
+        if self.growth_exponent is not None:
+            _check("growth_exponent", "growth-exponent", self.growth_exponent, 0.5, 20.0, "",
+                   low_open=False)
+
+
+def critical_current_ratio(
+    max_current_ratio: float,
+    excess_pressure_at_flat_ccd_pa: float,
+    *,
+    pressure_margin_pa: float,
+    growth_exponent: float,
+    creep_exponent: float,
+) -> float:
+    """J*/J_flat for a design (see module docstring).
+
+    Parameters
+    ----------
+    max_current_ratio : float
+        m = i_max / J (with kinetics), > 0.
+    excess_pressure_at_flat_ccd_pa : float
+        P_f = Δp_max at J = J_flat [Pa], ≥ 0.
+    pressure_margin_pa : float
+        dP_margin [Pa], > 0.
+    growth_exponent : float
+        n_g.
+    creep_exponent : float
+        n (Δp ∝ J^(1/n)).
+    """
+    m, pf, margin = float(max_current_ratio), float(excess_pressure_at_flat_ccd_pa), \
+        float(pressure_margin_pa)
+    n, ng = float(creep_exponent), float(growth_exponent)
+    if not (m > 0 and pf >= 0 and margin > 0 and n > 0 and ng > 0):
+        raise ValueError(f"invalid criterion inputs m={m}, P_f={pf}, margin={margin}, "
+                         f"n={n}, n_g={ng}")
+    u = pf / margin
+    if abs(ng - n) <= 1e-12 * n:
+        return (m ** (1.0 / n) + u) ** (-n)
+    if u == 0.0:
+        return 1.0 / m
+
+    def residual(log_x: float) -> float:
+        x = math.exp(log_x)
+        return math.log(m * x) - ng * math.log1p(-u * x ** (1.0 / n))
+
+    # root lies below both x = 1/m (no pressure) and x_max where the pressure alone suffices
+    hi = min(math.log(1.0 / m), n * math.log(1.0 / u)) - 1e-14
+    lo = hi - 1.0
+    while residual(lo) > 0:
+        lo -= 2.0 * (hi - lo)
+    return math.exp(brentq(residual, lo, hi, xtol=1e-15, rtol=1e-14))

@@ -1,0 +1,96 @@
+"""Dendrite criterion and calibration: closed form, model bound, recovery of known constants."""
+
+import math
+
+import numpy as np
+import pytest
+
+from solver.calibration import (
+    fit_dendrite_constants,
+    load_calibration,
+    model_critical_currents,
+    write_calibration,
+)
+from solver.critical import DendriteConstants, critical_current_ratio
+from templater.errors import DesignError
+
+N = 6.56
+
+
+def test_flat_interface_gives_exactly_one():
+    assert critical_current_ratio(1.0, 0.0, pressure_margin_pa=4.6e6, growth_exponent=N,
+                                  creep_exponent=N) == 1.0
+    assert critical_current_ratio(1.0, 0.0, pressure_margin_pa=4.6e6, growth_exponent=1.0,
+                                  creep_exponent=N) == 1.0
+
+
+@pytest.mark.parametrize("m, pf", [(0.8, 0.1e6), (1.3, 0.5e6), (2.0, 2e6), (0.95, 4e6)])
+def test_root_solves_the_criterion_and_matches_closed_form(m, pf):
+    margin = 4.6e6
+    closed = critical_current_ratio(m, pf, pressure_margin_pa=margin, growth_exponent=N,
+                                    creep_exponent=N)
+    assert closed == pytest.approx((m ** (1 / N) + pf / margin) ** (-N), rel=1e-14)
+    # the general root finder (n_g = n + tiny) agrees with the closed form
+    near = critical_current_ratio(m, pf, pressure_margin_pa=margin,
+                                  growth_exponent=N * (1 + 1e-9), creep_exponent=N)
+    assert near == pytest.approx(closed, rel=1e-6)
+    for ng in (1.0, 3.0, 10.0):
+        x = critical_current_ratio(m, pf, pressure_margin_pa=margin, growth_exponent=ng,
+                                   creep_exponent=N)
+        lhs = m * x
+        rhs = (1 - pf * x ** (1 / N) / margin) ** ng
+        assert lhs == pytest.approx(rhs, rel=1e-10)
+
+
+def test_model_bound_ratio_at_most_area_ratio():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        area = 1 + rng.uniform(0, 1)
+        m = rng.uniform(1 / area, 3)
+        x = critical_current_ratio(m, rng.uniform(0, 5e6), pressure_margin_pa=rng.uniform(1e5, 2e7),
+                                   growth_exponent=rng.uniform(0.5, 10), creep_exponent=N)
+        assert x <= area + 1e-12
+
+
+def test_more_pressure_or_current_lowers_the_critical_current():
+    base = dict(pressure_margin_pa=4.6e6, growth_exponent=N, creep_exponent=N)
+    assert critical_current_ratio(1.2, 1e6, **base) < critical_current_ratio(1.2, 0.5e6, **base)
+    assert critical_current_ratio(1.4, 1e6, **base) < critical_current_ratio(1.2, 1e6, **base)
+
+
+def test_bad_constants_name_the_flag():
+    with pytest.raises(DesignError, match="--flat-ccd"):
+        DendriteConstants(flat_critical_current_a_m2=-1.0)
+    with pytest.raises(DesignError, match="--pressure-margin"):
+        DendriteConstants(pressure_margin_pa=float("nan"))
+    with pytest.raises(DesignError, match="--growth-exponent"):
+        DendriteConstants(growth_exponent=0.1)
+
+
+def test_calibration_recovers_known_constants_from_noisy_synthetic_data(tmp_path):
+    rng = np.random.default_rng(42)
+    truth = DendriteConstants(flat_critical_current_a_m2=8.0, pressure_margin_pa=2.5e6,
+                              growth_exponent=4.0)
+    m = rng.uniform(0.8, 1.6, 14)
+    p1 = rng.uniform(0.1e6, 1.5e6, 14)
+    clean = model_critical_currents(m, p1, truth, creep_exponent=N)
+    noisy = clean * np.exp(rng.normal(0, 0.02, len(clean)))
+    fit = fit_dendrite_constants(m, p1, noisy, creep_exponent=N,
+                                 initial=DendriteConstants(flat_critical_current_a_m2=5.0,
+                                                           pressure_margin_pa=5e6,
+                                                           growth_exponent=6.0))
+    assert fit.success
+    c = fit.constants
+    for est, std, true in [
+        (c.flat_critical_current_a_m2, fit.flat_critical_current_std_a_m2, 8.0),
+        (c.pressure_margin_pa, fit.pressure_margin_std_pa, 2.5e6),
+        (c.growth_exponent, fit.growth_exponent_std, 4.0),
+    ]:
+        assert std > 0 and math.isfinite(std)
+        assert abs(est - true) <= 3 * std, (est, std, true)
+    assert fit.rms_log_residual == pytest.approx(0.02, rel=0.5)
+    path = tmp_path / "cal.toml"
+    write_calibration(fit, path, source="synthetic.csv")
+    back = load_calibration(path)
+    assert back.flat_critical_current_a_m2 == pytest.approx(c.flat_critical_current_a_m2, rel=1e-5)
+    assert back.pressure_margin_pa == pytest.approx(c.pressure_margin_pa, rel=1e-5)
