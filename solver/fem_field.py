@@ -1,0 +1,535 @@
+"""Finite-element field solver on the 1/8 mirror-symmetric wedge (pyramids, frustums, steep shapes).
+
+(Docstring with measured numbers is completed below.)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spl
+from numpy.typing import NDArray
+from skfem import (
+    Basis,
+    BilinearForm,
+    ElementTetP2,
+    MeshTet1,
+    MeshTet2,
+)
+from skfem.helpers import dot, grad
+from skfem.quadrature import get_quadrature
+from skfem.refdom import RefTri
+
+from templater.surfaces import EggBox, Flat, FrustumArray, PyramidArray, Surface
+
+__all__ = [
+    "FemFieldSolution",
+    "FemConvergenceStudy",
+    "solve_fem_field",
+    "solve_fem_converged",
+]
+
+logger = logging.getLogger(__name__)
+
+_TOP_CLEARANCE = 1.0  # electrolyte above the highest interface point, in units of S
+_SMOOTH_WIDTH = 0.02  # grading width (units of S) used where there is no rounded band
+_BAND_FRACTION = 0.125  # finest spacing target: this fraction of the band half-width
+_CAP = 0.2  # spacing stops growing at this fraction of the graded interval
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class FemFieldSolution:
+    """Normal current on the interface of the 1/8 wedge 0 <= y <= x <= S/2.
+
+    Attributes
+    ----------
+    current_ratio : (n,) float
+        Local normal current i_n/J at the interface nodes (P2 vertices and edge midpoints):
+        primary, n·∇u averaged over the elements sharing the node; secondary, u/ℓ.
+    x_um, y_um : (n,) float
+        Projected node positions, µm (cell centred on the electrolyte apex/peak).
+    max_current_ratio, min_current_ratio : float
+        Extremes of ``current_ratio``.
+    max_location_um : tuple of float
+        (x, y) of the maximum, µm.
+    flux_ratio : float
+        ∫ i_n dA / (J A0) over the wedge with the conservative current (variational flux for the
+        primary, u/ℓ for the secondary): 1 up to round-off, a check of the solve.
+    flux_ratio_gradient : float
+        The same integral of ``current_ratio`` (primary: differs from 1 by the discretisation
+        error of the averaged gradient; secondary: equal to ``flux_ratio``).
+    current_ratio_variational : (n,) float
+        Conservative current at the same nodes (primary: residual of the Dirichlet rows solved
+        with the P2 boundary mass matrix; secondary: u/ℓ).
+    dofs : int
+        Number of P2 unknowns.
+    divisions : int
+        Mesh divisions per direction.
+    edge_radius_um : float or None
+        Edge radius solved (None for shapes without edges).
+    kinetic_length_um : float or None
+        Kinetic length ℓ, µm (None: primary).
+    solve_time_s : float
+        Wall time of mesh, assembly and solve, s.
+    design : Surface
+        The exact design solved (with the edge radius override applied).
+    """
+
+    current_ratio: NDArray[np.float64]
+    x_um: NDArray[np.float64]
+    y_um: NDArray[np.float64]
+    max_current_ratio: float
+    min_current_ratio: float
+    max_location_um: tuple[float, float]
+    flux_ratio: float
+    flux_ratio_gradient: float
+    current_ratio_variational: NDArray[np.float64]
+    dofs: int
+    divisions: int
+    edge_radius_um: float | None
+    kinetic_length_um: float | None
+    solve_time_s: float
+    design: Surface
+
+    def __post_init__(self) -> None:
+        for name in ("current_ratio", "current_ratio_variational", "x_um", "y_um"):
+            getattr(self, name).flags.writeable = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class FemConvergenceStudy:
+    """Result of :func:`solve_fem_converged`.
+
+    Attributes
+    ----------
+    solution : FemFieldSolution
+        Finest solution.
+    error_estimate : float
+        |max_n − max_{n−1}| / max_n between the last two levels.
+    divisions : tuple of int
+        Divisions of every level solved.
+    maxima : tuple of float
+        Maximum current ratio of every level.
+    converged : bool
+        True if ``error_estimate <= rtol``.
+    """
+
+    solution: FemFieldSolution
+    error_estimate: float
+    divisions: tuple[int, ...]
+    maxima: tuple[float, ...]
+    converged: bool
+
+
+# --- geometry of the wedge ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Grading:
+    """Where the mesh is graded (all lengths in units of S)."""
+
+    x_breaks: tuple[float, ...]  # mesh lines that must exist (kinks of f), 0 and 1/2 included
+    x_features: tuple[tuple[float, float], ...]  # (position, band half-width) in x and x − y
+    z_width: float  # band half-width seen by the grading towards the interface
+
+
+def _band_widths(surface: Surface) -> tuple[float, float, float]:
+    """Half-widths (units of S) of the rounded bands: cell edge/apex, hip, frustum rim."""
+    s = surface.period_um
+    r = getattr(surface, "edge_radius_um", 0.0)
+    if r <= 0.0:
+        return _SHARP_WIDTH, _SHARP_WIDTH, _SHARP_WIDTH
+    m = surface.face_slope
+    mh = m / math.sqrt(2.0)
+    w_edge = r * m / math.sqrt(1.0 + m * m) / s
+    w_hip = math.sqrt(2.0) * r * mh / math.sqrt(1.0 + mh * mh) / s
+    w_rim = 0.5 * r * m / math.sqrt(1.0 + m * m) / s
+    return w_edge, w_hip, w_rim
+
+
+_SHARP_WIDTH = 0.002  # grading width (units of S) at sharp edges (≈ r = 1 µm bands at S = 150 µm)
+
+
+def _grading_for(surface: Surface) -> _Grading:
+    """Mesh lines and grading targets of a design (see the module docstring).
+
+    The base mesh uses one node distribution for x and for d = x − y, so its targets are the
+    union of the Li-convex (singular) features: default orientation, the ridge x = 1/2 (the
+    crossing is x = 1/2, d = 0); ``invert``, the Li apex x = 0, the hips d = 0 and, for
+    frustums, the top edges x = t/2. Li-concave features (current → 0) get mesh lines only.
+    """
+    if isinstance(surface, (PyramidArray, FrustumArray)):
+        w_edge, w_hip, w_rim = _band_widths(surface)
+        t = getattr(surface, "top_fraction", 0.0)
+        breaks = (0.0, 0.5 * t, 0.5) if t > 0.0 else (0.0, 0.5)
+        if not surface.invert:
+            feats: tuple[tuple[float, float], ...] = ((0.5, w_edge),)
+            w_min = w_edge
+        elif t > 0.0:
+            feats = ((0.0, w_hip), (0.5 * t, w_rim))
+            w_min = min(w_hip, w_rim)
+        else:
+            feats = ((0.0, min(w_edge, w_hip)),)
+            w_min = min(w_edge, w_hip)
+        return _Grading(breaks, feats, w_min)
+    return _Grading((0.0, 0.5), (), _SMOOTH_WIDTH)
+
+
+def _graded_nodes(
+    breaks: tuple[float, ...],
+    features: tuple[tuple[float, float], ...],
+    n: int,
+    power: float,
+) -> NDArray[np.float64]:
+    """1-D nodes on [breaks[0], breaks[-1]] with spacing ∝ min(w + distance, cap)^power.
+
+    ``w`` is the feature's band half-width times ``_BAND_FRACTION``. Every break point is a node;
+    the divisions are shared among the segments in proportion to the integral of the density.
+    """
+    lo, hi = breaks[0], breaks[-1]
+    # the rounded band ends in a curvature jump of f: make its edges mesh lines too
+    extra = [p + sgn * w for p, w in features for sgn in (-1.0, 1.0)]
+    breaks = tuple(sorted({*breaks, *(b for b in extra if lo + 1e-12 < b < hi - 1e-12)}))
+    samples = [np.linspace(lo, hi, 4001), np.asarray(breaks, dtype=float)]
+    for pos, width in features:
+        g = width * np.geomspace(1e-3, (hi - lo) / width, 400)
+        samples += [pos + g, pos - g]
+    xs = np.unique(np.clip(np.concatenate(samples), lo, hi))
+    h = np.ones_like(xs)
+    if features:
+        d = np.min([_BAND_FRACTION * w + np.abs(xs - p) for p, w in features], axis=0)
+        h = np.minimum(d, _CAP * (hi - lo)) ** power
+    dens = 1.0 / h
+    cum = np.concatenate([[0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]) * np.diff(xs))])
+    cb = np.interp(breaks, xs, cum)
+    seg = np.diff(cb)
+    counts = np.maximum(1, np.round(n * seg / seg.sum()).astype(int))
+    nodes = [np.asarray([lo])]
+    for k, c in enumerate(counts):
+        targets = cb[k] + seg[k] * np.arange(1, c + 1) / c
+        pts = np.interp(targets, cum, xs)
+        pts[-1] = breaks[k + 1]
+        nodes.append(pts)
+    return np.concatenate(nodes)
+
+
+def _interface_height(surface: Surface, x: NDArray[np.float64], y: NDArray[np.float64]):
+    """f = (H − e)/S at dimensionless (x, y) (units of S): the solver frame of solver.md §1."""
+    s = surface.period_um
+    return (surface.height_um - surface.z_um(x * s, y * s)) / s
+
+
+def _wedge_mesh(
+    surface: Surface, divisions: int, power: float
+) -> tuple[MeshTet2, NDArray[np.float64], float]:
+    """Isoparametric P2 mesh of the electrolyte above the wedge, units of S.
+
+    Base nodes (x_i, x_i − x_j), j <= i, in the sheared coordinates (x, d = x − y): the cells
+    are thin along the hip y = x (d → 0) and along the cell edge x = 1/2, and every kink of f
+    (hip, cell edge, frustum rim x = t/2) is a mesh line. Returns the mesh, the reference
+    coordinates (x, y, ζ) of its P2 nodes and the top height.
+    """
+    g = _grading_for(surface)
+    xs = _graded_nodes(g.x_breaks, g.x_features, divisions, power)
+    zs = _graded_nodes((0.0, 1.0), ((0.0, g.z_width),), divisions, power)
+    n, nz = len(xs) - 1, len(zs) - 1
+
+    ii, jj = np.tril_indices(n + 1)  # row-major: node id of (i, j) is i (i + 1)/2 + j
+    bx, by = xs[ii], xs[ii] - xs[jj]
+
+    def nid(i: NDArray[np.int64], j: NDArray[np.int64]) -> NDArray[np.int64]:
+        return i * (i + 1) // 2 + j
+
+    qi, qj = np.tril_indices(n, k=-1)  # full squares (i, j), j < i
+    a, b = nid(qi, qj), nid(qi + 1, qj)
+    c, d = nid(qi + 1, qj + 1), nid(qi, qj + 1)
+    di = np.arange(n)  # half squares on the diagonal (y = 0)
+    tri = np.concatenate(
+        [np.stack([a, b, c]), np.stack([a, c, d]), np.stack([nid(di, di), nid(di + 1, di),
+                                                              nid(di + 1, di + 1)])],
+        axis=1,
+    )
+    tri = np.sort(tri, axis=0)
+
+    # extrude in ζ; each prism → 3 tetrahedra by the global-index rule (conforming)
+    nb = bx.size
+    lay = np.arange(nz)[:, None] * nb
+    p0, p1, p2 = (tri[k][None, :] + lay for k in range(3))
+    q0, q1, q2 = p0 + nb, p1 + nb, p2 + nb
+    tets = np.concatenate(
+        [np.stack([p0, p1, p2, q2]), np.stack([p0, p1, q1, q2]), np.stack([p0, q0, q1, q2])],
+        axis=1,
+    ).reshape(4, -1)
+    ref = np.stack([np.tile(bx, nz + 1), np.tile(by, nz + 1), np.repeat(zs, nb)])
+    m2 = MeshTet2.from_mesh(MeshTet1(ref, tets))
+    rx, ry, rz = m2.doflocs
+    fx = _interface_height(surface, rx, ry)
+    top = float(np.max(_interface_height(surface, bx, by))) + _TOP_CLEARANCE
+    phys = np.stack([rx, ry, fx + rz * (top - fx)])
+    return dataclasses.replace(m2, doflocs=phys), m2.doflocs.copy(), top
+
+
+# --- weak forms -----------------------------------------------------------------------------
+
+
+@BilinearForm
+def _laplace(u, v, w):
+    return dot(grad(u), grad(v))
+
+
+def _facet_dofs(mesh: MeshTet2, basis: Basis, facets: NDArray[np.int64]) -> NDArray[np.int64]:
+    """(6, nf) P2 DOFs of facets: vertices a < b < c, then edges ab, bc, ac."""
+    nv = mesh.nvertices
+    tri = np.sort(mesh.facets[:, facets], axis=0)
+    keys = np.sort(mesh.edges[0].astype(np.int64) * nv + mesh.edges[1])
+    order = np.argsort(mesh.edges[0].astype(np.int64) * nv + mesh.edges[1])
+    edge_dofs = basis.dofs.edge_dofs[0]
+
+    def edge(p: NDArray[np.int64], q: NDArray[np.int64]) -> NDArray[np.int64]:
+        return edge_dofs[order[np.searchsorted(keys, p.astype(np.int64) * nv + q)]]
+
+    vert = basis.dofs.nodal_dofs[0]
+    return np.stack([vert[tri[0]], vert[tri[1]], vert[tri[2]],
+                     edge(tri[0], tri[1]), edge(tri[1], tri[2]), edge(tri[0], tri[2])])
+
+
+def _surface_mass(
+    doflocs: NDArray[np.float64], fdofs: NDArray[np.int64], n: int
+) -> sp.csr_matrix:
+    """Mass matrix of the P2 trace on curved (isoparametric) triangles, exact P2 geometry."""
+    xq, wq = get_quadrature(RefTri, 6)
+    xi, eta = xq
+    l0, l1, l2 = 1.0 - xi - eta, xi, eta
+    phi = np.stack([l0 * (2 * l0 - 1), l1 * (2 * l1 - 1), l2 * (2 * l2 - 1),
+                    4 * l0 * l1, 4 * l1 * l2, 4 * l0 * l2])  # (6, nq)
+    dxi = np.stack([-(4 * l0 - 1), 4 * l1 - 1, 0 * xi,
+                    4 * (l0 - l1), 4 * l2, -4 * l2])
+    deta = np.stack([-(4 * l0 - 1), 0 * xi, 4 * l2 - 1,
+                     -4 * l1, 4 * l1, 4 * (l0 - l2)])
+    pts = doflocs[:, fdofs]  # (3, 6, nf)
+    t1 = np.einsum("dkf,kq->dqf", pts, dxi)
+    t2 = np.einsum("dkf,kq->dqf", pts, deta)
+    jac = np.linalg.norm(np.cross(t1, t2, axis=0), axis=0)  # (nq, nf)
+    local = np.einsum("iq,jq,q,qf->ijf", phi, phi, wq, jac)
+    rows = np.broadcast_to(fdofs[:, None, :], local.shape).ravel()
+    cols = np.broadcast_to(fdofs[None, :, :], local.shape).ravel()
+    return sp.coo_matrix((local.ravel(), (rows, cols)), shape=(n, n)).tocsr()
+
+
+def _gradient_current(
+    surface: Surface,
+    mesh: MeshTet2,
+    ref: NDArray[np.float64],
+    u: NDArray[np.float64],
+    dof_i: NDArray[np.int64],
+) -> NDArray[np.float64]:
+    """∂u/∂n at the interface DOFs: n·∇u of every adjacent element at the node, averaged.
+
+    The normal is the analytic one of the design, evaluated a hair inside each element so that a
+    node on a sharp kink takes the normal of that element's own face.
+    """
+    on_i = np.zeros(mesh.doflocs.shape[1], dtype=bool)
+    on_i[dof_i] = True
+    elem = ElementTetP2()
+    tind = np.nonzero(np.any(ref[2][mesh.t] == 0.0, axis=0))[0]
+    nodes = Basis(mesh, elem, elements=tind, quadrature=(elem.doflocs.T, np.full(10, 0.1)))
+    grads = nodes.interpolate(u).grad  # (3, nel, 10): ∇u at the element's own P2 nodes
+    edofs = nodes.element_dofs
+    s = surface.period_um
+    cx = mesh.doflocs[0][edofs[:4]].mean(axis=0)
+    cy = mesh.doflocs[1][edofs[:4]].mean(axis=0)
+    total = np.zeros(on_i.size)
+    count = np.zeros(on_i.size)
+    for k in range(edofs.shape[0]):
+        sel = on_i[edofs[k]]
+        dk = edofs[k][sel]
+        px, py = mesh.doflocs[0][dk], mesh.doflocs[1][dk]
+        px = px + 1e-7 * (cx[sel] - px)
+        py = py + 1e-7 * (cy[sel] - py)
+        ex, ey = surface.gradient(px * s, py * s)
+        norm = np.sqrt(1.0 + ex * ex + ey * ey)  # normal into the electrolyte: (e_x, e_y, 1)
+        val = (ex * grads[0, sel, k] + ey * grads[1, sel, k] + grads[2, sel, k]) / norm
+        np.add.at(total, dk, val)
+        np.add.at(count, dk, 1.0)
+    return total[dof_i] / count[dof_i]
+
+
+# --- solver ---------------------------------------------------------------------------------
+
+
+def _check_inputs(
+    surface: Surface, kinetic_length_um: float | None, divisions: int, grading: float
+) -> None:
+    if not isinstance(surface, (Flat, EggBox, PyramidArray, FrustumArray)):
+        raise TypeError(f"solve_fem_field: unsupported surface {type(surface).__name__}")
+    if kinetic_length_um is not None and not (
+        math.isfinite(kinetic_length_um) and kinetic_length_um > 0.0
+    ):
+        raise ValueError(
+            f"kinetic_length_um = {kinetic_length_um!r} must be a positive number (or None)"
+        )
+    if isinstance(divisions, bool) or not isinstance(divisions, int) or not 2 <= divisions <= 64:
+        raise ValueError(f"divisions = {divisions!r} must be an integer in [2, 64]")
+    if not (math.isfinite(grading) and 0.0 <= grading <= 1.0):
+        raise ValueError(f"grading = {grading!r} must lie in [0, 1]")
+
+
+def solve_fem_field(
+    surface: Surface,
+    kinetic_length_um: float | None,
+    *,
+    divisions: int = 12,
+    edge_radius_um: float | None = None,
+    grading: float = 1.0,
+) -> FemFieldSolution:
+    """Primary or secondary current on one periodic cell by P2 finite elements on the 1/8 wedge.
+
+    Parameters
+    ----------
+    surface : Surface
+        Design (electrolyte surface e, µm); flat, egg-box, pyramid or frustum.
+    kinetic_length_um : float or None
+        Kinetic length ℓ = κ R_ct, µm (Robin condition u = ℓ ∂u/∂n); None solves the primary
+        problem (u = 0 on the interface).
+    divisions : int, default 12
+        Mesh divisions in each of the three directions (x, across the hip, ζ), 2 to 64.
+    edge_radius_um : float, optional
+        Override of the design's edge radius r, µm (pyramids and frustums only).
+    grading : float, default 1.0
+        Grading power γ in [0, 1]: the mesh spacing grows like (w + d)^γ with the distance d from
+        an edge, apex or interface (w: rounded band half-width); 0 is uniform.
+
+    Returns
+    -------
+    FemFieldSolution
+    """
+    _check_inputs(surface, kinetic_length_um, divisions, grading)
+    if edge_radius_um is not None:
+        if not isinstance(surface, (PyramidArray, FrustumArray)):
+            raise ValueError(
+                f"edge_radius_um applies to pyramids and frustums, not to {surface.kind}"
+            )
+        surface = dataclasses.replace(surface, edge_radius_um=float(edge_radius_um))
+    start = time.perf_counter()
+    s = surface.period_um
+    mesh, ref, _ = _wedge_mesh(surface, divisions, grading)
+    on_interface = np.all(ref[2][mesh.facets] == 0.0, axis=0)
+    on_top = np.all(ref[2][mesh.facets] == 1.0, axis=0)
+    facets_i = np.nonzero(on_interface)[0]
+    facets_t = np.nonzero(on_top)[0]
+
+    basis = Basis(mesh, ElementTetP2())
+    stiff = _laplace.assemble(basis).tocsr()
+    fd_i = _facet_dofs(mesh, basis, facets_i)
+    mass_i = _surface_mass(mesh.doflocs, fd_i, basis.N)
+    load = _surface_mass(mesh.doflocs, _facet_dofs(mesh, basis, facets_t), basis.N) @ np.ones(
+        basis.N
+    )  # ∂u/∂n = 1 at the top (uniform current J)
+    dof_i = np.unique(fd_i)
+    area0 = float(load.sum())  # projected wedge area, 1/8 in units of S²
+
+    if kinetic_length_um is None:
+        free = np.setdiff1d(np.arange(basis.N), dof_i)
+        u = np.zeros(basis.N)
+        u[free] = spl.splu(stiff[free][:, free].tocsc()).solve(load[free])
+        residual = stiff @ u - load
+        m_ii = mass_i[dof_i][:, dof_i].tocsc()
+        variational = spl.splu(m_ii).solve(-residual[dof_i])
+        current = _gradient_current(surface, mesh, ref, u, dof_i)
+    else:
+        ell = kinetic_length_um / s
+        u = spl.splu((stiff + mass_i / ell).tocsc()).solve(load)
+        variational = current = u[dof_i] / ell
+    m_ii = mass_i[dof_i][:, dof_i]
+    flux = float(np.sum(m_ii @ variational)) / area0
+    flux_gradient = float(np.sum(m_ii @ current)) / area0
+    elapsed = time.perf_counter() - start
+
+    x_um = mesh.doflocs[0, dof_i] * s
+    y_um = mesh.doflocs[1, dof_i] * s
+    k = int(np.argmax(current))
+    return FemFieldSolution(
+        current_ratio=np.asarray(current, dtype=float),
+        x_um=x_um,
+        y_um=y_um,
+        max_current_ratio=float(current[k]),
+        min_current_ratio=float(np.min(current)),
+        max_location_um=(float(x_um[k]), float(y_um[k])),
+        flux_ratio=flux,
+        flux_ratio_gradient=flux_gradient,
+        current_ratio_variational=np.asarray(variational, dtype=float),
+        dofs=int(basis.N),
+        divisions=divisions,
+        edge_radius_um=getattr(surface, "edge_radius_um", None),
+        kinetic_length_um=kinetic_length_um,
+        solve_time_s=elapsed,
+        design=surface,
+    )
+
+
+def solve_fem_converged(
+    surface: Surface,
+    kinetic_length_um: float | None,
+    *,
+    rtol: float = 0.005,
+    edge_radius_um: float | None = None,
+    divisions: tuple[int, ...] = (8, 12, 16, 20),
+    grading: float = 1.0,
+) -> FemConvergenceStudy:
+    """Refine until two successive maxima agree within ``rtol``.
+
+    Parameters
+    ----------
+    surface : Surface
+        Design, µm.
+    kinetic_length_um : float or None
+        Kinetic length ℓ, µm; None for the primary problem.
+    rtol : float, default 0.005
+        Relative tolerance on the change of the maximum between successive levels.
+    edge_radius_um : float, optional
+        Edge radius override, µm (pyramids and frustums).
+    divisions : tuple of int, default (8, 12, 16, 20)
+        Increasing mesh levels; the study stops at the first level that meets ``rtol``.
+    grading : float, default 1.0
+        Grading power, see :func:`solve_fem_field`.
+
+    Returns
+    -------
+    FemConvergenceStudy
+        The finest solution, the error estimate (relative change to the previous level), the
+        levels and their maxima; ``converged`` is False if the last level still misses ``rtol``.
+    """
+    if len(divisions) < 2 or any(b <= a for a, b in zip(divisions, divisions[1:], strict=False)):
+        raise ValueError(f"divisions = {divisions!r} must be at least two increasing levels")
+    if not (math.isfinite(rtol) and rtol > 0.0):
+        raise ValueError(f"rtol = {rtol!r} must be a positive number")
+    maxima: list[float] = []
+    done: list[int] = []
+    sol: FemFieldSolution | None = None
+    err = math.inf
+    for n in divisions:
+        sol = solve_fem_field(
+            surface, kinetic_length_um, divisions=n, edge_radius_um=edge_radius_um,
+            grading=grading,
+        )
+        maxima.append(sol.max_current_ratio)
+        done.append(n)
+        if len(maxima) > 1:
+            err = abs(maxima[-1] - maxima[-2]) / abs(maxima[-1])
+            logger.debug("divisions %d: max %.6f, change %.2e", n, maxima[-1], err)
+            if err <= rtol:
+                break
+    assert sol is not None  # divisions is non-empty (checked above)
+    return FemConvergenceStudy(
+        solution=sol,
+        error_estimate=err,
+        divisions=tuple(done),
+        maxima=tuple(maxima),
+        converged=err <= rtol,
+    )
