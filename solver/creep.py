@@ -1,0 +1,581 @@
+"""Power-law (Norton) creep of plated Li below a contoured interface: excess interfacial pressure.
+
+Model (physics.md §6, solver.md §9)
+-----------------------------------
+Solver frame: z points from the Li into the electrolyte; the interface is z = f(x, y) = H − e(x, y)
+(e = ``surface.z_um``), the Li fills −D < z < f. Li is an incompressible, rigid-viscoplastic
+power-law fluid (inertia-free Stokes flow): div σ = 0, div u = 0, σ = −p I + 2ηD,
+η = (1/3) A*^(−1/n) ε̇_e^(1/n − 1), ε̇_e = sqrt((2/3) D:D + ε̇₀²) (regularised).
+
+* Interface: plated Li enters along the normal at v_n = Ω i_n / F, so u·n = −v_n (n into the
+  electrolyte). ``slip="noslip"`` (default, bonded): u = −v_n n. ``slip="freeslip"``: zero shear
+  traction. Both use the analytic surface normal at the P2 interface nodes (rotated nodal frame).
+* Far boundary z = −D (D = ``depth_factor`` · S below the lowest interface point): u_x = u_y = 0
+  and zero excess normal traction, i.e. rigid translation at the stack pressure (solver.md §9.1).
+  The net outflow equals the plated volume, so no flux constraint is needed.
+* Lateral: the designs are symmetric under the mirror planes x = 0, x = S/2, y = 0, y = S/2, so
+  one quarter cell [0, S/2]² with symmetry conditions (u·n = 0, zero shear) replaces the
+  periodic cell.
+
+Non-dimensional form (solver.md §9.2): lengths in S, velocity in V0 = J Ω / F, stress in
+Σ = (V0 / (A* S))^(1/n). The dimensionless problem has η' = (1/3) ε̇'^(1/n − 1) and depends only on
+shape, H/S, the current distribution i_n/J, n, slip, D/S and ε̇₀/(V0/S), so Δp = Π·Σ exactly.
+
+Discretisation: Taylor-Hood P2/P1 tetrahedra (scikit-fem ``MeshTet2``, isoparametric quadratic
+geometry), structured mesh of the quarter cell: ``divisions`` × ``divisions`` columns, layers graded
+geometrically (ratio 1.3) away from the interface with first-layer thickness equal to the lateral
+spacing, mapped by z = −D + (f(x, y) + D) s. Newton's method with backtracking and continuation in
+n (1 → 1.5 → 2 → 3 → 4.5 → n); the viscous Jacobian is assembled with batched numpy matrix
+products (the element matrices are Gram matrices of the weighted symmetric gradients), the
+divergence blocks once with scikit-fem, and each linear system is solved by SuperLU.
+
+Outputs on the interface vertices of the quarter cell: the excess hydrostatic pressure
+Δp = p − p_stack (feeds the dendrite model, physics.md §6.2) and the excess normal traction
+−n·σ·n − p_stack (nodal average of the element strain rates), their maxima and locations, and
+Π = max Δp / Σ.
+
+Measured (2-core machine, no-slip unless stated, egg-box H25S150 product form, primary-like
+uniform current 1/(A/A0)): see ``tests/benchmarks/bench_creep.py`` for the figures reproduced in
+the closing report; the tests check the Newtonian oracle (physics.md §9.5), rigid translation,
+homogeneity, geometric scaling, the tip location, free slip ≤ no slip and mesh convergence.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+from numpy.typing import NDArray
+from skfem import (
+    Basis,
+    BilinearForm,
+    ElementTetP1,
+    ElementTetP2,
+    ElementVector,
+    FacetBasis,
+    MeshTet,
+    MeshTet2,
+    asm,
+)
+from skfem.helpers import div
+
+from solver.creep_params import CreepParameters
+from templater.errors import DesignError
+from templater.surfaces import Surface
+from templater.units import UM
+
+__all__ = ["CreepResult", "solve_creep", "solve_creep_dimensionless", "DimensionlessCreep"]
+
+logger = logging.getLogger(__name__)
+
+CurrentRatioFn = Callable[[NDArray[np.float64], NDArray[np.float64]], NDArray[np.float64]]
+
+_GROWTH = 1.3  # geometric growth of layer thickness away from the interface
+_INTORDER = 5  # 14-point rule with positive weights (the Gram-matrix assembly needs w > 0)
+_N_STAGES = (1.0, 2.0, 3.5)  # continuation in n (values >= n are skipped)
+_STAGE_TOL = 1e-2  # intermediate stages only predict the next one
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class DimensionlessCreep:
+    """Solution of the dimensionless creep problem on the quarter cell (lengths in S).
+
+    Pressures are in units of Σ; positions in units of S. Arrays are read-only.
+    """
+
+    x: NDArray[np.float64]  # (m,) interface vertices, in S
+    y: NDArray[np.float64]  # (m,)
+    pressure: NDArray[np.float64]  # (m,) excess hydrostatic pressure / Σ
+    normal_traction: NDArray[np.float64]  # (m,) (−n·σ·n − p_stack) / Σ
+    current_ratio: NDArray[np.float64]  # (m,) i_n / J used at the vertices
+    outflow_ratio: float  # plated volume flux / (V0 A0) measured at the far boundary
+    iterations: int
+    converged: bool
+    step_norm: float
+    dofs: int
+    divisions: tuple[int, int]
+    layers: int
+
+    def __post_init__(self) -> None:
+        for name in ("x", "y", "pressure", "normal_traction", "current_ratio"):
+            getattr(self, name).flags.writeable = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class CreepResult:
+    """Excess interfacial pressure of creeping Li on one quarter cell [0, S/2]², SI units.
+
+    Positions are in the surface's coordinates (µm); pressures are excess over p_stack (Pa).
+    """
+
+    x_um: NDArray[np.float64]  # (m,) interface vertex positions
+    y_um: NDArray[np.float64]  # (m,)
+    height_um: NDArray[np.float64]  # (m,) electrolyte height e(x, y) there
+    excess_pressure_pa: NDArray[np.float64]  # (m,) p − p_stack (hydrostatic)
+    normal_traction_pa: NDArray[np.float64]  # (m,) −n·σ·n − p_stack
+    current_ratio: NDArray[np.float64]  # (m,) i_n / J used
+    max_excess_pressure_pa: float
+    max_location_um: tuple[float, float]
+    min_excess_pressure_pa: float
+    max_normal_traction_pa: float
+    max_traction_location_um: tuple[float, float]
+    pressure_factor: float  # Π = max Δp / Σ
+    traction_factor: float  # max(−σ_nn − p_stack) / Σ
+    stress_scale_pa: float  # Σ
+    current_density_a_m2: float
+    pressure_factor_error: float  # |Π − Π(coarser mesh)|, nan if not estimated
+    outflow_ratio: float
+    iterations: int
+    converged: bool
+    step_norm: float
+    dofs: int
+    divisions: tuple[int, int]
+    solve_time_s: float
+    params: CreepParameters = field(repr=False)
+    design: Surface = field(repr=False)
+
+    def __post_init__(self) -> None:
+        for name in (
+            "x_um",
+            "y_um",
+            "height_um",
+            "excess_pressure_pa",
+            "normal_traction_pa",
+            "current_ratio",
+        ):
+            getattr(self, name).flags.writeable = False
+
+
+def _cells(divisions: int | tuple[int, int]) -> tuple[int, int]:
+    """Normalise ``divisions`` to (nx, ny) and validate the range 2 to 32."""
+    cells = (divisions, divisions) if np.ndim(divisions) == 0 else tuple(divisions)
+    ok = len(cells) == 2 and all(
+        isinstance(c, (int, np.integer)) and not isinstance(c, bool) and 2 <= c <= 32 for c in cells
+    )
+    if not ok:
+        raise DesignError(
+            "creep", "divisions", "creep-divisions", divisions, "[2, 32] or a pair of these", ""
+        )
+    return int(cells[0]), int(cells[1])
+
+
+def _levels(divisions: int, depth: float, mean_f: float) -> NDArray[np.float64]:
+    """Reference vertical nodes s ∈ [0, 1] (1 = interface), graded towards the interface."""
+    column = depth + mean_f
+    first = (0.5 / divisions) / column
+    n_layers = int(np.ceil(np.log1p((_GROWTH - 1.0) / first) / np.log(_GROWTH)))
+    n_layers = max(n_layers, 2)
+    widths = _GROWTH ** np.arange(n_layers)
+    widths /= widths.sum()
+    return np.concatenate([[0.0], np.cumsum(widths[::-1])])  # bottom → interface
+
+
+class _Problem:
+    """Mesh, bases, boundary frames and constant blocks of one quarter-cell problem."""
+
+    def __init__(
+        self, surface: Surface, divisions: tuple[int, int], depth: float, slip: str
+    ) -> None:
+        period_um = surface.period_um
+        h_rel = surface.height_um / period_um
+        xs = np.linspace(0.0, 0.5, divisions[0] + 1)
+        ys = np.linspace(0.0, 0.5, divisions[1] + 1)
+        levels = _levels(max(divisions), depth, 0.5 * h_rel)
+        ref = MeshTet2.from_mesh(MeshTet.init_tensor(xs, ys, levels))
+        xr, yr, sr = ref.doflocs
+        f = h_rel - surface.z_um(xr * period_um, yr * period_um) / period_um
+        doflocs = np.vstack([xr, yr, -depth + (f + depth) * sr])
+        mesh = replace(ref, doflocs=doflocs)
+        self.mesh = mesh
+        self.layers = levels.size - 1
+        self.n_nodes = doflocs.shape[1]
+        self.n_vertices = int(mesh.t.max()) + 1
+
+        self.bu = Basis(mesh, ElementVector(ElementTetP2()), intorder=_INTORDER)
+        self.bp = Basis(mesh, ElementTetP1(), intorder=_INTORDER)
+        self.nu, self.np_ = self.bu.N, self.bp.N
+
+        @BilinearForm
+        def _divergence(u, q, w):
+            return -div(u) * q
+
+        self.B = asm(_divergence, self.bu, self.bp).tocsr()
+
+        # weighted symmetric gradients of the 30 local basis functions, components
+        # (D11, D22, D33, √2 D12, √2 D13, √2 D23) so that D:D = |Dv|²
+        r2 = np.sqrt(0.5)
+        dv = []
+        for phi in self.bu.basis:
+            g = phi[0].grad
+            dv.append(
+                np.stack(
+                    [
+                        g[0, 0],
+                        g[1, 1],
+                        g[2, 2],
+                        r2 * (g[0, 1] + g[1, 0]),
+                        r2 * (g[0, 2] + g[2, 0]),
+                        r2 * (g[1, 2] + g[2, 1]),
+                    ]
+                )
+            )
+        self.dv = np.ascontiguousarray(np.stack(dv))  # (30, 6, nel, nq)
+        self.dx = self.bu.dx  # (nel, nq)
+        edofs = self.bu.element_dofs.T  # (nel, 30)
+        self.edofs = edofs
+        self.rows = np.repeat(edofs, edofs.shape[1], axis=1).ravel()
+        self.cols = np.tile(edofs, (1, edofs.shape[1])).ravel()
+
+        # boundary classification on reference coordinates
+        tol = 1e-10
+        top = np.abs(sr - 1.0) < tol
+        bottom = sr < tol
+        xsym = (xr < tol) | (np.abs(xr - 0.5) < tol)
+        ysym = (yr < tol) | (np.abs(yr - 0.5) < tol)
+        self.top_nodes = np.flatnonzero(top)
+        self.top_vertices = np.flatnonzero(top[: self.n_vertices])
+        ex, ey = surface.gradient(xr[top] * period_um, yr[top] * period_um)
+        ex = np.where(xsym[top], 0.0, ex)
+        ey = np.where(ysym[top], 0.0, ey)
+        normal = np.stack([ex, ey, np.ones_like(ex)], axis=1)  # into the electrolyte (solver z)
+        normal /= np.linalg.norm(normal, axis=1, keepdims=True)
+        a = np.array([1.0, 0.0, 0.0]) - normal[:, :1] * normal
+        a /= np.linalg.norm(a, axis=1, keepdims=True)
+        b = np.cross(normal, a)
+        self.normal = normal
+
+        # u = T ũ: at interface nodes ũ = (u_n, u_a, u_b) in the frame (n, a, b)
+        frame = np.stack([normal, a, b], axis=2)  # (m, 3 cartesian, 3 local)
+        base = 3 * self.top_nodes
+        rr = (base[:, None, None] + np.arange(3)[None, :, None]) * np.ones((1, 1, 3), int)
+        cc = (base[:, None, None] + np.arange(3)[None, None, :]) * np.ones((1, 3, 1), int)
+        other = np.setdiff1d(np.arange(self.nu), (base[:, None] + np.arange(3)).ravel())
+        t_u = sp.csr_matrix(
+            (
+                np.concatenate([frame.ravel(), np.ones(other.size)]),
+                (np.concatenate([rr.ravel(), other]), np.concatenate([cc.ravel(), other])),
+            ),
+            shape=(self.nu, self.nu),
+        )
+        self.T = t_u
+        self.P = sp.block_diag([t_u, sp.identity(self.np_)], format="csr")
+
+        fixed = [base]  # normal component on the interface
+        if slip == "noslip":
+            fixed += [base + 1, base + 2]
+        else:
+            fixed += [base[xsym[top]] + 1, base[ysym[top]] + 2]
+        off = np.flatnonzero(~top)
+        fixed += [3 * off[xsym[off]], 3 * off[ysym[off]] + 1]
+        fixed += [3 * np.flatnonzero(bottom), 3 * np.flatnonzero(bottom) + 1]
+        self.fixed = np.unique(np.concatenate(fixed))
+        self.free = np.setdiff1d(np.arange(self.nu + self.np_), self.fixed)
+
+        # boundary mass matrix of the interface (scalar P2 on the interface facets)
+        is_top_vertex = top[: self.n_vertices]
+        bfacets = mesh.boundary_facets()
+        interface = bfacets[is_top_vertex[mesh.facets[:, bfacets]].all(axis=0)]
+        fb = FacetBasis(mesh, ElementTetP2(), facets=interface, intorder=_INTORDER)
+
+        @BilinearForm
+        def _mass(u, v, w):
+            return u * v
+
+        mass = asm(_mass, fb).tocsr()
+        self.mass_top = mass[self.top_nodes][:, self.top_nodes].tocsc()
+
+    def boundary_values(self, reaction: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Nodal values g on the interface (P2) with ∫_Γ g φ_k dA = reaction_k."""
+        return spla.spsolve(self.mass_top, reaction)
+
+    # --- nonlinear operator ------------------------------------------------------------------
+    def strain(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Symmetric-gradient vector (6, nel, nq) of the cartesian velocity u."""
+        return np.einsum("ei,ikeq->keq", u[self.edofs], self.dv, optimize=True)
+
+    def viscous(
+        self, u: NDArray[np.float64], m: float, rate0: float, jacobian: bool
+    ) -> tuple[NDArray[np.float64], sp.csr_matrix | None]:
+        """Viscous residual ∫ 2η D(u):D(v) and (optionally) its Newton Jacobian."""
+        du = self.strain(u)
+        rate = np.sqrt((2.0 / 3.0) * np.einsum("keq,keq->eq", du, du) + rate0**2)
+        w = (2.0 / 3.0) * rate ** (m - 1.0) * self.dx  # 2η dx
+        res_e = np.einsum("ikeq,keq,eq->ei", self.dv, du, w, optimize=True)
+        res = np.bincount(self.edofs.ravel(), res_e.ravel(), minlength=self.nu)
+        if not jacobian:
+            return res, None
+        nel, nq = self.dx.shape
+        x = (self.dv * np.sqrt(w)).transpose(2, 0, 1, 3).reshape(nel, 30, 6 * nq)
+        ke = x @ x.transpose(0, 2, 1)
+        if m != 1.0:
+            c = np.einsum("ikeq,keq->eiq", self.dv, du, optimize=True)
+            coef = (4.0 / 9.0) * (1.0 - m) * rate ** (m - 3.0) * self.dx  # ≥ 0, subtracted
+            y = c * np.sqrt(coef)[:, None, :]
+            ke -= y @ y.transpose(0, 2, 1)
+        k = sp.csr_matrix((ke.ravel(), (self.rows, self.cols)), shape=(self.nu, self.nu))
+        return res, k
+
+    def residual(self, w_loc: NDArray[np.float64], m: float, rate0: float, jacobian: bool):
+        """Residual (and Jacobian) in the rotated unknowns w̃ = (ũ, p)."""
+        u = self.T @ w_loc[: self.nu]
+        p = w_loc[self.nu :]
+        a, k = self.viscous(u, m, rate0, jacobian)
+        r = np.concatenate([self.T.T @ (a + self.B.T @ p), self.B @ u])
+        if not jacobian:
+            return r, None
+        full = sp.bmat([[k, self.B.T], [self.B, None]], format="csr")
+        return r, (self.P.T @ full @ self.P).tocsc()
+
+
+def _factorize(matrix: sp.csc_matrix) -> spla.SuperLU:
+    """Sparse LU; the symmetric-mode minimum-degree ordering is 2-5x faster on these saddle
+    systems, with the default partially pivoted factorization as fallback."""
+    try:
+        lu = spla.splu(
+            matrix,
+            permc_spec="MMD_AT_PLUS_A",
+            diag_pivot_thresh=0.0,
+            options={"SymmetricMode": True},
+        )
+        probe = np.ones(matrix.shape[0])
+        if np.all(np.isfinite(lu.solve(probe))):
+            return lu
+    except RuntimeError:
+        pass
+    return spla.splu(matrix)
+
+
+def _newton(
+    prob: _Problem,
+    w0: NDArray[np.float64],
+    m: float,
+    rate0: float,
+    tol: float,
+    max_iter: int,
+) -> tuple[NDArray[np.float64], int, float, bool]:
+    """Damped Newton iteration on the free unknowns; returns (w, iterations, step, converged)."""
+    w = w0.copy()
+    free = prob.free
+    r, jac = prob.residual(w, m, rate0, True)
+    rnorm = np.linalg.norm(r[free])
+    step = np.inf
+    for it in range(1, max_iter + 1):
+        delta = _factorize(jac[free][:, free].tocsc()).solve(-r[free])
+        alpha = 1.0
+        for _ in range(8):
+            trial = w.copy()
+            trial[free] += alpha * delta
+            r_trial, _ = prob.residual(trial, m, rate0, False)
+            if np.linalg.norm(r_trial[free]) <= rnorm * (1.0 - 1e-4 * alpha) or rnorm < 1e-13:
+                break
+            alpha *= 0.5
+        w = trial
+        scale = max(np.abs(w).max(), 1.0)
+        step = alpha * np.abs(delta).max() / scale
+        if step < tol:
+            return w, it, step, True
+        r, jac = prob.residual(w, m, rate0, True)
+        rnorm = np.linalg.norm(r[free])
+    return w, max_iter, step, False
+
+
+def solve_creep_dimensionless(
+    surface: Surface,
+    current_ratio_fn: CurrentRatioFn,
+    *,
+    stress_exponent: float = 6.56,
+    slip: str = "noslip",
+    depth_factor: float = 1.0,
+    regularisation: float = 1e-3,
+    divisions: int | tuple[int, int] = 6,
+    tol: float = 1e-8,
+    max_iter: int = 40,
+) -> DimensionlessCreep:
+    """Solve the dimensionless creep problem (lengths in S, velocity in V0, stress in Σ).
+
+    Parameters
+    ----------
+    surface : Surface
+        Design (µm); must have the mirror symmetries x = 0, x = S/2, y = 0, y = S/2.
+    current_ratio_fn : callable
+        ``(x_um, y_um) -> i_n / J`` on the interface, vectorised.
+    stress_exponent : float, default 6.56
+        n; continuation from n = 1.
+    slip : {"noslip", "freeslip"}
+        Interface condition.
+    depth_factor : float, default 1.0
+        Li depth D / S below the lowest interface point.
+    regularisation : float, default 1e-3
+        ε̇₀ / (V0/S).
+    divisions : int or (int, int), default 6
+        Elements along x and y of the quarter cell (one number: both), 2 to 32 each.
+    tol : float, default 1e-8
+        Newton tolerance on the relative maximum update (final n).
+    max_iter : int, default 40
+        Newton iterations per continuation stage.
+    """
+    cells = _cells(divisions)
+    params = CreepParameters(
+        stress_exponent=stress_exponent,
+        slip=slip,
+        depth_factor=depth_factor,
+        regularisation=regularisation,
+    )
+    prob = _Problem(surface, cells, params.depth_factor, params.slip)
+    period_um = surface.period_um
+    xn, yn = prob.mesh.doflocs[0], prob.mesh.doflocs[1]
+    top = prob.top_nodes
+    ratio = np.asarray(
+        current_ratio_fn(xn[top] * period_um, yn[top] * period_um), dtype=float
+    ) * np.ones(top.size)
+    if not np.all(np.isfinite(ratio)):
+        raise DesignError(
+            "creep", "current_ratio_fn", "current", "non-finite values", "finite i_n/J", ""
+        )
+
+    w = np.zeros(prob.nu + prob.np_)
+    w[3 * top] = -ratio  # ũ_n = u·n = −v_n; other fixed values are zero
+    n_final = params.stress_exponent
+    stages = [s for s in _N_STAGES if s < n_final] + [n_final]
+    total = 0
+    converged = True
+    step = np.nan
+    for n in stages:
+        last = n == n_final
+        w, its, step, ok = _newton(
+            prob, w, 1.0 / n, params.regularisation, tol if last else _STAGE_TOL, max_iter
+        )
+        total += its
+        logger.debug("creep n=%.3g: %d Newton its, step %.2e", n, its, step)
+        converged = ok if last else converged
+    u = prob.T @ w[: prob.nu]
+    p = w[prob.nu :]
+
+    # variationally consistent normal traction: the residual at the rotated normal unknowns of
+    # the interface nodes is ∫_Γ (σn)·n_k φ_k dA; a boundary mass solve gives σ_nn at the nodes
+    reaction, _ = prob.residual(w, 1.0 / n_final, params.regularisation, False)
+    sigma_nn = prob.boundary_values(reaction[3 * top])
+    verts = prob.top_vertices
+    pos = np.searchsorted(top, verts)  # top nodes are sorted and vertices come first
+    traction = -sigma_nn[pos]
+
+    outflow = _bottom_outflow(prob, u)
+    return DimensionlessCreep(
+        x=xn[verts].copy(),
+        y=yn[verts].copy(),
+        pressure=p[verts].copy(),
+        normal_traction=traction,
+        current_ratio=ratio[pos].copy(),
+        outflow_ratio=outflow,
+        iterations=total,
+        converged=converged,
+        step_norm=float(step),
+        dofs=prob.nu + prob.np_,
+        divisions=cells,
+        layers=prob.layers,
+    )
+
+
+def _bottom_outflow(prob: _Problem, u: NDArray[np.float64]) -> float:
+    """−∫ u_z dA over the far boundary divided by the quarter-cell area (1/4)."""
+    facets = prob.mesh.facets_satisfying(lambda x: x[2] < float(prob.mesh.doflocs[2].min()) + 1e-9)
+    fb = FacetBasis(prob.mesh, ElementVector(ElementTetP2()), facets=facets, intorder=4)
+    uz = fb.interpolate(u).value[2]
+    return float(-(uz * fb.dx).sum() / 0.25)
+
+
+def solve_creep(
+    surface: Surface,
+    current_ratio_fn: CurrentRatioFn,
+    params: CreepParameters | None = None,
+    *,
+    current_density_a_m2: float = 10.0,
+    divisions: int | tuple[int, int] = 6,
+    estimate_error: bool = False,
+    tol: float = 1e-8,
+    max_iter: int = 40,
+) -> CreepResult:
+    """Excess interfacial pressure from power-law creep of plated Li (quarter cell, SI output).
+
+    Parameters
+    ----------
+    surface : Surface
+        Design (µm), e.g. :class:`templater.surfaces.EggBox`.
+    current_ratio_fn : callable
+        ``(x_um, y_um) -> i_n / J``: local normal current per geometric current density on the
+        interface, vectorised (e.g. ``lambda x, y: 1 / A_ratio + 0 * x`` for uniform plating).
+    params : CreepParameters, optional
+        Creep constants and options; defaults from physics.md §10.
+    current_density_a_m2 : float, default 10.0
+        Geometric current density J [A/m²] (10 A/m² = 1 mA/cm²), > 0.
+    divisions : int or (int, int), default 6
+        Elements along x and y of the quarter cell (one number: both), 2 to 32 each.
+    estimate_error : bool, default False
+        Also solve on a coarser mesh (2/3 of ``divisions``) and report |ΔΠ|.
+    tol : float, default 1e-8
+        Newton tolerance (relative maximum update).
+    max_iter : int, default 40
+        Newton iterations per continuation stage.
+
+    Returns
+    -------
+    CreepResult
+        Interface maps (Pa), maxima, Π, Σ and solver diagnostics.
+    """
+    params = CreepParameters() if params is None else params
+    start = time.perf_counter()
+    sigma_pa = params.stress_scale_pa(current_density_a_m2, surface.period_um * UM)
+    kwargs = dict(
+        stress_exponent=params.stress_exponent,
+        slip=params.slip,
+        depth_factor=params.depth_factor,
+        regularisation=params.regularisation,
+        tol=tol,
+        max_iter=max_iter,
+    )
+    sol = solve_creep_dimensionless(surface, current_ratio_fn, divisions=divisions, **kwargs)
+    pi = float(sol.pressure.max())
+    error = np.nan
+    if estimate_error:
+        coarse = solve_creep_dimensionless(
+            surface,
+            current_ratio_fn,
+            divisions=tuple(max(2, round(2 * c / 3)) for c in sol.divisions),
+            **kwargs,
+        )
+        error = abs(pi - float(coarse.pressure.max()))
+    s_um = surface.period_um
+    x_um, y_um = sol.x * s_um, sol.y * s_um
+    i_p, i_t = int(np.argmax(sol.pressure)), int(np.argmax(sol.normal_traction))
+    return CreepResult(
+        x_um=x_um,
+        y_um=y_um,
+        height_um=surface.z_um(x_um, y_um),
+        excess_pressure_pa=sol.pressure * sigma_pa,
+        normal_traction_pa=sol.normal_traction * sigma_pa,
+        current_ratio=sol.current_ratio,
+        max_excess_pressure_pa=pi * sigma_pa,
+        max_location_um=(float(x_um[i_p]), float(y_um[i_p])),
+        min_excess_pressure_pa=float(sol.pressure.min()) * sigma_pa,
+        max_normal_traction_pa=float(sol.normal_traction[i_t]) * sigma_pa,
+        max_traction_location_um=(float(x_um[i_t]), float(y_um[i_t])),
+        pressure_factor=pi,
+        traction_factor=float(sol.normal_traction[i_t]),
+        stress_scale_pa=sigma_pa,
+        current_density_a_m2=float(current_density_a_m2),
+        pressure_factor_error=float(error),
+        outflow_ratio=sol.outflow_ratio,
+        iterations=sol.iterations,
+        converged=sol.converged,
+        step_norm=sol.step_norm,
+        dofs=sol.dofs,
+        divisions=sol.divisions,
+        solve_time_s=time.perf_counter() - start,
+        params=params,
+        design=surface,
+    )

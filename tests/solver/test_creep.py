@@ -1,0 +1,234 @@
+"""Power-law creep solver: oracles of physics.md §6.3, §9.5 and §11 (items 1, 11, 12, 13)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import pytest
+
+from solver.creep import CreepResult, solve_creep, solve_creep_dimensionless
+from solver.creep_params import CreepParameters
+from templater.errors import DesignError
+from templater.surfaces import EggBox, Flat, Surface
+
+N_LI = 6.56
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ridge(Surface):
+    """Test-only 2D ridge, e = (H/2)(1 − cos kx): solver-frame interface f = H/2 + (H/2) cos kx,
+    Li tip at x = 0 (the Stokes oracle of physics.md §9.5 with ε = H/2)."""
+
+    kind: ClassVar[str] = "ridge"
+    height_um: float
+    period_um: float
+    invert: bool = False
+
+    def _e_raw(self, x, y):
+        k = 2.0 * np.pi / self.period_um
+        h = self.height_um
+        return 0.5 * h * (1.0 - np.cos(k * x)), 0.5 * h * k * np.sin(k * x), 0.0 * y
+
+
+EGGBOX = EggBox(height_um=25.0, period_um=150.0)
+AREA = EGGBOX.area_ratio()
+
+
+def uniform(x_um, y_um):
+    """Uniform plating per true area (charge conservation: i_n/J = 1/(A/A0))."""
+    return np.full_like(np.asarray(x_um, dtype=float), 1.0 / AREA)
+
+
+def first_order(surface: EggBox):
+    """First-order primary current of the product egg-box (physics.md §5.3):
+    i_n/J = 1 + √2 k (f − H/2) = 1 − √2 k (H/2) cos kx cos ky, maximum 1 + √2 πH/S at the Li tip."""
+    k = 2.0 * np.pi / surface.period_um
+    amp = math.sqrt(2.0) * k * 0.5 * surface.height_um
+
+    def ratio(x_um, y_um):
+        return 1.0 - amp * np.cos(k * x_um) * np.cos(k * y_um)
+
+    return ratio
+
+
+def tip_distance_um(result: CreepResult) -> float:
+    """Distance of the pressure maximum from the nearest Li tip (S/2, 0) or (0, S/2)."""
+    s = result.design.period_um
+    x, y = result.max_location_um
+    return min(math.hypot(x - s / 2, y), math.hypot(x, y - s / 2))
+
+
+@pytest.fixture(scope="module")
+def eggbox_noslip() -> CreepResult:
+    return solve_creep(EGGBOX, uniform, divisions=4)
+
+
+# --- parameters -------------------------------------------------------------------------------
+def test_default_rate_constant_and_flow_stress_match_physics_table():
+    """physics.md §6.1: A*(298.15 K) = 1.40e-2 s⁻¹ MPa⁻ⁿ; flow stress 0.60 MPa at 5e-4 s⁻¹."""
+    params = CreepParameters()
+    assert params.rate_constant_s_mpa_n == pytest.approx(1.40e-2, rel=5e-3)
+    flow_mpa = (5e-4 / params.rate_constant_s_mpa_n) ** (1.0 / params.stress_exponent)
+    assert flow_mpa == pytest.approx(0.60, abs=0.005)
+
+
+def test_stress_scale_formula():
+    params = CreepParameters()
+    v0 = 10.0 * 13.0e-6 / 96485.33212  # 1 mA/cm², m/s
+    expected = (v0 / 150e-6 / params.rate_constant_s_mpa_n) ** (1.0 / 6.56) * 1e6
+    assert params.stress_scale_pa(10.0, 150e-6) == pytest.approx(expected, rel=1e-12)
+    assert 0.2e6 < expected < 0.5e6  # physics.md §6.4: O(0.1-1 MPa)
+
+
+@pytest.mark.parametrize(
+    "kwargs, flag",
+    [
+        ({"stress_exponent": 0.5}, "creep-n"),
+        ({"prefactor_s_mpa_n": -1.0}, "creep-A"),
+        ({"temperature_k": float("nan")}, "temperature"),
+        ({"slip": "partial"}, "slip"),
+        ({"regularisation": 0.0}, "creep-regularisation"),
+        ({"depth_factor": "3"}, "creep-depth"),
+    ],
+)
+def test_bad_parameters_raise_design_error(kwargs, flag):
+    with pytest.raises(DesignError) as info:
+        CreepParameters(**kwargs)
+    assert info.value.flag == flag and info.value.kind == "creep"
+
+
+def test_bad_divisions_raise():
+    with pytest.raises(DesignError, match="divisions"):
+        solve_creep(EGGBOX, uniform, divisions=1)
+
+
+# --- exact properties -------------------------------------------------------------------------
+@pytest.mark.parametrize("n", [1.0, N_LI])
+def test_flat_interface_uniform_current_gives_zero_excess_pressure(n):
+    """Rigid translation: Δp = 0 and −σ_nn − p_stack = 0 identically (physics.md §6.3)."""
+    res = solve_creep(
+        Flat(period_um=150.0),
+        lambda x, y: 1.0 + 0.0 * x,
+        CreepParameters(stress_exponent=n),
+        divisions=3,
+    )
+    assert res.converged
+    scale = res.stress_scale_pa
+    assert np.abs(res.excess_pressure_pa).max() < 1e-9 * scale
+    assert np.abs(res.normal_traction_pa).max() < 1e-9 * scale
+    assert res.outflow_ratio == pytest.approx(1.0, abs=1e-10)
+
+
+def test_result_arrays_are_read_only(eggbox_noslip):
+    with pytest.raises(ValueError):
+        eggbox_noslip.excess_pressure_pa[0] = 0.0
+
+
+def test_plated_volume_leaves_through_far_boundary(eggbox_noslip):
+    """Charge conservation of the uniform current → net outflow V0·A0 (mesh accuracy)."""
+    assert eggbox_noslip.outflow_ratio == pytest.approx(1.0, abs=2e-3)
+
+
+@pytest.mark.parametrize(
+    "d, cells, check_traction",
+    [(0.0, (12, 2), False), (0.05, (16, 2), True)],
+)
+def test_newtonian_small_amplitude_matches_stokes_oracle(d, cells, check_traction):
+    """physics.md §9.5, n = 1, qε = 0.05: p − p_far = 2μqV(qε + d) cos qx and
+    −σ_nn − p_far = 2μqV d cos qx, with μ = 1/3 in units of Σ S/V0, q = 2π/S, V = 1."""
+    q, q_eps = 2.0 * np.pi, 0.05
+    surface = Ridge(height_um=2.0 * q_eps / q * 150.0, period_um=150.0)
+    sol = solve_creep_dimensionless(
+        surface,
+        lambda x, y: 1.0 + d * np.cos(2.0 * np.pi * x / 150.0),
+        stress_exponent=1.0,
+        divisions=cells,
+    )
+    tip, valley = sol.x < 1e-9, np.abs(sol.x - 0.5) < 1e-9
+    mu = 1.0 / 3.0
+    amp = 0.5 * (sol.pressure[tip].mean() - sol.pressure[valley].mean())
+    assert amp == pytest.approx(2.0 * mu * q * (q_eps + d), rel=0.02)
+    if check_traction:
+        amp_t = 0.5 * (sol.normal_traction[tip].mean() - sol.normal_traction[valley].mean())
+        assert amp_t == pytest.approx(2.0 * mu * q * d, rel=0.02)
+
+
+def test_homogeneity_of_the_nonlinear_solver():
+    """Doubling the boundary velocity multiplies Π by 2^(1/n) (pure power law, ε̇₀ → 0)."""
+    kw = dict(stress_exponent=N_LI, divisions=3, regularisation=1e-7)
+    one = solve_creep_dimensionless(EGGBOX, uniform, **kw)
+    two = solve_creep_dimensionless(EGGBOX, lambda x, y: 2.0 * uniform(x, y), **kw)
+    ratio = two.pressure.max() / one.pressure.max()
+    assert ratio == pytest.approx(2.0 ** (1.0 / N_LI), rel=1e-3)
+
+
+def test_current_density_scaling_through_sigma(eggbox_noslip):
+    """Δp(2J)/Δp(J) = 2^(1/n) for the dimensional result (homogeneity, physics.md §6.3)."""
+    double = solve_creep(EGGBOX, uniform, current_density_a_m2=20.0, divisions=4)
+    ratio = double.max_excess_pressure_pa / eggbox_noslip.max_excess_pressure_pa
+    assert ratio == pytest.approx(2.0 ** (1.0 / N_LI), rel=1e-3)
+
+
+def test_geometric_scaling_lambda_power_minus_one_over_n(eggbox_noslip):
+    """Same shape ×λ and same current distribution: Δp × λ^(−1/n)."""
+    lam = 2.0
+    big = EggBox(height_um=25.0 * lam, period_um=150.0 * lam)
+    res = solve_creep(big, lambda x, y: uniform(x / lam, y / lam), divisions=4)
+    ratio = res.max_excess_pressure_pa / eggbox_noslip.max_excess_pressure_pa
+    assert ratio == pytest.approx(lam ** (-1.0 / N_LI), rel=1e-6)
+
+
+# --- physics trends ---------------------------------------------------------------------------
+def test_newtonian_pressure_maximum_at_li_tip():
+    res = solve_creep(
+        EGGBOX, first_order(EGGBOX), CreepParameters(stress_exponent=1.0), divisions=4
+    )
+    assert tip_distance_um(res) < 1e-9
+    assert res.max_excess_pressure_pa > 0 > res.min_excess_pressure_pa
+
+
+def test_power_law_pressure_maximum_at_li_tip(eggbox_noslip):
+    """The maximum (and the maximum traction) sits at the Li tip (electrolyte trough, e = 0);
+    the minimum at the electrolyte peaks, below the stack pressure."""
+    res = eggbox_noslip
+    assert tip_distance_um(res) < 1e-9
+    i_max = int(np.argmax(res.excess_pressure_pa))
+    assert res.height_um[i_max] == pytest.approx(0.0, abs=1e-9)
+    i_min = int(np.argmin(res.excess_pressure_pa))
+    assert res.height_um[i_min] == pytest.approx(25.0, abs=1e-9)
+    assert res.min_excess_pressure_pa < 0.0
+    assert res.converged and res.step_norm < 1e-8
+
+
+def test_current_focusing_adds_pressure(eggbox_noslip):
+    focused = solve_creep(EGGBOX, first_order(EGGBOX), divisions=4)
+    assert focused.pressure_factor > eggbox_noslip.pressure_factor
+    assert tip_distance_um(focused) < 1e-9
+
+
+def test_free_slip_does_not_exceed_no_slip(eggbox_noslip):
+    free = solve_creep(EGGBOX, uniform, CreepParameters(slip="freeslip"), divisions=4)
+    assert free.converged
+    assert 0.0 < free.max_excess_pressure_pa <= eggbox_noslip.max_excess_pressure_pa
+
+
+def test_pressure_grows_with_aspect_ratio():
+    """The paper (Fig. 3c/f): max Δp increases with H/S at fixed S."""
+    values = []
+    for h in (10.0, 25.0):
+        design = EggBox(height_um=h, period_um=150.0)
+        a = design.area_ratio()
+        values.append(
+            solve_creep(design, lambda x, y, a=a: 1.0 / a + 0 * x, divisions=3).pressure_factor
+        )
+    assert values[0] < values[1]
+
+
+@pytest.mark.slow
+def test_creep_resolution_convergence():
+    """Π changes by less than 1 % between the two finest resolutions."""
+    pis = [solve_creep(EGGBOX, uniform, divisions=n).pressure_factor for n in (6, 8, 10)]
+    assert abs(pis[-1] - pis[-2]) < 0.01 * pis[-1], pis
