@@ -134,8 +134,9 @@ class FemConvergenceStudy:
 class _Grading:
     """Where the mesh is graded (all lengths in units of S)."""
 
-    x_breaks: tuple[float, ...]  # mesh lines that must exist (kinks of f), 0 and 1/2 included
-    x_features: tuple[tuple[float, float], ...]  # (position, band half-width) in x and x − y
+    x_breaks: tuple[float, ...]  # mesh lines x = const that must exist (kinks of f)
+    x_features: tuple[tuple[float, float], ...]  # (position, band half-width) along x
+    d_features: tuple[tuple[float, float], ...]  # the same along d = x − y (distance to the hip)
     z_width: float  # band half-width seen by the grading towards the interface
 
 
@@ -159,26 +160,32 @@ _SHARP_WIDTH = 0.002  # grading width (units of S) at sharp edges (≈ r = 1 µm
 def _grading_for(surface: Surface) -> _Grading:
     """Mesh lines and grading targets of a design (see the module docstring).
 
-    The base mesh uses one node distribution for x and for d = x − y, so its targets are the
-    union of the Li-convex (singular) features: default orientation, the ridge x = 1/2 (the
-    crossing is x = 1/2, d = 0); ``invert``, the Li apex x = 0, the hips d = 0 and, for
-    frustums, the top edges x = t/2. Li-concave features (current → 0) get mesh lines only.
+    Graded towards the Li-convex (singular) features: default orientation, the ridge x = 1/2
+    (along d towards the mid-ridge point d = 1/2; the ridge crossing at d = 0 is less exposed);
+    ``invert``, the Li apex x = 0 or the frustum top edge x = t/2, and the hips d = 0.
+    Li-concave features (current → 0) get mesh lines only.
     """
     if isinstance(surface, (PyramidArray, FrustumArray)):
         w_edge, w_hip, w_rim = _band_widths(surface)
         t = getattr(surface, "top_fraction", 0.0)
         breaks = (0.0, 0.5 * t, 0.5) if t > 0.0 else (0.0, 0.5)
-        if not surface.invert:
-            feats: tuple[tuple[float, float], ...] = ((0.5, w_edge),)
-            w_min = w_edge
-        elif t > 0.0:
-            feats = ((0.0, w_hip), (0.5 * t, w_rim))
-            w_min = min(w_hip, w_rim)
-        else:
-            feats = ((0.0, min(w_edge, w_hip)),)
-            w_min = min(w_edge, w_hip)
-        return _Grading(breaks, feats, w_min)
-    return _Grading((0.0, 0.5), (), _SMOOTH_WIDTH)
+        if not surface.invert:  # d = 1/2 is the mid-ridge point (S/2, 0), where the maximum sits
+            return _Grading(breaks, ((0.5, w_edge),), ((0.5, w_edge),), w_edge)
+        if t > 0.0:
+            return _Grading(breaks, ((0.5 * t, w_rim),), ((0.0, w_hip),), min(w_rim, w_hip))
+        return _Grading(breaks, ((0.0, w_edge),), ((0.0, w_hip),), min(w_edge, w_hip))
+    return _Grading((0.0, 0.5), (), (), _SMOOTH_WIDTH)
+
+
+def _share(n: int, weights: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Split n divisions in proportion to weights (largest remainder, at least 1 each)."""
+    exact = n * weights / weights.sum()
+    counts = np.maximum(1, np.floor(exact).astype(np.int64))
+    for k in np.argsort(counts - exact):
+        if counts.sum() >= n:
+            break
+        counts[k] += 1
+    return counts
 
 
 def _graded_nodes(
@@ -209,7 +216,7 @@ def _graded_nodes(
     cum = np.concatenate([[0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]) * np.diff(xs))])
     cb = np.interp(breaks, xs, cum)
     seg = np.diff(cb)
-    counts = np.maximum(1, np.round(n * seg / seg.sum()).astype(int))
+    counts = _share(n, seg)
     nodes = [np.asarray([lo])]
     for k, c in enumerate(counts):
         targets = cb[k] + seg[k] * np.arange(1, c + 1) / c
@@ -225,37 +232,53 @@ def _interface_height(surface: Surface, x: NDArray[np.float64], y: NDArray[np.fl
     return (surface.height_um - surface.z_um(x * s, y * s)) / s
 
 
+def _base_mesh(
+    xs: NDArray[np.float64], ds: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+    """Triangles of the wedge 0 <= y <= x <= 1/2 from columns x = xs[i] carrying the nodes
+    d = x − y in ds (d < x) plus y = 0; neighbouring columns are zipped in order of d, so
+    cells are thin along the hip (d → 0) where ds is graded, and along x = const where xs is."""
+    bx: list[float] = [0.0]
+    by: list[float] = [0.0]
+    cols: list[tuple[NDArray[np.int64], NDArray[np.float64]]] = [
+        (np.zeros(1, dtype=np.int64), np.zeros(1))
+    ]
+    gaps = np.diff(ds)
+    for x in xs[1:]:
+        keep = ds[:-1][ds[:-1] < x - 0.3 * gaps]  # no sliver next to y = 0
+        dcol = np.append(keep, x)
+        ids = np.arange(len(bx), len(bx) + dcol.size)
+        bx += [x] * dcol.size
+        by += list(x - dcol)
+        cols.append((ids, dcol))
+    tris: list[tuple[int, int, int]] = []
+    for (a, da), (b, db) in zip(cols[:-1], cols[1:], strict=True):
+        p = q = 0
+        while p < a.size - 1 or q < b.size - 1:
+            if q == b.size - 1 or (p < a.size - 1 and da[p + 1] < db[q + 1]):
+                tris.append((a[p], a[p + 1], b[q]))
+                p += 1
+            else:
+                tris.append((a[p], b[q], b[q + 1]))
+                q += 1
+    return np.asarray(bx), np.asarray(by), np.sort(np.asarray(tris, dtype=np.int64).T, axis=0)
+
+
 def _wedge_mesh(
     surface: Surface, divisions: int, power: float
 ) -> tuple[MeshTet2, NDArray[np.float64], float]:
     """Isoparametric P2 mesh of the electrolyte above the wedge, units of S.
 
-    Base nodes (x_i, x_i − x_j), j <= i, in the sheared coordinates (x, d = x − y): the cells
-    are thin along the hip y = x (d → 0) and along the cell edge x = 1/2, and every kink of f
-    (hip, cell edge, frustum rim x = t/2) is a mesh line. Returns the mesh, the reference
-    coordinates (x, y, ζ) of its P2 nodes and the top height.
+    Graded columns in x, nodes graded in d = x − y along each column (:func:`_base_mesh`),
+    graded layers in ζ; every kink of f (hip, cell edge, frustum rim x = t/2) is a mesh line.
+    Returns the mesh, the reference coordinates (x, y, ζ) of its P2 nodes and the top height.
     """
     g = _grading_for(surface)
     xs = _graded_nodes(g.x_breaks, g.x_features, divisions, power)
+    ds = _graded_nodes((0.0, 0.5), g.d_features, divisions, power)
     zs = _graded_nodes((0.0, 1.0), ((0.0, g.z_width),), divisions, power)
-    n, nz = len(xs) - 1, len(zs) - 1
-
-    ii, jj = np.tril_indices(n + 1)  # row-major: node id of (i, j) is i (i + 1)/2 + j
-    bx, by = xs[ii], xs[ii] - xs[jj]
-
-    def nid(i: NDArray[np.int64], j: NDArray[np.int64]) -> NDArray[np.int64]:
-        return i * (i + 1) // 2 + j
-
-    qi, qj = np.tril_indices(n, k=-1)  # full squares (i, j), j < i
-    a, b = nid(qi, qj), nid(qi + 1, qj)
-    c, d = nid(qi + 1, qj + 1), nid(qi, qj + 1)
-    di = np.arange(n)  # half squares on the diagonal (y = 0)
-    tri = np.concatenate(
-        [np.stack([a, b, c]), np.stack([a, c, d]), np.stack([nid(di, di), nid(di + 1, di),
-                                                              nid(di + 1, di + 1)])],
-        axis=1,
-    )
-    tri = np.sort(tri, axis=0)
+    nz = len(zs) - 1
+    bx, by, tri = _base_mesh(xs, ds)
 
     # extrude in ζ; each prism → 3 tetrahedra by the global-index rule (conforming)
     nb = bx.size
