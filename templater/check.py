@@ -1,0 +1,447 @@
+"""``templater check DIR``: verify a job folder independently of the writer.
+
+Re-reads the folder from disk: the STL (watertight, matching ``design.json``), the GWL job via
+:mod:`templater.gwl_reader` (includes, header, field limits, z order, bounds, per-layer coverage
+of the STL's exact cross-sections) and the sidecar ``NAME_job.json`` (totals, block table,
+estimated time). Returns a list of problems, one line each; empty means a clean bill.
+
+Coverage is checked over the whole footprint for jobs of at most ``FULL_COVERAGE_PLACEMENTS``
+block placements, otherwise in one window per distinct block file (its first placement, with
+every neighbour that reaches into it), which checks each distinct block at every layer.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+import trimesh
+from numpy.typing import NDArray
+from trimesh.intersections import mesh_multiplane
+
+from templater.errors import TemplaterError
+from templater.gwl_reader import Chunk, GwlError, Replay, read_job
+from templater.registry import design_from_dict
+
+__all__ = ["check_job", "section_polygon", "FULL_COVERAGE_PLACEMENTS", "IOU_MIN"]
+
+FULL_COVERAGE_PLACEMENTS = 16
+IOU_MIN = 0.98
+_EPS_UM = 2e-3  # 3-decimal output rounds by up to 0.5 nm per coordinate
+_HEADER = ["invertzaxis", "galvoscanmode", "continuousmode", "piezosettlingtime",
+           "galvoacceleration", "stagevelocity", "xoffset", "yoffset", "zoffset",
+           "powerscaling", "laserpower", "scanspeed", "findinterfaceat"]
+
+
+def _load_json(path: Path, problems: list[str]) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        problems.append(f"{path}: missing")
+    except (OSError, ValueError) as exc:
+        problems.append(f"{path}: unreadable ({exc})")
+    return None
+
+
+def _check_stl(folder: Path, record: dict[str, Any], problems: list[str]) -> trimesh.Trimesh | None:
+    name = record.get("name", "")
+    path = folder / f"{name}.stl"
+    if not path.is_file():
+        problems.append(f"{path}: missing")
+        return None
+    data = path.read_bytes()
+    n = int.from_bytes(data[80:84], "little") if len(data) >= 84 else -1
+    if data[:5].lower() == b"solid" or len(data) != 84 + 50 * n:
+        problems.append(f"{path}: not a well-formed binary STL ({len(data)} bytes, {n} facets)")
+        return None
+    try:
+        mesh = trimesh.load_mesh(path, file_type="stl")
+    except Exception as exc:  # noqa: BLE001 - any loader failure is a problem to report
+        problems.append(f"{path}: cannot be loaded ({exc})")
+        return None
+    if not (mesh.is_watertight and mesh.is_winding_consistent and mesh.is_volume):
+        problems.append(f"{path}: not a closed, consistently wound volume (watertight="
+                        f"{mesh.is_watertight}, winding={mesh.is_winding_consistent})")
+    tmpl = record.get("template", {})
+    try:
+        design = design_from_dict(record["design"])
+        size = float(tmpl["footprint"]["size_um"])
+        base = float(tmpl["base_um"])
+    except (KeyError, TypeError, ValueError, TemplaterError) as exc:
+        problems.append(f"{folder / 'design.json'}: invalid design record ({exc})")
+        return mesh
+    slack = float(tmpl.get("tolerance_um", 0.0)) + _EPS_UM
+    expected = np.array([[0.0, 0.0, 0.0], [size, size, base + design.height_um]])
+    if not np.allclose(mesh.bounds, expected, atol=slack, rtol=0.0):
+        problems.append(f"{path}: bounds {np.round(mesh.bounds, 3).tolist()} um do not match "
+                        f"design.json (expected {expected.tolist()} um)")
+    if n != tmpl.get("facets", n):
+        problems.append(f"{path}: {n} facets, design.json says {tmpl['facets']}")
+    vol = tmpl.get("volume_um3")
+    if vol is not None and not math.isclose(mesh.volume, vol, rel_tol=1e-6):
+        problems.append(f"{path}: volume {mesh.volume:.6g} um^3, design.json says {vol:.6g}")
+    return mesh
+
+
+def section_polygon(lines_2d: NDArray[np.float64], window: shapely.Polygon) -> shapely.Geometry:
+    """Cross-section inside ``window`` from closed section segments (k, 2, 2), µm.
+
+    Faces of the segments (noded with the window edge) are kept when a ray from an interior
+    point crosses the segments an odd number of times (even-odd rule).
+    """
+    x0, y0, x1, y1 = window.bounds
+    seg = lines_2d
+    lo, hi = seg.min(axis=1), seg.max(axis=1)
+    near = (hi[:, 0] >= x0) & (lo[:, 0] <= x1) & (hi[:, 1] >= y0) & (lo[:, 1] <= y1)
+    inside = shapely.intersection(shapely.multilinestrings(seg[near]), window) \
+        if near.any() else shapely.LineString()
+    noded = shapely.union(inside, window.boundary)
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
+    if len(faces) == 0:
+        return shapely.Polygon()
+    pts = shapely.get_coordinates(shapely.point_on_surface(faces))
+    keep = _odd_crossings(pts, seg)
+    return shapely.union_all(faces[keep]) if keep.any() else shapely.Polygon()
+
+
+def _odd_crossings(pts: NDArray[np.float64], seg: NDArray[np.float64]) -> NDArray[np.bool_]:
+    if len(seg) == 0:
+        return np.zeros(len(pts), dtype=bool)
+    ax, ay, bx, by = seg[:, 0, 0], seg[:, 0, 1], seg[:, 1, 0], seg[:, 1, 1]
+    out = np.zeros(len(pts), dtype=bool)
+    for i, (px, py) in enumerate(pts):
+        span = (ay > py) != (by > py)
+        xc = ax[span] + (py - ay[span]) * (bx[span] - ax[span]) / (by[span] - ay[span])
+        out[i] = bool(np.count_nonzero(xc > px) % 2)
+    return out
+
+
+def _sections(mesh: trimesh.Trimesh, heights: list[float]) -> dict[float, NDArray[np.float64]]:
+    """Section segments (global xy) at each height; layers below z = 0 use z = 1 nm.
+
+    Each plane sits 10 pm below its layer so that mesh vertices exactly at the layer height
+    (saddles, plateaus) do not produce degenerate sections.
+    """
+    eff = [max(z, 1e-3) - 1e-5 for z in heights]
+    lines, to3d, _ = mesh_multiplane(mesh, [0.0, 0.0, 0.0], [0.0, 0.0, 1.0], eff)
+    out = {}
+    for z, seg, m in zip(heights, lines, to3d, strict=True):
+        seg = np.asarray(seg, dtype=float).reshape(-1, 2, 2)
+        flat = seg.reshape(-1, 2)
+        xyz = np.c_[flat, np.zeros(len(flat)), np.ones(len(flat))] @ np.asarray(m).T
+        # round so that crossings computed from neighbouring facets coincide exactly
+        out[z] = np.round(xyz[:, :2].reshape(-1, 2, 2), 6)
+    return out
+
+
+def _poly_z(chunk: Chunk) -> NDArray[np.float64]:
+    f = chunk.file
+    return f.points[f.starts[chunk.first:chunk.stop], 2] + chunk.translation_um[2]
+
+
+def _fill(mask_rows: int, cols: int, row: NDArray, lo: NDArray, hi: NDArray,
+          x0: float, pix: float) -> NDArray[np.bool_]:
+    """Raster of x-intervals [lo, hi] on rows ``row`` (pixel centres inside count)."""
+    a = np.clip(np.ceil((lo - x0) / pix - 0.5), 0, cols).astype(np.int64)
+    b = np.clip(np.floor((hi - x0) / pix - 0.5) + 1, 0, cols).astype(np.int64)
+    ok = b > a
+    n = mask_rows * (cols + 1)
+    flat = np.bincount(row[ok] * (cols + 1) + a[ok], minlength=n) \
+        - np.bincount(row[ok] * (cols + 1) + b[ok], minlength=n)
+    return np.cumsum(flat.reshape(mask_rows, cols + 1), axis=1)[:, :cols] > 0
+
+
+def _rows_of(ymin: NDArray, ymax: NDArray, y0: float, pix: float,
+             nrows: int) -> tuple[NDArray, NDArray]:
+    """(item, row) pairs for rows whose centre lies in [ymin, ymax]."""
+    r0 = np.clip(np.ceil((ymin - y0) / pix - 0.5), 0, nrows).astype(np.int64)
+    r1 = np.clip(np.floor((ymax - y0) / pix - 0.5) + 1, 0, nrows).astype(np.int64)
+    cnt = np.maximum(r1 - r0, 0)
+    item = np.repeat(np.arange(len(cnt)), cnt)
+    row = r0[item] + np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    return item, row
+
+
+def _capsule_raster(seg: NDArray, radius: float, x0: float, y0: float, pix: float,
+                    shape: tuple[int, int]) -> NDArray[np.bool_]:
+    """Pixels within ``radius`` of any segment (k, 2, 2): exact row intervals of capsules."""
+    nrows, cols = shape
+    a, b = seg[:, 0], seg[:, 1]
+    item, row = _rows_of(np.minimum(a[:, 1], b[:, 1]) - radius,
+                         np.maximum(a[:, 1], b[:, 1]) + radius, y0, pix, nrows)
+    y = y0 + (row + 0.5) * pix
+    ax, ay, bx, by = a[item, 0], a[item, 1], b[item, 0], b[item, 1]
+    lo = np.full(len(item), np.inf)
+    hi = np.full(len(item), -np.inf)
+    for px, py in ((ax, ay), (bx, by)):  # the end disks
+        w = y - py
+        inside = np.abs(w) <= radius
+        h = np.sqrt(np.maximum(radius * radius - w * w, 0.0))
+        lo = np.where(inside, np.minimum(lo, px - h), lo)
+        hi = np.where(inside, np.maximum(hi, px + h), hi)
+    ex, ey = bx - ax, by - ay
+    ll = ex * ex + ey * ey
+    length = np.sqrt(ll)
+    w = y - ay
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # 0 <= (P - A)·e <= |e|²  and  |e × (P - A)| <= r|e|, both linear in x
+        c1a = (ax * ex - w * ey) / ex
+        c1b = (ll + ax * ex - w * ey) / ex
+        k = ex * w + ey * ax
+        c2a = (k - radius * length) / ey
+        c2b = (k + radius * length) / ey
+    l1 = np.where(ex != 0, np.minimum(c1a, c1b), np.where((w * ey >= 0) & (w * ey <= ll),
+                                                            -np.inf, np.inf))
+    h1 = np.where(ex != 0, np.maximum(c1a, c1b), np.where((w * ey >= 0) & (w * ey <= ll),
+                                                            np.inf, -np.inf))
+    l2 = np.where(ey != 0, np.minimum(c2a, c2b), np.where(np.abs(w) <= radius, -np.inf, np.inf))
+    h2 = np.where(ey != 0, np.maximum(c2a, c2b), np.where(np.abs(w) <= radius, np.inf, -np.inf))
+    rl, rh = np.maximum(l1, l2), np.minimum(h1, h2)
+    rect = (rl <= rh) & (ll > 0)
+    lo = np.where(rect, np.minimum(lo, rl), lo)
+    hi = np.where(rect, np.maximum(hi, rh), hi)
+    return _fill(nrows, cols, row, lo, hi, x0, pix)
+
+
+def _section_raster(seg: NDArray, x0: float, y0: float, pix: float,
+                    shape: tuple[int, int]) -> NDArray[np.bool_]:
+    """Pixels inside closed section segments (even-odd scanline)."""
+    nrows, cols = shape
+    if len(seg) == 0:
+        return np.zeros(shape, dtype=bool)
+    a, b = seg[:, 0], seg[:, 1]
+    ylo, yhi = np.minimum(a[:, 1], b[:, 1]), np.maximum(a[:, 1], b[:, 1])
+    # half-open [ylo, yhi): rows through a shared vertex count one crossing
+    item, row = _rows_of(ylo, yhi, y0, pix, nrows)
+    y = y0 + (row + 0.5) * pix
+    keep = (y >= ylo[item]) & (y < yhi[item])
+    item, row, y = item[keep], row[keep], y[keep]
+    t = (y - a[item, 1]) / (b[item, 1] - a[item, 1])
+    x = a[item, 0] + t * (b[item, 0] - a[item, 0])
+    order = np.lexsort((x, row))
+    row, x = row[order], x[order]
+    first = np.r_[True, row[1:] != row[:-1]]
+    rank = np.arange(len(row)) - np.maximum.accumulate(np.where(first, np.arange(len(row)), 0))
+    enter = np.flatnonzero(rank % 2 == 0)
+    enter = enter[enter + 1 < len(row)]
+    enter = enter[row[enter + 1] == row[enter]]
+    return _fill(nrows, cols, row[enter], x[enter], x[enter + 1], x0, pix)
+
+
+def _chunk_segments(chunk: Chunk) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Written segments of a chunk in global xy, (k, 2, 2), and their z, (k,)."""
+    f = chunk.file
+    i0, i1 = int(f.starts[chunk.first]), int(f.ends[chunk.stop - 1])
+    pts = f.points[i0:i1] + chunk.translation_um
+    inside = np.ones(max(len(pts) - 1, 0), dtype=bool)
+    jumps = f.ends[chunk.first:chunk.stop - 1] - 1 - i0
+    inside[jumps] = False
+    seg = np.stack([pts[:-1, :2], pts[1:, :2]], axis=1)[inside]
+    return seg, np.round(pts[:-1, 2][inside], 6)
+
+
+def _coverage(replay: Replay, mesh: trimesh.Trimesh, hatch_um: float,
+              problems: list[str]) -> None:
+    placements: dict[int, list[Chunk]] = {}
+    for c in replay.chunks:
+        placements.setdefault(c.placement, []).append(c)
+    bounds = {}
+    for p, chunks in placements.items():
+        allp = np.vstack([np.asarray(c.points_local)[:, :2] + c.translation_um[:2]
+                          for c in chunks])
+        bounds[p] = (*allp.min(axis=0), *allp.max(axis=0))
+    if len(placements) <= FULL_COVERAGE_PLACEMENTS:
+        b = mesh.bounds
+        windows = [(b[0, 0] - 1.0, b[0, 1] - 1.0, b[1, 0] + 1.0, b[1, 1] + 1.0)]
+    else:
+        first: dict[int, int] = {}
+        for p, chunks in sorted(placements.items()):
+            first.setdefault(id(chunks[0].file), p)
+        windows = [bounds[p] for p in sorted(first.values())]
+    layer_z = sorted({round(float(z), 6) for c in replay.chunks for z in np.unique(_poly_z(c))})
+    sections = _sections(mesh, layer_z)
+    pix = 0.5 * hatch_um
+    for wb in windows:
+        x0, y0, x1, y1 = wb
+        shape = (math.ceil((y1 - y0) / pix), math.ceil((x1 - x0) / pix))
+        w = shapely.box(x0, y0, x0 + shape[1] * pix, y0 + shape[0] * pix)
+        wx = shapely.buffer(w, hatch_um, join_style="mitre")
+        near = [c for p, cs in placements.items()
+                if shapely.intersects(shapely.box(*bounds[p]), wx) for c in cs]
+        parts = [_chunk_segments(c) for c in near]
+        segs = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, 2, 2))
+        segz = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0)
+        for z in layer_z:
+            seg = segs[segz == z]
+            sec = _section_raster(sections[z], x0, y0, pix, shape)
+            if len(seg):
+                cov = _capsule_raster(seg, 0.5 * hatch_um, x0, y0, pix, shape)
+            else:
+                cov = np.zeros(shape, dtype=bool)
+            inter = np.count_nonzero(cov & sec)
+            union = np.count_nonzero(cov | sec)
+            iou = inter / union if union else 1.0
+            if iou < IOU_MIN and (union - inter) * pix * pix > 4 * hatch_um**2:
+                problems.append(f"coverage: layer z = {z:.3f} um: IoU {iou:.4f} < {IOU_MIN} in "
+                                f"window {np.round(wb, 1).tolist()}")
+            if not len(seg):
+                continue
+            allowed = shapely.buffer(section_polygon(sections[z], wx),
+                                     0.5 * hatch_um + _EPS_UM)
+            shapely.prepare(allowed)
+            lines = shapely.linestrings(seg)
+            bad = lines[~shapely.covered_by(lines, allowed)]
+            out = shapely.difference(shapely.intersection(bad, w), allowed)
+            length = float(shapely.length(out).sum()) if len(bad) else 0.0
+            if length > _EPS_UM:
+                problems.append(f"coverage: layer z = {z:.3f} um: {length:.3f} um of lines "
+                                f"more than hatch/2 outside the cross-section")
+
+
+def _check_header(replay: Replay, problems: list[str]) -> None:
+    names = [c[2] for c in replay.commands]
+    head = [n for n in names[: names.index("newstructure")] if n in _HEADER] \
+        if "newstructure" in names else [n for n in names if n in _HEADER]
+    if head[: len(_HEADER)] != _HEADER:
+        problems.append(f"{replay.job_path}: header order {head[:len(_HEADER)]} differs from "
+                        f"{_HEADER}")
+    values = {c[2]: c[3] for c in replay.commands}
+    limits = {"laserpower": (0.0, 100.0), "powerscaling": (0.0, 1.2),
+              "scanspeed": (1e-9, 100000.0), "galvoacceleration": (0.1, 10.0),
+              "invertzaxis": (1.0, 1.0)}
+    for key, (lo, hi) in limits.items():
+        v = values.get(key)
+        if v is not None and not lo <= v <= hi:
+            problems.append(f"{replay.job_path}: {key} {v:g} outside [{lo:g}, {hi:g}]")
+
+
+def _check_gwl(folder: Path, side: dict[str, Any], replay: Replay, mesh: trimesh.Trimesh | None,
+               problems: list[str]) -> None:
+    prof = side.get("printer", {})
+    hatch = float(prof.get("hatch_um", 0.5))
+    anchor = float(prof.get("anchor_um", 0.5))
+    slice_um = float(prof.get("slice_um", 1.0))
+    radius = 0.5 * float(prof.get("field_diameter_um", 400.0))
+    field_z = float(prof.get("field_z_um", 280.0))
+    _check_header(replay, problems)
+    if np.any(np.abs(replay.stage_end_um) > _EPS_UM):
+        problems.append(f"{replay.job_path}: the stage ends at "
+                        f"{np.round(replay.stage_end_um, 3).tolist()} um, not at its start")
+    # includes: every block file used, as often as the sidecar says
+    used: dict[Path, int] = {}
+    for _, _, target in replay.includes:
+        used[target.resolve()] = used.get(target.resolve(), 0) + 1
+    files_dir = folder / side.get("gwl", {}).get("files_dir", "")
+    for f in sorted(files_dir.glob("*.gwl")) if files_dir.is_dir() else []:
+        if f.resolve() not in used:
+            problems.append(f"{f}: block file never included")
+    for block in side.get("blocks", []):
+        path = (folder / block["file"].replace("\\", "/")).resolve()
+        if used.get(path, 0) != block["placements"]:
+            problems.append(f"{path}: included {used.get(path, 0)} times, sidecar says "
+                            f"{block['placements']}")
+        gfile = replay.files.get(path)
+        if gfile is None:
+            continue
+        segs = int((gfile.ends - gfile.starts - 1).sum())
+        length = float(gfile.poly_lengths.sum())
+        if segs != block["segments"] or not math.isclose(length, block["write_length_um"],
+                                                         rel_tol=1e-6, abs_tol=1e-6):
+            problems.append(f"{path}: {segs} segments, {length:.3f} um written; sidecar says "
+                            f"{block['segments']}, {block['write_length_um']:.3f} um")
+    # z order and field limits, per file and per distinct field offset
+    for path, gfile in replay.files.items():
+        if len(gfile.points) and np.any(np.diff(gfile.points[:, 2]) < -1e-9):
+            k = int(np.argmax(np.diff(gfile.points[:, 2]) < -1e-9)) + 1
+            problems.append(f"{path}: z decreases at point {k + 1} (writing must go upwards)")
+    seen = set()
+    for c in replay.chunks:
+        key = (id(c.file), c.first, c.stop, *np.round(c.field_offset_um, 6).tolist())
+        if key in seen:
+            continue
+        seen.add(key)
+        pts = c.points_local
+        xy = pts[:, :2] + c.field_offset_um[:2]
+        r = float(np.sqrt((xy * xy).sum(axis=1)).max())
+        if r > radius + _EPS_UM:
+            problems.append(f"{c.file.path}: points reach {r:.3f} um from the field centre, "
+                            f"beyond the {radius:g} um field radius")
+        z = pts[:, 2] + c.field_offset_um[2]
+        if z.min() < -anchor - _EPS_UM or z.max() > field_z + _EPS_UM:
+            problems.append(f"{c.file.path}: z in [{z.min():.3f}, {z.max():.3f}] um, outside "
+                            f"[{-anchor:g}, {field_z:g}] um")
+    totals = replay.totals()
+    # sidecar totals and time
+    st = side.get("totals", {})
+    for key in ("polylines", "segments", "placements"):
+        if st.get(key) != totals[key]:
+            problems.append(f"sidecar: {key} = {st.get(key)}, replayed {totals[key]}")
+    if not math.isclose(st.get("write_length_um", -1.0), totals["write_length_um"],
+                        rel_tol=1e-6):
+        problems.append(f"sidecar: write length {st.get('write_length_um')} um, replayed "
+                        f"{totals['write_length_um']:.6f} um")
+    if st.get("layers_written") != totals["layers"]:
+        problems.append(f"sidecar: layers_written = {st.get('layers_written')}, replayed "
+                        f"{totals['layers']}")
+    est = side.get("estimate", {})
+    t = (totals["write_time_s"] + totals["polylines"] * prof.get("line_overhead_s", 0.0)
+         + totals["layers"] * prof.get("layer_overhead_s", 0.0)
+         + totals["placements"] * prof.get("block_overhead_s", 0.0))
+    if not math.isclose(est.get("total_s", -1.0), t, rel_tol=1e-6):
+        problems.append(f"sidecar: estimated time {est.get('total_s')} s, replayed {t:.3f} s")
+    if mesh is None:
+        return
+    # bounds versus the STL
+    lo, hi = np.asarray(totals["bounds_um"][0]), np.asarray(totals["bounds_um"][1])
+    slo, shi = mesh.bounds
+    tol = 0.5 * hatch + _EPS_UM
+    if np.any(lo[:2] < slo[:2] - _EPS_UM) or np.any(lo[:2] > slo[:2] + tol) \
+            or np.any(hi[:2] > shi[:2] + _EPS_UM) or np.any(hi[:2] < shi[:2] - tol):
+        problems.append(f"bounds: written xy {np.round([lo[:2], hi[:2]], 3).tolist()} um vs STL "
+                        f"{np.round([slo[:2], shi[:2]], 3).tolist()} um (allowed: hatch/2 inside)")
+    if abs(lo[2] - (slo[2] - anchor)) > _EPS_UM:
+        problems.append(f"bounds: lowest layer z = {lo[2]:.3f} um, expected the STL bottom "
+                        f"{slo[2]:.3f} um minus the anchor {anchor:g} um")
+    if hi[2] > shi[2] + _EPS_UM or hi[2] < shi[2] - slice_um - _EPS_UM:
+        problems.append(f"bounds: highest layer z = {hi[2]:.3f} um, STL top {shi[2]:.3f} um "
+                        f"(allowed: within one slice {slice_um:g} um below)")
+    _coverage(replay, mesh, hatch, problems)
+
+
+def check_job(folder: Path | str) -> list[str]:
+    """Problems found in a job folder (empty list: clean).
+
+    Parameters
+    ----------
+    folder : path
+        A folder written by ``templater make`` (``design.json``, ``NAME.stl`` and, for GWL,
+        ``NAME_job.gwl``, ``NAME_files/``, ``NAME_job.json``).
+    """
+    folder = Path(folder)
+    problems: list[str] = []
+    if not folder.is_dir():
+        return [f"{folder}: not a folder"]
+    record = _load_json(folder / "design.json", problems)
+    if record is None:
+        return problems
+    mesh = _check_stl(folder, record, problems)
+    name = record.get("name", "")
+    job = folder / f"{name}_job.gwl"
+    if not job.exists():
+        return problems  # an STL-only job
+    side = _load_json(folder / f"{name}_job.json", problems)
+    try:
+        replay = read_job(job)
+    except GwlError as exc:
+        problems.append(str(exc))
+        return problems
+    if side is None:
+        return problems
+    if side.get("design") != record.get("design"):
+        problems.append("sidecar: design differs from design.json")
+    _check_gwl(folder, side, replay, mesh, problems)
+    return problems
