@@ -1,0 +1,253 @@
+"""Public entry point of the field solver: :func:`solve_field`.
+
+Method choice (solver.md §8): the flat interface has the exact uniform solution; smooth designs
+(flat, egg-box) up to H/S = ``spectral_max_aspect`` (default 0.5) use the pseudo-spectral solver
+(:mod:`solver.spectral`, ~0.05-0.5 s to 1e-6); pyramids, frustums and steeper designs use the FEM
+path (:mod:`solver.fem_field`, P2 on the 1/8 mirror wedge). The primary current is singular at
+sharp convex Li edges, so the FEM path always solves the design with an edge radius
+r_eff = max(r, r_voxel), r_voxel = 1 µm by default (physics.md §3.3); the radius used is reported.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Literal, overload
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.interpolate import LinearNDInterpolator, NearestNDInterpolator
+
+from solver.grid import length_m, length_um, period_m
+from solver.materials import Materials
+from solver.results import FieldPair, FieldResult
+from solver.spectral import MAX_ASPECT_RATIO, solve_spectral
+from templater.surfaces import Flat, Surface
+
+__all__ = ["solve_field", "SPECTRAL_MAX_ASPECT", "VOXEL_RADIUS_UM"]
+
+log = logging.getLogger(__name__)
+
+SPECTRAL_MAX_ASPECT = 0.5  # H/S up to which the automatic choice is spectral
+VOXEL_RADIUS_UM = 1.0  # printer voxel-scale edge radius (physics.md §3.3, §10)
+
+Mode = Literal["primary", "secondary"]
+
+
+@overload
+def solve_field(surface: Surface, materials: Materials | None = ..., *,
+                mode: Literal["both"] = ..., **kwargs: object) -> FieldPair: ...
+
+
+@overload
+def solve_field(surface: Surface, materials: Materials | None = ..., *,
+                mode: Mode, **kwargs: object) -> FieldResult: ...
+
+
+def solve_field(
+    surface: Surface,
+    materials: Materials | None = None,
+    *,
+    mode: Literal["both", "primary", "secondary"] = "both",
+    rtol: float = 1e-6,
+    current_density_a_m2: float = 10.0,
+    method: Literal["auto", "spectral", "fem"] = "auto",
+    spectral_max_aspect: float = SPECTRAL_MAX_ASPECT,
+    max_n: int = 128,
+    edge_radius_um: float | None = None,
+    voxel_radius_um: float = VOXEL_RADIUS_UM,
+    fem_divisions: int = 12,
+    fem_coarse_divisions: int = 8,
+    fem_rtol: float = 5e-3,
+    map_nodes: int = 64,
+) -> FieldPair | FieldResult:
+    """Primary and/or secondary current distribution on one periodic cell of a design.
+
+    Parameters
+    ----------
+    surface : Surface
+        The design (electrolyte surface, µm).
+    materials : Materials, optional
+        Conductivity and kinetics (defaults: physics.md §10). The secondary problem uses the
+        kinetic length κ R_ct.
+    mode : {"both", "primary", "secondary"}, default "both"
+        "both" returns a :class:`FieldPair`, a single mode a :class:`FieldResult`.
+    rtol : float, default 1e-6
+        Spectral target: relative accuracy of the current map (sup norm / maximum).
+    current_density_a_m2 : float, default 10.0
+        Applied geometric current density J [A/m²] (10 A/m² = 1 mA/cm²); results are linear in J.
+    method : {"auto", "spectral", "fem"}, default "auto"
+        Force a method; "spectral" accepts H/S up to 1 for smooth designs.
+    spectral_max_aspect : float, default 0.5
+        Largest H/S sent to the spectral solver by the automatic choice.
+    max_n : int, default 128
+        Largest spectral Fourier resolution.
+    edge_radius_um : float, optional
+        FEM edge radius r_eff [µm] of pyramids/frustums; default max(design r, voxel radius).
+    voxel_radius_um : float, default 1.0
+        Printer voxel-scale radius r_voxel [µm].
+    fem_divisions, fem_coarse_divisions : int, default 12, 8
+        FEM mesh divisions of the reported and of the error-estimate solve.
+    fem_rtol : float, default 5e-3
+        FEM convergence criterion on the maximum (relative change between the two meshes).
+    map_nodes : int, default 64
+        Nodes per period of the regular map of FEM (and flat) results.
+
+    Returns
+    -------
+    FieldPair or FieldResult
+
+    Raises
+    ------
+    solver.spectral.UnsupportedSurfaceError
+        ``method="spectral"`` on a sharp or too steep design.
+    ValueError
+        Unknown ``mode`` or ``method``, or non-positive current density.
+
+    Examples
+    --------
+    >>> from templater.surfaces import EggBox
+    >>> res = solve_field(EggBox(height_um=25, period_um=150), mode="primary")
+    >>> round(res.max_current_ratio, 4)
+    1.8179
+    """
+    if mode not in ("both", "primary", "secondary"):
+        raise ValueError(f"mode must be 'both', 'primary' or 'secondary', got {mode!r}")
+    if method not in ("auto", "spectral", "fem"):
+        raise ValueError(f"method must be 'auto', 'spectral' or 'fem', got {method!r}")
+    if not (isinstance(current_density_a_m2, (int, float)) and current_density_a_m2 > 0
+            and np.isfinite(current_density_a_m2)):
+        raise ValueError(f"current_density_a_m2 must be > 0, got {current_density_a_m2!r}")
+    materials = Materials() if materials is None else materials
+    chosen = _choose_method(surface, method, spectral_max_aspect)
+    area_ratio = float(surface.area_ratio())
+    modes: tuple[Mode, ...] = ("primary", "secondary") if mode == "both" else (mode,)
+    results: dict[str, FieldResult] = {}
+    for m in modes:
+        ell_m = materials.kinetic_length_m if m == "secondary" else None
+        common = dict(design=surface, materials=materials, mode=m, kinetic_length_m=ell_m,
+                      applied_current_density_a_m2=float(current_density_a_m2),
+                      area_ratio=area_ratio)
+        if chosen == "exact":
+            results[m] = _flat(common, surface, map_nodes)
+        elif chosen == "spectral":
+            results[m] = _spectral(common, surface, ell_m, rtol=rtol, max_n=max_n,
+                                   max_aspect=max(spectral_max_aspect, MAX_ASPECT_RATIO))
+        else:
+            r_eff = _edge_radius(surface, edge_radius_um, voxel_radius_um)
+            results[m] = _fem(common, surface, ell_m, r_eff, fem_divisions,
+                              fem_coarse_divisions, fem_rtol, map_nodes)
+    if mode == "both":
+        return FieldPair(design=surface, materials=materials, primary=results["primary"],
+                         secondary=results["secondary"])
+    return results[mode]
+
+
+def _choose_method(surface: Surface, method: str, spectral_max_aspect: float) -> str:
+    if isinstance(surface, Flat) or surface.height_um == 0.0:
+        return "exact"
+    if method != "auto":
+        return method
+    if surface.is_smooth and surface.height_um / surface.period_um <= spectral_max_aspect:
+        return "spectral"
+    return "fem"
+
+
+def _edge_radius(surface: Surface, edge_radius_um: float | None,
+                 voxel_radius_um: float) -> float | None:
+    """r_eff for sharp designs (None for smooth designs, which have no edges)."""
+    design_r = getattr(surface, "edge_radius_um", None)
+    if design_r is None:
+        return None
+    if edge_radius_um is not None:
+        return float(edge_radius_um)
+    return max(float(design_r), float(voxel_radius_um))
+
+
+def _flat(common: dict, surface: Surface, n: int) -> FieldResult:
+    """Exact uniform solution of the flat interface (any kinetics)."""
+    t0 = time.perf_counter()
+    j = common["applied_current_density_a_m2"]
+    s_m = period_m(surface)
+    x = s_m * np.arange(n) / n
+    return FieldResult(
+        **common, x_m=x, y_m=x.copy(), current_density_a_m2=np.full((n, n), j),
+        max_current_density_a_m2=j, min_current_density_a_m2=j, mean_current_density_a_m2=j,
+        max_location_m=(0.0, 0.0), error_estimate=0.0, converged=True, iterations=0,
+        resolution=(n, n, 1), degrees_of_freedom=0, method="exact",
+        solve_time_s=time.perf_counter() - t0, flux_residual=0.0,
+    )
+
+
+def _spectral(common: dict, surface: Surface, ell_m: float | None, *, rtol: float, max_n: int,
+              max_aspect: float) -> FieldResult:
+    sol = solve_spectral(surface, kinetic_length_m=ell_m, rtol=rtol, max_n=max_n,
+                         max_aspect=max_aspect)
+    j = common["applied_current_density_a_m2"]
+    ratio = np.asarray(sol.current_ratio)
+    return FieldResult(
+        **common, x_m=sol.x_m, y_m=sol.y_m, current_density_a_m2=j * ratio,
+        max_current_density_a_m2=j * sol.max_ratio, min_current_density_a_m2=j * sol.min_ratio,
+        mean_current_density_a_m2=j * sol.mean_ratio, max_location_m=sol.max_location_m,
+        error_estimate=sol.error_estimate, converged=sol.converged, iterations=sol.iterations,
+        resolution=sol.resolution, degrees_of_freedom=int(np.prod(sol.resolution)),
+        method="spectral", solve_time_s=sol.solve_time_s, flux_residual=sol.flux_residual,
+    )
+
+
+def _fold(x: NDArray[np.float64], y: NDArray[np.float64],
+          s: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Map points into the mirror wedge 0 ≤ y ≤ x ≤ S/2 (D4 symmetry about the origin)."""
+    x, y = np.mod(x, s), np.mod(y, s)
+    x, y = np.minimum(x, s - x), np.minimum(y, s - y)
+    return np.maximum(x, y), np.minimum(x, y)
+
+
+def _nodal_map(x_um, y_um, values, s_um: float, n: int) -> NDArray[np.float64]:
+    """Interpolate scattered FEM surface values onto the regular n × n cell grid (µm)."""
+    fx, fy = _fold(np.asarray(x_um, float), np.asarray(y_um, float), s_um)
+    pts = np.round(np.column_stack([fx, fy]), 9)
+    pts, idx = np.unique(pts, axis=0, return_index=True)
+    vals = np.asarray(values, float)[idx]
+    g = s_um * np.arange(n) / n
+    qx, qy = _fold(*np.meshgrid(g, g, indexing="ij"), s_um)
+    out = LinearNDInterpolator(pts, vals)(qx, qy)
+    missing = ~np.isfinite(out)
+    if missing.any():
+        out[missing] = NearestNDInterpolator(pts, vals)(qx[missing], qy[missing])
+    return out
+
+
+def _fem(common: dict, surface: Surface, ell_m: float | None, r_eff: float | None,
+         divisions: int, coarse: int, fem_rtol: float, n_map: int) -> FieldResult:
+    from solver.fem_field import solve_fem_field  # lazy: scikit-fem is imported only here
+
+    ell_um = None if ell_m is None else float(length_um(ell_m))
+    t0 = time.perf_counter()
+    fine = solve_fem_field(surface, ell_um, divisions=divisions, edge_radius_um=r_eff)
+    error = float("nan")
+    if 0 < coarse < divisions:
+        rough = solve_fem_field(surface, ell_um, divisions=coarse, edge_radius_um=r_eff)
+        error = abs(fine.max_current_ratio - rough.max_current_ratio) / fine.max_current_ratio
+    j = common["applied_current_density_a_m2"]
+    s_um = float(surface.period_um)
+    ratio_map = _nodal_map(fine.x_um, fine.y_um, fine.current_ratio, s_um, n_map)
+    x = np.asarray(length_m(s_um * np.arange(n_map) / n_map))
+    flux = float(fine.flux_ratio)
+    if not np.isfinite(error) or error > fem_rtol:
+        log.warning("%s: FEM maximum changed by %.2e between %d and %d divisions (rtol %.1e)",
+                    surface.name, error, coarse, divisions, fem_rtol)
+    loc = tuple(float(v) for v in np.asarray(length_m(np.asarray(fine.max_location_um))))
+    return FieldResult(
+        **common, x_m=x, y_m=x.copy(), current_density_a_m2=j * ratio_map,
+        max_current_density_a_m2=j * float(fine.max_current_ratio),
+        min_current_density_a_m2=j * float(fine.min_current_ratio),
+        mean_current_density_a_m2=j * flux / common["area_ratio"],
+        max_location_m=loc, error_estimate=error,
+        converged=bool(np.isfinite(error) and error <= fem_rtol), iterations=0,
+        resolution=(int(fine.divisions),), degrees_of_freedom=int(fine.dofs), method="fem",
+        solve_time_s=time.perf_counter() - t0, flux_residual=flux - 1.0, edge_radius_um=r_eff,
+        node_x_m=np.asarray(length_m(np.asarray(fine.x_um))),
+        node_y_m=np.asarray(length_m(np.asarray(fine.y_um))),
+        node_current_density_a_m2=j * np.asarray(fine.current_ratio),
+    )

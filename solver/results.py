@@ -1,0 +1,227 @@
+"""Frozen result objects of the field solver (SI units, read-only arrays).
+
+:class:`FieldResult` holds one current distribution (primary or secondary) on one periodic cell;
+:class:`FieldPair` holds the primary and secondary results of one design and renders the JSON
+object printed by ``templater predict --json``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from solver.grid import length_um as m_to_um
+from solver.materials import Materials
+from templater.surfaces import Surface
+
+__all__ = ["FieldResult", "FieldPair"]
+
+
+def _num(value: float | None) -> float | None:
+    """JSON-safe float (NaN → None)."""
+    if value is None:
+        return None
+    v = float(value)
+    return None if math.isnan(v) else v
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class FieldResult:
+    """Normal current density on the interface of one periodic cell, SI units.
+
+    Attributes
+    ----------
+    design : Surface
+        The design solved (provenance).
+    materials : Materials
+        Parameters solved with (the secondary uses their kinetic length).
+    mode : {"primary", "secondary"}
+        Equipotential interface, or linearised Butler-Volmer (Robin) interface.
+    kinetic_length_m : float or None
+        ℓ = κ R_ct used [m] (None for primary).
+    applied_current_density_a_m2 : float
+        Geometric (projected) current density J [A/m²] (default 10 A/m² = 1 mA/cm²).
+    x_m, y_m : (n,) float
+        Cell coordinates [m] of the map nodes (design origin, cell ``[0, S)``).
+    current_density_a_m2 : (n, n) float
+        Normal current density [A/m²] at ``(x_m[i], y_m[j])``. For FEM results, the nodal
+        values interpolated (linearly, with the design's mirror symmetry) onto this grid.
+    max_current_density_a_m2, min_current_density_a_m2 : float
+        Extremes [A/m²] (spectral: of the trigonometric interpolant; FEM: nodal, with the
+        edge radius ``edge_radius_um`` regularising sharp features).
+    mean_current_density_a_m2 : float
+        Interface-area average [A/m²], equal to J / area_ratio by charge conservation.
+    max_location_m : tuple of float
+        (x, y) of the maximum [m].
+    area_ratio : float
+        Interface area / projected area A/A0 of the design.
+    error_estimate : float
+        Relative error estimate (difference to a coarser resolution; NaN if unavailable).
+    converged : bool
+        The solve met its tolerance.
+    iterations : int
+        GMRES operator applications at the final resolution (0 for direct FEM solves).
+    resolution : tuple of int
+        Spectral: (nx, ny, nz + 1); FEM: (divisions,).
+    degrees_of_freedom : int
+        Unknowns of the final solve.
+    method : {"spectral", "fem", "exact"}
+        How the result was obtained ("exact" for the flat interface).
+    solve_time_s : float
+        Wall time [s].
+    flux_residual : float
+        Charge conservation ∫ i_n dA / (J A0) − 1.
+    edge_radius_um : float or None
+        Edge radius used to regularise sharp features (FEM), None otherwise.
+    node_x_m, node_y_m, node_current_density_a_m2 : (m,) float or None
+        FEM only: the surface nodes and their values, as computed.
+    """
+
+    design: Surface
+    materials: Materials
+    mode: str
+    kinetic_length_m: float | None
+    applied_current_density_a_m2: float = 10.0
+    x_m: NDArray[np.float64]
+    y_m: NDArray[np.float64]
+    current_density_a_m2: NDArray[np.float64]
+    max_current_density_a_m2: float
+    min_current_density_a_m2: float
+    mean_current_density_a_m2: float
+    max_location_m: tuple[float, float]
+    area_ratio: float
+    error_estimate: float
+    converged: bool
+    iterations: int
+    resolution: tuple[int, ...]
+    degrees_of_freedom: int
+    method: str
+    solve_time_s: float
+    flux_residual: float
+    edge_radius_um: float | None = None
+    node_x_m: NDArray[np.float64] | None = None
+    node_y_m: NDArray[np.float64] | None = None
+    node_current_density_a_m2: NDArray[np.float64] | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("x_m", "y_m", "current_density_a_m2", "node_x_m", "node_y_m",
+                     "node_current_density_a_m2"):
+            value = getattr(self, name)
+            if value is not None:
+                arr = np.array(value, dtype=float)
+                arr.flags.writeable = False
+                object.__setattr__(self, name, arr)
+
+    @property
+    def max_current_ratio(self) -> float:
+        """Maximum local current / J."""
+        return self.max_current_density_a_m2 / self.applied_current_density_a_m2
+
+    @property
+    def min_current_ratio(self) -> float:
+        """Minimum local current / J."""
+        return self.min_current_density_a_m2 / self.applied_current_density_a_m2
+
+    @property
+    def mean_current_ratio(self) -> float:
+        """Interface-area mean current / J (= 1 / area_ratio)."""
+        return self.mean_current_density_a_m2 / self.applied_current_density_a_m2
+
+    @property
+    def current_ratio(self) -> NDArray[np.float64]:
+        """Map of i_n / J, (n, n)."""
+        return self.current_density_a_m2 / self.applied_current_density_a_m2
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """JSON-ready summary of this result.
+
+        Keys: ``max_current_ratio``, ``min_current_ratio``, ``mean_current_ratio``,
+        ``max_location_um`` ([x, y]), ``max_current_density_a_m2``, ``error_estimate``
+        (relative, null if unavailable), ``converged``, ``method``, ``resolution``,
+        ``degrees_of_freedom``, ``iterations``, ``flux_residual``, ``solve_time_s``,
+        ``kinetic_length_um`` (null for primary), ``edge_radius_um`` (null unless FEM).
+        """
+        return {
+            "max_current_ratio": float(self.max_current_ratio),
+            "min_current_ratio": float(self.min_current_ratio),
+            "mean_current_ratio": float(self.mean_current_ratio),
+            "max_location_um": [float(m_to_um(v)) for v in self.max_location_m],
+            "max_current_density_a_m2": float(self.max_current_density_a_m2),
+            "error_estimate": _num(self.error_estimate),
+            "converged": bool(self.converged),
+            "method": self.method,
+            "resolution": [int(v) for v in self.resolution],
+            "degrees_of_freedom": int(self.degrees_of_freedom),
+            "iterations": int(self.iterations),
+            "flux_residual": _num(self.flux_residual),
+            "solve_time_s": float(self.solve_time_s),
+            "kinetic_length_um": (None if self.kinetic_length_m is None
+                                  else float(m_to_um(self.kinetic_length_m))),
+            "edge_radius_um": _num(self.edge_radius_um),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class FieldPair:
+    """Primary and secondary current distributions of one design.
+
+    Attributes
+    ----------
+    design : Surface
+        The design solved.
+    materials : Materials
+        Parameters of the secondary solve.
+    primary, secondary : FieldResult or None
+        The two distributions (None if not requested).
+    """
+
+    design: Surface
+    materials: Materials
+    primary: FieldResult | None
+    secondary: FieldResult | None
+
+    @property
+    def area_ratio(self) -> float:
+        """Interface area / projected area A/A0."""
+        res = self.primary or self.secondary
+        return float(res.area_ratio) if res is not None else float(self.design.area_ratio())
+
+    @property
+    def solve_time_s(self) -> float:
+        """Total wall time of both solves [s]."""
+        return float(sum(r.solve_time_s for r in (self.primary, self.secondary) if r))
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The object printed by ``templater predict --json``.
+
+        Schema (stable keys; later issues may add keys, never remove these)::
+
+            {
+              "design": {"kind": str, "H_um": float, "S_um": float, ...design options},
+              "area_ratio": float,                       # A/A0
+              "materials": {"kappa_s_m", "i0_a_m2", "alpha_a", "alpha_c", "temperature_k",
+                            "kinetic_length_m"},
+              "applied_current_density_a_m2": float,     # J, default 10 (= 1 mA/cm^2)
+              "primary":   {"max_current_ratio": float, "min_current_ratio": float, ...},
+              "secondary": {"max_current_ratio": float, "min_current_ratio": float, ...},
+              "solve_time_s": float                      # both solves
+            }
+
+        ``primary``/``secondary`` hold :meth:`FieldResult.to_json_dict` (all ratios are i/J);
+        a mode that was not solved is ``null``.
+        """
+        res = self.primary or self.secondary
+        return {
+            "design": self.design.to_dict(),
+            "area_ratio": self.area_ratio,
+            "materials": self.materials.to_dict(),
+            "applied_current_density_a_m2": (float(res.applied_current_density_a_m2)
+                                             if res is not None else None),
+            "primary": self.primary.to_json_dict() if self.primary else None,
+            "secondary": self.secondary.to_json_dict() if self.secondary else None,
+            "solve_time_s": self.solve_time_s,
+        }
