@@ -3,9 +3,11 @@
 Solid fill (the default and only mode): the template is pressed at 400 MPa, so it is written
 solid rather than as shell + scaffold. Contour i (i = 0 … n−1) is the boundary of the region
 offset inwards by (i + ½)·h, so the written lines, each ~h wide, tile the band [0, n·h] from the
-edge. Hatch lines at spacing h fill the region offset inwards by n·h (a gap of h/2 after the
-innermost contour line), alternate direction line to line, and lie on a lattice through the
-local origin at the layer's hatch angle.
+edge. Hatch lines at spacing h fill the region offset inwards by (n − ½)·h, i.e. they end on the
+innermost contour line: the hatch lattice is not aligned with the boundary, so a larger inset
+would leave an unwritten strip of up to h/2 between the innermost contour and the first hatch
+line parallel to it. Hatch lines alternate direction line to line and lie on a lattice through
+the local origin at the layer's hatch angle.
 """
 
 from __future__ import annotations
@@ -115,7 +117,7 @@ def fill_region(region: shapely.Geometry, *, hatch_um: float, contour_count: int
     hatch_um : float
         Hatch and contour spacing h, µm.
     contour_count : int
-        Number n of contour lines (0 allowed: hatch lines then stop h/2 inside the edge).
+        Number n of contour lines (0 allowed: hatch lines then end h/2 inside the edge).
     angle_deg : float
         Hatch direction, degrees from +x.
     """
@@ -127,6 +129,6 @@ def fill_region(region: shapely.Geometry, *, hatch_um: float, contour_count: int
         if inset.is_empty:
             break
         contours.extend(_rings(inset))
-    inner = contour_count * hatch_um if contour_count > 0 else 0.5 * hatch_um
+    inner = (contour_count - 0.5) * hatch_um if contour_count > 0 else 0.5 * hatch_um
     area = region.buffer(-inner, join_style="mitre", mitre_limit=4.0)
     return LayerFill(tuple(contours), _hatch_segments(area, hatch_um, angle_deg))
