@@ -203,6 +203,7 @@ class _MappedLaplace:
                 f"terrain-following map folds (min dz/dζ = {z_zeta.min():.3g}); "
                 "increase the top height or use the FEM path"
             )
+        self.z_phys = zeta + f[..., None] * g  # physical height of every node
         self.zz = 1.0 / z_zeta
         self.zx = -fx[..., None] * g * self.zz
         self.zy = -fy[..., None] * g * self.zz
@@ -385,9 +386,15 @@ def _one_level(grid: InterfaceGrid, nz: int, ell: float | None, gmres_rtol: floa
     def matvec(y: NDArray[np.float64]) -> NDArray[np.float64]:
         return op.apply(op.precondition(y))
 
-    y, its, ok = _gmres(matvec, op.rhs.ravel(), rtol=gmres_rtol, restart=restart,
-                        max_iterations=max_iterations)
-    u = op.precondition(y).reshape(op.nx, op.ny, op.nz1)
+    # solve for the departure from u0 = z + ℓ (exact for a flat interface): keeps the unknowns
+    # O(S) even when ℓ ≫ S, where u itself is ~ℓ and round-off would floor the residual
+    u0 = (op.z_phys + (ell or 0.0)).ravel()
+    rhs = op.rhs.ravel() - op.apply(u0)
+    y, its, ok = _gmres(matvec, rhs, rtol=gmres_rtol * math.sqrt(_dot(op.rhs.ravel(),
+                                                                     op.rhs.ravel()))
+                        / max(math.sqrt(_dot(rhs, rhs)), 1e-300),
+                        restart=restart, max_iterations=max_iterations)
+    u = (u0 + op.precondition(y)).reshape(op.nx, op.ny, op.nz1)
     return op.normal_current(u), its, ok, op
 
 

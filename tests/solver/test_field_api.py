@@ -1,0 +1,171 @@
+"""Public API solve_field: method choice, result objects, JSON schema, paper trends."""
+
+import dataclasses
+import json
+import math
+
+import numpy as np
+import pytest
+
+import solver
+from solver import FieldPair, FieldResult, Materials, solve_field
+from solver.grid import periodic_grid
+from templater.surfaces import EggBox, Flat
+
+
+def test_public_exports():
+    for name in ("solve_field", "Materials", "FieldResult", "FieldPair"):
+        assert name in solver.__all__ and hasattr(solver, name)
+
+
+@pytest.mark.parametrize("mode", ["primary", "secondary"])
+def test_flat_interface_uniform(mode):
+    """Flat interface: i_n = J exactly (any kinetics)."""
+    j = 7.5
+    res = solve_field(Flat(period_um=80.0), mode=mode, current_density_a_m2=j)
+    assert isinstance(res, FieldResult)
+    np.testing.assert_allclose(res.current_density_a_m2, j, rtol=1e-10)
+    assert res.max_current_ratio == pytest.approx(1.0, abs=1e-10)
+    assert res.min_current_ratio == pytest.approx(1.0, abs=1e-10)
+    assert res.area_ratio == 1.0 and res.method == "exact"
+
+
+def test_spectral_solver_on_flat_is_uniform():
+    """The spectral operator itself reproduces the flat solution (Robin and Dirichlet)."""
+    from solver.spectral import solve_spectral_fixed
+
+    for ell in (None, 1e-4):
+        cur, _, its, ok = solve_spectral_fixed(Flat(period_um=100.0), n=8, kinetic_length_m=ell)
+        assert ok and its <= 3
+        np.testing.assert_allclose(cur, 1.0, rtol=1e-10)
+
+
+def test_both_modes_pair_and_json_schema():
+    design = EggBox(height_um=25.0, period_um=150.0)
+    pair = solve_field(design)
+    assert isinstance(pair, FieldPair)
+    d = json.loads(json.dumps(pair.to_json_dict()))  # strictly JSON-serialisable
+    assert d["design"] == {"kind": "eggbox", "H_um": 25.0, "S_um": 150.0, "form": "product",
+                           "invert": False}
+    assert d["area_ratio"] == pytest.approx(1.06585, abs=1e-5)
+    for key in ("primary", "secondary"):
+        assert {"max_current_ratio", "min_current_ratio"} <= set(d[key])
+        assert d[key]["method"] == "spectral" and d[key]["converged"] is True
+    assert d["primary"]["max_current_ratio"] == pytest.approx(1.8179, rel=5e-3)
+    assert d["secondary"]["kinetic_length_um"] == pytest.approx(256.93, abs=0.01)
+    assert d["primary"]["kinetic_length_um"] is None
+    assert d["solve_time_s"] == pytest.approx(
+        d["primary"]["solve_time_s"] + d["secondary"]["solve_time_s"])
+    # kinetics flatten the distribution
+    assert pair.secondary.max_current_ratio < pair.primary.max_current_ratio
+    assert pair.secondary.min_current_ratio > pair.primary.min_current_ratio
+
+
+def test_result_is_frozen_with_read_only_arrays():
+    res = solve_field(EggBox(height_um=5.0, period_um=150.0), mode="primary")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.mode = "secondary"  # type: ignore[misc]
+    with pytest.raises(ValueError):
+        res.current_density_a_m2[0, 0] = 0.0
+    with pytest.raises(ValueError):
+        res.x_m[0] = 1.0
+
+
+def test_linear_in_applied_current():
+    design = EggBox(height_um=10.0, period_um=100.0)
+    a = solve_field(design, mode="secondary", current_density_a_m2=10.0)
+    b = solve_field(design, mode="secondary", current_density_a_m2=30.0)
+    np.testing.assert_allclose(b.current_density_a_m2, 3 * a.current_density_a_m2, rtol=1e-12)
+    assert b.max_current_ratio == pytest.approx(a.max_current_ratio, rel=1e-12)
+
+
+def test_charge_conservation_and_mean():
+    """∫ i_n dA / (J A0) = 1 within 1e-6; mean local current = J / (A/A0)."""
+    for design in (EggBox(height_um=25.0, period_um=150.0),
+                   EggBox(height_um=60.0, period_um=150.0, form="sum")):
+        pair = solve_field(design)
+        for res in (pair.primary, pair.secondary):
+            assert abs(res.flux_residual) < 1e-6
+            assert res.mean_current_density_a_m2 == pytest.approx(
+                res.applied_current_density_a_m2 / design.area_ratio(), rel=1e-6)
+            # independent check on the map itself
+            grid = periodic_grid(design, *res.current_density_a_m2.shape)
+            flux = np.mean(res.current_density_a_m2 * grid.area_factor)
+            assert flux / res.applied_current_density_a_m2 == pytest.approx(1.0, abs=1e-6)
+
+
+def test_error_estimate_reported_and_honest():
+    design = EggBox(height_um=25.0, period_um=150.0)
+    loose = solve_field(design, mode="primary", rtol=1e-3)
+    tight = solve_field(design, mode="primary", rtol=1e-8)
+    assert tight.converged and tight.error_estimate <= 1e-8
+    assert loose.converged and loose.error_estimate <= 1e-3
+    # the estimate bounds the actual error of the coarse answer
+    actual = abs(loose.max_current_ratio - tight.max_current_ratio) / tight.max_current_ratio
+    assert actual <= loose.error_estimate + 1e-8
+    assert tight.resolution[0] > loose.resolution[0]
+
+
+def _secondary_max(h, s):
+    return solve_field(EggBox(height_um=h, period_um=s), mode="secondary").max_current_ratio
+
+
+def test_trend_secondary_increases_with_size_at_fixed_aspect():
+    """Paper Fig. 2c (physics.md §11.10): H/S = 1/6, H5S30 → H150S900, default materials."""
+    maxima = [_secondary_max(h, s) for h, s in [(5, 30), (25, 150), (50, 300), (100, 600),
+                                                 (150, 900)]]
+    assert np.all(np.diff(maxima) > 0), maxima
+
+
+def test_trend_secondary_decreases_with_height_at_s150():
+    """Paper Fig. 3c: S = 150 µm, H = 5, 25, 50, 75 µm."""
+    maxima = [_secondary_max(h, 150) for h in (5, 25, 50, 75)]
+    assert np.all(np.diff(maxima) < 0), maxima
+
+
+def test_trend_secondary_decreases_as_period_shrinks_at_h25():
+    """Paper Fig. 3f: H = 25 µm, S = 225, 150, 75, 50 µm."""
+    maxima = [_secondary_max(25, s) for s in (225, 150, 75, 50)]
+    assert np.all(np.diff(maxima) < 0), maxima
+
+
+def test_secondary_interpolates_between_primary_and_uniform():
+    """ℓ → 0 recovers the primary; ℓ → ∞ gives current uniform per true area."""
+    design = EggBox(height_um=25.0, period_um=150.0)
+    primary = solve_field(design, mode="primary")
+    tiny = solve_field(design, Materials.from_kinetic_length(1e-7), mode="secondary")
+    assert tiny.max_current_ratio < primary.max_current_ratio
+    assert tiny.max_current_ratio == pytest.approx(primary.max_current_ratio, rel=5e-3)
+    from solver.spectral import solve_spectral
+
+    limit = solve_spectral(design, kinetic_length_m=1e-12).max_ratio
+    assert limit == pytest.approx(primary.max_current_ratio, rel=1e-6)
+    huge = solve_field(design, Materials.from_kinetic_length(1.0), mode="secondary")
+    assert huge.max_current_ratio == pytest.approx(1 / design.area_ratio(), rel=0.05)
+    assert huge.max_current_ratio - huge.min_current_ratio < 0.2
+
+
+def test_bad_arguments():
+    design = EggBox(height_um=5.0, period_um=50.0)
+    with pytest.raises(ValueError, match="mode"):
+        solve_field(design, mode="tertiary")  # type: ignore[call-overload]
+    with pytest.raises(ValueError, match="current_density"):
+        solve_field(design, current_density_a_m2=-1.0)
+    with pytest.raises(ValueError, match="method"):
+        solve_field(design, method="bem")  # type: ignore[call-overload]
+
+
+def test_forced_spectral_refuses_pyramid():
+    from solver.spectral import UnsupportedSurfaceError
+    from templater.surfaces import PyramidArray
+
+    with pytest.raises(UnsupportedSurfaceError):
+        solve_field(PyramidArray(height_um=25.0, period_um=150.0), method="spectral",
+                    mode="primary")
+
+
+def test_max_location_is_a_li_tip():
+    res = solve_field(EggBox(height_um=25.0, period_um=150.0, form="sum"), mode="primary")
+    x, y = (v * 1e6 for v in res.max_location_m)
+    # sum form: electrolyte trough (Li tip) at (S/2, S/2)
+    assert math.hypot(x - 75.0, y - 75.0) < 1e-3
