@@ -244,7 +244,7 @@ def _chunk_segments(chunk: Chunk) -> tuple[NDArray[np.float64], NDArray[np.float
     return seg, np.round(pts[:-1, 2][inside], 6)
 
 
-def _coverage(replay: Replay, mesh: trimesh.Trimesh, hatch_um: float,
+def _coverage(replay: Replay, mesh: trimesh.Trimesh, hatch_um: float, expected_z: list[float],
               problems: list[str]) -> None:
     placements: dict[int, list[Chunk]] = {}
     for c in replay.chunks:
@@ -262,7 +262,8 @@ def _coverage(replay: Replay, mesh: trimesh.Trimesh, hatch_um: float,
         for p, chunks in sorted(placements.items()):
             first.setdefault(id(chunks[0].file), p)
         windows = [bounds[p] for p in sorted(first.values())]
-    layer_z = sorted({round(float(z), 6) for c in replay.chunks for z in np.unique(_poly_z(c))})
+    layer_z = sorted({round(float(z), 6) for c in replay.chunks for z in np.unique(_poly_z(c))}
+                     | {round(z, 6) for z in expected_z})
     sections = _sections(mesh, layer_z)
     pix = 0.5 * hatch_um
     for wb in windows:
@@ -409,7 +410,10 @@ def _check_gwl(folder: Path, side: dict[str, Any], replay: Replay, mesh: trimesh
     if hi[2] > shi[2] + _EPS_UM or hi[2] < shi[2] - slice_um - _EPS_UM:
         problems.append(f"bounds: highest layer z = {hi[2]:.3f} um, STL top {shi[2]:.3f} um "
                         f"(allowed: within one slice {slice_um:g} um below)")
-    _coverage(replay, mesh, hatch, problems)
+    # every layer of the STL from the anchor up, whether written or not
+    n = math.floor((shi[2] - slo[2] + anchor) / slice_um + 1e-9) + 1
+    expected = [slo[2] - anchor + k * slice_um for k in range(n)]
+    _coverage(replay, mesh, hatch, expected, problems)
 
 
 def check_job(folder: Path | str) -> list[str]:

@@ -35,6 +35,7 @@ _NO_ARG = {"galvoscanmode", "continuousmode", "timestampon", "timestampoff", "ne
 _FREE_ARG = {"messageout"}
 _PROGRAM = {"var", "local", "set", "for", "while", "if", "elif", "else", "end", "repeat",
             "break", "continue"}
+_NONFINITE = {"nan", "inf", "infinity"}
 _NUM_CHARS = frozenset("0123456789.+-eE \t")
 _STATE = {"xoffset", "yoffset", "zoffset", "addxoffset", "addyoffset", "addzoffset",
           "movestagex", "movestagey", "powerscaling", "laserpower", "scanspeed"}
@@ -140,7 +141,7 @@ def _parse(path: Path) -> GwlFile:
             continue
         head = tokens[0]
         c0 = head[0]
-        if c0.isdigit() or c0 in "+-.":
+        if c0.isdigit() or c0 in "+-." or head.lower() in _NONFINITE:
             if len(tokens) not in (3, 4):
                 raise GwlError(path, no, f"coordinate line needs 3 or 4 numbers, got "
                                          f"{len(tokens)}")

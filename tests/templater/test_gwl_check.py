@@ -1,0 +1,213 @@
+"""`check_job` and the GWL reader flag every deliberately broken copy of a good job, with file
+and line for malformed GWL and never a traceback."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from templater.check import check_job
+from templater.gwl_reader import GwlError, read_job
+from templater.gwl_writer import GwlWriter
+from templater.job import TemplateOptions, write_job
+from templater.presets import load_printer
+from templater.surfaces import EggBox
+
+PROFILE = dataclasses.replace(load_printer(), block_max_um=60.0)
+DESIGN = EggBox(height_um=4.0, period_um=40.0)
+NAME = DESIGN.name
+
+
+@pytest.fixture(scope="module")
+def good(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("good") / "job"
+    options = TemplateOptions.for_design(DESIGN, size_um=120.0, base_um=1.0)
+    write_job(DESIGN, folder, options=options, version="test",
+              extra=[GwlWriter(version="test", profile=PROFILE)])
+    assert check_job(folder) == []
+    return folder
+
+
+@pytest.fixture
+def copy(good, tmp_path):
+    dst = tmp_path / "broken"
+    shutil.copytree(good, dst)
+    return dst
+
+
+def block(folder: Path, k: int = 1) -> Path:
+    return folder / f"{NAME}_files" / f"block_{k:03d}.gwl"
+
+
+def edit(path: Path, fn) -> None:
+    text = path.read_bytes().decode("ascii")
+    path.write_bytes(fn(text).encode("ascii"))
+
+
+def nth_coordinate_line(text: str, n: int) -> int:
+    count = 0
+    for i, line in enumerate(text.split("\r\n")):
+        if re.match(r"^-?\d", line):
+            count += 1
+            if count == n:
+                return i
+    raise AssertionError("not enough coordinate lines")
+
+
+def replace_line(text: str, index: int, new: str) -> str:
+    lines = text.split("\r\n")
+    lines[index] = new
+    return "\r\n".join(lines)
+
+
+def one(problems: list[str], pattern: str) -> str:
+    hits = [p for p in problems if re.search(pattern, p)]
+    assert hits, problems
+    assert all("\n" not in p and "Traceback" not in p for p in problems)
+    return hits[0]
+
+
+def test_missing_block_file(copy):
+    block(copy, 2).unlink()
+    msg = one(check_job(copy), r"block_002\.gwl.*file not found")
+    assert re.search(rf"{NAME}_job\.gwl:\d+: include", msg)
+
+
+def test_bad_number_names_file_and_line(copy):
+    text = block(copy).read_bytes().decode("ascii")
+    i = nth_coordinate_line(text, 10)
+    edit(block(copy), lambda t: replace_line(t, i, "1.2.3 4.000 0.500"))
+    one(check_job(copy), rf"block_001\.gwl:{i + 1}: .*'1\.2\.3' is not a finite number")
+
+
+def test_nan_coordinate(copy):
+    text = block(copy).read_bytes().decode("ascii")
+    i = nth_coordinate_line(text, 3)
+    edit(block(copy), lambda t: replace_line(t, i, "nan 0.000 0.500"))
+    one(check_job(copy), rf"block_001\.gwl:{i + 1}:")
+
+
+def test_unknown_command(copy):
+    edit(block(copy, 3), lambda t: t.replace("Write\r\n", "Write\r\nFrobnicate 2\r\n", 1))
+    one(check_job(copy), r"block_003\.gwl:\d+: unknown command 'Frobnicate'")
+
+
+def test_variables_are_rejected(copy):
+    edit(copy / f"{NAME}_job.gwl", lambda t: t.replace("LaserPower 50.000",
+                                                        "LaserPower $solidLaserPower"))
+    one(check_job(copy), r"_job\.gwl:\d+: variables are not supported")
+
+
+def test_loop_is_rejected(copy):
+    edit(block(copy), lambda t: t.replace("Write\r\n", "Write\r\nrepeat 3\r\n", 1))
+    one(check_job(copy), r"block_001\.gwl:\d+: 'repeat' is not supported")
+
+
+def test_trailing_points_without_write(copy):
+    edit(block(copy, 4), lambda t: t[: t.rstrip("\r\n").rfind("\r\n")] + "\r\n")
+    one(check_job(copy), r"block_004\.gwl:\d+: \d+ point\(s\) after the last Write")
+
+
+def test_point_outside_the_field(copy):
+    text = block(copy).read_bytes().decode("ascii")
+    i = nth_coordinate_line(text, 5)
+    z = text.split("\r\n")[i].split()[2]
+    edit(block(copy), lambda t: replace_line(t, i, f"250.000 0.000 {z}"))
+    problems = check_job(copy)
+    one(problems, r"beyond the 200 um field radius")
+    one(problems, r"sidecar: write length|segments")
+
+
+def test_missing_layer_breaks_coverage(copy):
+    def drop_slice(text: str) -> str:
+        start = text.index("% Slice 3,")
+        end = text.index("% Slice 4,")
+        return text[:start] + text[end:]
+
+    for k in range(1, 10):
+        if block(copy, k).exists():
+            edit(block(copy, k), drop_slice)
+    problems = check_job(copy)
+    one(problems, r"coverage: layer z = 2\.500 um")
+    one(problems, r"sidecar: (polylines|layers_written)")
+
+
+def test_sidecar_totals_mismatch(copy):
+    path = copy / f"{NAME}_job.json"
+    side = json.loads(path.read_text())
+    side["totals"]["write_length_um"] *= 1.01
+    side["estimate"]["total_s"] += 5.0
+    path.write_text(json.dumps(side))
+    problems = check_job(copy)
+    one(problems, r"sidecar: write length")
+    one(problems, r"sidecar: estimated time")
+
+
+def test_stage_move_error(copy):
+    edit(copy / f"{NAME}_job.gwl", lambda t: t.replace("MoveStageX 40.000", "MoveStageX 41.000", 1))
+    problems = check_job(copy)
+    one(problems, r"stage ends at")
+    one(problems, r"coverage|bounds")
+
+
+def test_header_out_of_order(copy):
+    edit(copy / f"{NAME}_job.gwl",
+         lambda t: t.replace("LaserPower 50.000\r\nScanSpeed 100000.000",
+                             "ScanSpeed 100000.000\r\nLaserPower 50.000"))
+    one(check_job(copy), r"header order")
+
+
+def test_truncated_stl(copy):
+    stl = copy / f"{NAME}.stl"
+    stl.write_bytes(stl.read_bytes()[:-50])
+    one(check_job(copy), r"\.stl: not a well-formed binary STL")
+
+
+def test_stl_not_matching_design(copy):
+    path = copy / "design.json"
+    rec = json.loads(path.read_text())
+    rec["design"]["H_um"] = 6.0
+    path.write_text(json.dumps(rec))
+    problems = check_job(copy)
+    one(problems, r"\.stl: bounds .* do not match design\.json")
+    one(problems, r"sidecar: design differs")
+
+
+def test_unreferenced_block_file(copy):
+    shutil.copy(block(copy), block(copy, 99))
+    one(check_job(copy), r"block_099\.gwl: block file never included")
+
+
+def test_reader_errors_carry_file_and_line(tmp_path):
+    job = tmp_path / "j.gwl"
+    job.write_bytes(b"ScanSpeed 1000.000\r\n0.000 0.000 0.000\r\n1.000 0.000 0.000\r\n")
+    with pytest.raises(GwlError) as err:
+        read_job(job)
+    assert err.value.line == 2 and str(err.value).startswith(f"{job}:2: ")
+    job.write_bytes(b"ScanSpeed 1000.000\r\ninclude sub\\x.gwl\r\n")
+    with pytest.raises(GwlError, match=r"j\.gwl:2: include 'sub\\\\x\.gwl': file not found"):
+        read_job(job)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "x.gwl").write_bytes(b"include ../j.gwl\r\n")
+    with pytest.raises(GwlError, match=r"x\.gwl:1: include '\.\./j\.gwl': include cycle"):
+        read_job(job)
+
+
+def test_reader_replays_offsets_and_comments(tmp_path):
+    """TipSlicer idiom (MoveStage + AddOffset), tabs, LF endings, quoted % and 4th column."""
+    (tmp_path / "b.gwl").write_text("% block\n1\t2\t3\n4 2 3 50\nWrite\n")
+    (tmp_path / "j.gwl").write_text(
+        'ScanSpeed 2000\nMessageOut "100% done"\nMoveStageX 10\nAddXOffset -10\n'
+        "include b.gwl\nXOffset 0\nZOffset 1.5\ninclude b.gwl % again\n")
+    r = read_job(tmp_path / "j.gwl")
+    lines = [pl for c in r.chunks for pl in c.polylines()]
+    assert [pl.tolist() for pl in lines] == [[[1, 2, 3], [4, 2, 3]],
+                                             [[11, 2, 4.5], [14, 2, 4.5]]]
+    t = r.totals()
+    assert t["write_length_um"] == 6.0 and t["segments"] == 2 and t["placements"] == 2
+    assert t["write_time_s"] == pytest.approx(6.0 / 2000)
