@@ -86,7 +86,7 @@ def main(argv: list[str]) -> None:
     levels = (8, 12) if quick else (8, 12, 16)
     eggbox_table(levels)
     convergence_table(levels)
-    radius_table(12 if quick else 16)
+    radius_table(8 if quick else 12)
 
 
 if __name__ == "__main__":

@@ -150,13 +150,19 @@ def test_sharp_pyramid_primary_grows_and_secondary_converges():
     assert abs(sec[2] - sec[1]) < abs(sec[1] - sec[0])
 
 
-def test_primary_maximum_decreases_with_edge_radius():
-    """Larger edge radius → blunter Li ridge → smaller primary maximum (r = 0.5, 1, 2 µm)."""
+def test_primary_maximum_decreases_with_edge_radius_as_the_ridge_exponent():
+    """Larger edge radius → blunter Li ridge → smaller primary maximum (r = 0.5, 1, 2 µm), and for
+    small r the maximum scales as r^(π/β − 1) with the ridge opening angle β = π + 2 arctan(2H/S)
+    (solver.md §4 O5: exponent −0.170 at H/S = 1/6)."""
+    radii = (0.5, 1.0, 2.0)
     maxima = [
         solve_fem_field(_pyramid(0.0), None, divisions=8, edge_radius_um=r).max_current_ratio
-        for r in (0.5, 1.0, 2.0)
+        for r in radii
     ]
     assert maxima[0] > maxima[1] > maxima[2]
+    slope = np.polyfit(np.log(radii), np.log(maxima), 1)[0]
+    expected = math.pi / (math.pi + 2.0 * math.atan(2.0 * 25.0 / 150.0)) - 1.0
+    assert slope == pytest.approx(expected, abs=0.02)
 
 
 @pytest.mark.slow
