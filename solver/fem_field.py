@@ -1,6 +1,75 @@
 """Finite-element field solver on the 1/8 mirror-symmetric wedge (pyramids, frustums, steep shapes).
 
-(Docstring with measured numbers is completed below.)
+Problem (``../shared/spec/solver.md`` §3, §6). Laplace Δu = 0 in the electrolyte above one cell,
+solver frame z from the Li into the electrolyte, interface z = f = H − e(x, y). Solved
+dimensionless in units of S (the primary problem is scale free; the secondary depends on ℓ/S), on
+the wedge 0 <= y <= x <= S/2: every design is symmetric under the mirror planes y = 0, y = x and
+x = S/2, which carry the natural zero-flux condition, so no periodic constraints are needed. Top
+at Z = max f + S with ∂u/∂n = 1 (uniform current J; the neglected DtN correction is ~e^{-2KS}).
+Primary: u = 0 on the interface. Secondary: u = ℓ ∂u/∂n (Robin, kinetic length ℓ); i_n/J = u/ℓ.
+
+Mesh. Columns x = x_i (graded) carry nodes at d = x − y (distance to the hip, graded
+independently, plus y = 0); neighbouring columns are zipped in order of d. Cells are thus thin
+along the hip y = x, the cell edge x = S/2 and (frustums) the rim x = tS/2, which are all mesh
+lines, so sharp pyramid/frustum faces are meshed exactly (planar). The triangles are extruded in ζ
+(layers graded towards the interface), each prism split into 3 tetrahedra by the global-index rule
+(conforming), and mapped by the terrain-following z = f + ζ (Z − f). The map is applied to the
+P2 nodes (``MeshTet2``, isoparametric P2), so curved surfaces (egg-box, rounded edges) are
+represented to second order; an affine mesh of a curved Dirichlet surface has spurious convex
+edges (solver.md §6.1). 1-D node spacing ∝ min(w/8 + distance, 0.2 L)^γ towards the Li-convex
+features (γ = ``grading``), w the half-width of the rounded band of the surface definition
+(r m/√(1 + m²) at the cell edge and apex, its hip and rim analogues); both band edges (curvature
+jumps of f) are mesh lines. Default orientation: graded towards the Li ridge x = S/2 and along
+it towards the mid-ridge point (S/2, 0); ``invert``: towards the Li apex (or the frustum top edge
+x = tS/2) and the hip. Smooth designs: uniform in x, y, graded in ζ. Sharp edges (r = 0) are
+graded with w = 0.002 S, so refinement keeps approaching the singularity.
+
+Current. Secondary: u/ℓ at the interface nodes (conservative by construction). Primary: n·∇u of
+every element at its own interface P2 nodes, averaged over the elements sharing the node (n the
+analytic normal of the design, taken inside each element so that sharp faces keep their own
+normal). The variational flux (residual of the assembled system on the Dirichlet rows, then a
+P2 boundary mass solve; ``current_ratio_variational``) is exactly conservative and gives
+``flux_ratio`` = 1 to round-off, but its nodal values are a less accurate pointwise estimate:
+egg-box H25S150 maxima −1.44 / −0.69 / −0.40 % off the spectral value at 8 / 12 / 16 divisions
+against −0.06 / −0.004 / +0.003 % for the averaged gradient, and across a rounded ridge its vertex
+and edge-midpoint values alternate by ~5 %. ``flux_ratio_gradient`` reports the conservation of
+the averaged-gradient current (a discretisation diagnostic; egg-box 8.6e-4 / 2.7e-4 / 1.3e-4).
+Linear systems: SuperLU (symmetric
+mode, minimum degree on A + Aᵀ).
+
+Measured (``python tests/benchmarks/bench_field_fem.py``; 2 shared cores, other jobs running, so
+times are upper bounds; DOFs 2601 / 8125 / 18513 at 8 / 12 / 16 divisions, 3553 / 11425 / 26301
+for the inverted frustum). Egg-box H25S150 primary max vs the spectral 1.817863: 1.81670 /
+1.81780 / 1.81791 (−6.4e-4 / −3.6e-5 / +2.6e-5) in 0.14 / 1.0 / 4.5 s. H25S150, r = 1 µm, max i_n/J
+at 8 / 12 / 16 divisions:
+
+=============================  =============================  ===========================
+design                         primary                        secondary ℓ = 10 µm
+=============================  =============================  ===========================
+pyramid (Li ridges, default)   2.60118 / 2.59773 / 2.60124    1.33681 / 1.33611 / 1.33601
+pyramid ``invert`` (Li tips)   4.20923 / 4.21029 / 4.21573    1.67771 / 1.67792 / 1.67807
+frustum t = 0.5 (Li ridges)    3.94263 / 3.96727 / 3.96735    1.54805 / 1.54680 / 1.54637
+frustum ``invert`` (Li tops)   3.62182 / 3.61504 / 3.63568    1.41833 / 1.41829 / 1.41832
+=============================  =============================  ===========================
+
+The maxima sit on the rounded Li ridge at mid-edge (S/2, 0) (the ridge crossing is less exposed),
+within 0.2 µm of the Li apex, and at the frustum top corner (tS/2, tS/2). Primary maxima agree to
+0.14 % (0.6 % for the inverted frustum's top corner) between the finest levels, secondary to
+0.03 %. Sharp pyramid (``invert``, r = 0): the primary maximum grows 4.96 / 7.00 / 7.48 at 6 / 9
+/ 12 divisions while the secondary (ℓ = 10 µm) stays at 1.6873-1.6874.
+
+Edge radius (12 divisions), primary max for r = 0.5 / 1 / 2 / 4 µm, and the local exponent
+d ln i_max / d ln r:
+
+* pyramid ridges 2.923 / 2.598 / 2.313 / 2.055, exponent −0.170 / −0.168 / −0.170 (ridge
+  asymptotics, solver.md §4 O5: −0.170);
+* pyramid ``invert`` apex 5.036 / 4.210 / 3.576 / 3.021, exponent −0.26 / −0.24 / −0.24
+  (solver.md §7: h-refinement at the sharp apex ~ −0.22, cone estimate −0.27);
+* frustum ridges 4.790 / 3.967 / 3.286 / 2.725, exponent −0.272 / −0.272 / −0.270 (O5: −0.272);
+* frustum ``invert`` top corner 4.316 / 3.615 / 3.045 / 2.549, exponent −0.26 / −0.25 / −0.26
+  (the corner is stronger than the top edge, −0.158).
+
+The secondary maximum (ℓ = 10 µm) changes by only 0.3-1 % per doubling of r.
 """
 
 from __future__ import annotations
