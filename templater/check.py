@@ -1,6 +1,7 @@
 """``templater check DIR``: verify a job folder independently of the writer.
 
-Re-reads the folder from disk: the STL (watertight, matching ``design.json``), the GWL job via
+Re-reads the folder from disk: the STL (watertight, matching ``design.json``; a GWL-only job is
+compared with the template rebuilt from ``design.json``), the GWL job via
 :mod:`templater.gwl_reader` (includes, header, field limits, z order, bounds, per-layer coverage
 of the STL's exact cross-sections) and the sidecar ``NAME_job.json`` (totals, block table,
 estimated time). Returns a list of problems, one line each; empty means a clean bill.
@@ -25,6 +26,7 @@ from trimesh.intersections import mesh_multiplane
 
 from templater.errors import TemplaterError
 from templater.gwl_reader import Chunk, GwlError, Replay, read_job
+from templater.mesh import Footprint, build_template_mesh
 from templater.registry import design_from_dict
 
 __all__ = ["check_job", "section_polygon", "FULL_COVERAGE_PLACEMENTS", "IOU_MIN"]
@@ -85,6 +87,18 @@ def _check_stl(folder: Path, record: dict[str, Any], problems: list[str]) -> tri
     if vol is not None and not math.isclose(mesh.volume, vol, rel_tol=1e-6):
         problems.append(f"{path}: volume {mesh.volume:.6g} um^3, design.json says {vol:.6g}")
     return mesh
+
+
+def _rebuild_mesh(record: dict[str, Any], problems: list[str]) -> trimesh.Trimesh | None:
+    try:
+        tmpl = record["template"]
+        design = design_from_dict(record["design"])
+        fp = Footprint(shape=tmpl["footprint"]["shape"], size_um=tmpl["footprint"]["size_um"])
+        return build_template_mesh(design, footprint=fp, base_um=tmpl["base_um"],
+                                   tolerance_um=tmpl["tolerance_um"])
+    except (KeyError, TypeError, ValueError, TemplaterError) as exc:
+        problems.append(f"design.json: cannot rebuild the template ({exc})")
+        return None
 
 
 def section_polygon(lines_2d: NDArray[np.float64], window: shapely.Polygon) -> shapely.Geometry:
@@ -432,8 +446,11 @@ def check_job(folder: Path | str) -> list[str]:
     record = _load_json(folder / "design.json", problems)
     if record is None:
         return problems
-    mesh = _check_stl(folder, record, problems)
     name = record.get("name", "")
+    if record.get("outputs") == ["gwl"] and not (folder / f"{name}.stl").exists():
+        mesh = _rebuild_mesh(record, problems)  # GWL-only job: the STL it would have had
+    else:
+        mesh = _check_stl(folder, record, problems)
     job = folder / f"{name}_job.gwl"
     if not job.exists():
         return problems  # an STL-only job

@@ -34,13 +34,16 @@ import trimesh
 from numpy.typing import NDArray
 
 from templater.hatch import fill_region, hatch_angle_deg
-from templater.mesh import build_template_mesh
+from templater.job import JobFiles, design_record, write_json
+from templater.mesh import build_template_mesh, period_nodes_um
+from templater.outputs import atomic_output_dir
 from templater.presets import PrinterProfile, load_printer
 from templater.slicer import TopSurface, layer_heights_um
 from templater.stitch import Block, BlockGrid, StitchSettings, plan_blocks
 from templater.surfaces import Surface
 
-__all__ = ["BlockProgram", "GwlPlan", "plan_gwl", "write_gwl", "GwlWriter", "format_duration"]
+__all__ = ["BlockProgram", "GwlPlan", "plan_gwl", "write_gwl", "GwlWriter", "RecipeWriter",
+           "write_gwl_job", "estimate_time", "format_duration"]
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +197,19 @@ def estimate_time(profile: PrinterProfile, *, write_length_um: float, polylines:
     }
 
 
+def _layout(design: Surface, footprint: shapely.Polygon, top_um: float,
+            profile: PrinterProfile) -> tuple[NDArray[np.float64], BlockGrid]:
+    """Layer heights and block grid of a template whose top is at ``top_um``."""
+    if top_um > profile.field_z_um:
+        raise ValueError(f"template height {top_um:g} um exceeds the piezo field "
+                         f"{profile.field_z_um:g} um")
+    heights = layer_heights_um(top_um, slice_um=profile.slice_um, anchor_um=profile.anchor_um)
+    grid = plan_blocks(footprint, period_um=design.period_um,
+                       z_range_um=(float(heights[0]), float(heights[-1])),
+                       settings=_stitch_settings(profile))
+    return heights, grid
+
+
 def plan_gwl(design: Surface, options: Any, *, profile: PrinterProfile | None = None,
              mesh: trimesh.Trimesh | None = None) -> GwlPlan:
     """Slice, fill and stitch ``design`` without writing anything.
@@ -217,14 +233,7 @@ def plan_gwl(design: Surface, options: Any, *, profile: PrinterProfile | None = 
                                    tolerance_um=options.tolerance_um)
     footprint = options.footprint.polygon(options.tolerance_um)
     top = TopSurface(mesh, footprint)
-    heights = layer_heights_um(top.top_um, slice_um=profile.slice_um,
-                               anchor_um=profile.anchor_um)
-    if top.top_um > profile.field_z_um:
-        raise ValueError(f"template height {top.top_um:g} um exceeds the piezo field "
-                         f"{profile.field_z_um:g} um")
-    grid = plan_blocks(footprint, period_um=design.period_um,
-                       z_range_um=(float(heights[0]), float(heights[-1])),
-                       settings=_stitch_settings(profile))
+    heights, grid = _layout(design, footprint, top.top_um, profile)
     programs: dict[tuple, BlockProgram] = {}
     order: list[int] = []
     for block in grid.blocks:
@@ -397,9 +406,7 @@ def _sidecar(plan: GwlPlan, design: Surface, options: Any, version: str,
     }
 
 
-def _recipe_text(plan: GwlPlan, mesh: trimesh.Trimesh) -> str:
-    p = plan.profile
-    g = plan.grid
+def _recipe_text(name: str, p: PrinterProfile, g: BlockGrid, mesh: trimesh.Trimesh) -> str:
     (x0, y0, z0), (x1, y1, z1) = mesh.bounds.tolist()
     a = g.pitch_um
     height = z1 - z0 + p.anchor_um
@@ -408,7 +415,7 @@ def _recipe_text(plan: GwlPlan, mesh: trimesh.Trimesh) -> str:
     lines = [
         "Version = 1.3",
         "Model.Type = Mesh",
-        f"Model.FilePath = {plan.name}.stl",
+        f"Model.FilePath = {name}.stl",
         f"Model.Transformation = {eye}",
         f"Model.BoundingBox = Minimum:X:{x0:.3f} Y:{y0:.3f} Z:{z0:.3f} "
         f"Maximum:X:{x1:.3f} Y:{y1:.3f} Z:{z1:.3f}",
@@ -454,8 +461,9 @@ def _recipe_text(plan: GwlPlan, mesh: trimesh.Trimesh) -> str:
 
 
 def write_gwl(folder: Path, plan: GwlPlan, design: Surface, options: Any, mesh: trimesh.Trimesh,
-              *, version: str) -> dict[str, Any]:
-    """Write ``NAME_job.gwl``, ``NAME_files\\block_KKK.gwl``, ``NAME_job.json``, ``NAME.recipe``.
+              *, version: str, recipe: bool = True) -> dict[str, Any]:
+    """Write ``NAME_job.gwl``, ``NAME_files\\block_KKK.gwl``, ``NAME_job.json`` and (with
+    ``recipe``) ``NAME.recipe``.
 
     Returns the summary (see :meth:`GwlPlan.summary`) plus ``gwl_bytes``, the job's size on
     disk (job file, block files, sidecar and recipe).
@@ -475,9 +483,11 @@ def write_gwl(folder: Path, plan: GwlPlan, design: Surface, options: Any, mesh: 
     side = (json.dumps(_sidecar(plan, design, options, version, sha), indent=2, sort_keys=True)
             + "\n").encode("ascii")
     (folder / f"{plan.name}_job.json").write_bytes(side)
-    recipe = _recipe_text(plan, mesh).encode("ascii")
-    (folder / f"{plan.name}.recipe").write_bytes(recipe)
-    size += len(job) + len(side) + len(recipe)
+    size += len(job) + len(side)
+    if recipe:
+        text = _recipe_text(plan.name, plan.profile, plan.grid, mesh).encode("ascii")
+        (folder / f"{plan.name}.recipe").write_bytes(text)
+        size += len(text)
     return {**plan.summary(), "gwl_bytes": size}
 
 
@@ -494,11 +504,14 @@ class GwlWriter:
     announce : callable, optional
         Called with the plan after slicing and before any GWL file is written (the CLI states
         the estimate there).
+    recipe : bool, default True
+        Also write ``NAME.recipe``.
     """
 
     version: str
     profile: PrinterProfile | None = None
     announce: Callable[[GwlPlan], None] | None = None
+    recipe: bool = True
 
     def __call__(self, folder: Path, design: Surface, options: Any,
                  mesh: trimesh.Trimesh) -> dict[str, Any]:
@@ -506,7 +519,51 @@ class GwlWriter:
         plan = plan_gwl(design, options, profile=self.profile, mesh=mesh)
         if self.announce is not None:
             self.announce(plan)
-        return write_gwl(folder, plan, design, options, mesh, version=self.version)
+        return write_gwl(folder, plan, design, options, mesh, version=self.version,
+                         recipe=self.recipe)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecipeWriter:
+    """An ``extra`` writer adding only ``NAME.recipe`` (for STL-only output)."""
+
+    profile: PrinterProfile | None = None
+
+    def __call__(self, folder: Path, design: Surface, options: Any,
+                 mesh: trimesh.Trimesh) -> dict[str, Any]:
+        """Write the recipe for ``mesh`` into ``folder``."""
+        profile = self.profile or load_printer()
+        footprint = options.footprint.polygon(options.tolerance_um)
+        _, grid = _layout(design, footprint, float(mesh.bounds[1, 2]), profile)
+        data = _recipe_text(design.name, profile, grid, mesh).encode("ascii")
+        (Path(folder) / f"{design.name}.recipe").write_bytes(data)
+        return {"recipe_bytes": len(data)}
+
+
+def write_gwl_job(design: Surface, out_dir: Path, *, options: Any, overwrite: bool = False,
+                  version: str, profile: PrinterProfile | None = None,
+                  announce: Callable[[GwlPlan], None] | None = None) -> JobFiles:
+    """GWL-only output (``--format gwl``): ``design.json`` and the GWL job, no STL (and no
+    recipe, which would point at the STL).
+
+    ``design.json`` records ``"outputs": ["gwl"]`` so that ``templater check`` rebuilds the
+    template mesh from it instead of reading an STL.
+    """
+    nodes = period_nodes_um(design, options.tolerance_um, base_um=options.base_um)
+    mesh = build_template_mesh(design, footprint=options.footprint, base_um=options.base_um,
+                               tolerance_um=options.tolerance_um, nodes_um=nodes)
+    writer = GwlWriter(version=version, profile=profile, announce=announce, recipe=False)
+    with atomic_output_dir(Path(out_dir), overwrite=overwrite) as tmp:
+        record = design_record(design, options, version)
+        record["outputs"] = ["gwl"]
+        record["template"]["facets"] = len(mesh.faces)
+        record["template"]["bounds_um"] = mesh.bounds.tolist()
+        write_json(tmp / "design.json", record)
+        summary = {"name": design.name, "facets": len(mesh.faces),
+                   "nodes_per_period": len(nodes) - 1, **writer(tmp, design, options, mesh)}
+        names = sorted(p.name for p in tmp.iterdir())
+    return JobFiles(out_dir=Path(out_dir), files=tuple(Path(out_dir) / n for n in names),
+                    summary=summary)
 
 
 def format_duration(seconds: float) -> str:

@@ -211,3 +211,26 @@ def test_reader_replays_offsets_and_comments(tmp_path):
     t = r.totals()
     assert t["write_length_um"] == 6.0 and t["segments"] == 2 and t["placements"] == 2
     assert t["write_time_s"] == pytest.approx(6.0 / 2000)
+
+
+def test_gwl_only_job_is_checked_against_the_rebuilt_template(tmp_path):
+    from templater.gwl_writer import write_gwl_job
+
+    options = TemplateOptions.for_design(DESIGN, size_um=80.0, base_um=1.0)
+    job = write_gwl_job(DESIGN, tmp_path / "g", options=options, version="test", profile=PROFILE)
+    names = sorted(p.name for p in job.files)
+    assert names == ["design.json", f"{NAME}_files", f"{NAME}_job.gwl", f"{NAME}_job.json"]
+    assert check_job(tmp_path / "g") == []
+    edit(block(tmp_path / "g"), lambda t: t.replace("Write\r\n", "Write\r\nBogus\r\n", 1))
+    one(check_job(tmp_path / "g"), r"block_001\.gwl:\d+: unknown command 'Bogus'")
+
+
+def test_stl_only_job_gets_a_recipe(tmp_path):
+    from templater.gwl_writer import RecipeWriter
+
+    options = TemplateOptions.for_design(DESIGN, size_um=80.0, base_um=1.0)
+    job = write_job(DESIGN, tmp_path / "s", options=options, version="test",
+                    extra=[RecipeWriter(profile=PROFILE)])
+    assert sorted(p.name for p in job.files) == ["design.json", f"{NAME}.recipe", f"{NAME}.stl"]
+    assert "Splitting.BlockSize = X:40 Y:40" in (tmp_path / "s" / f"{NAME}.recipe").read_text()
+    assert check_job(tmp_path / "s") == []
