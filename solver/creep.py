@@ -164,10 +164,12 @@ def _cells(divisions: int | tuple[int, int]) -> tuple[int, int]:
     return int(cells[0]), int(cells[1])
 
 
-def _levels(divisions: int, depth: float, mean_f: float) -> NDArray[np.float64]:
+def _levels(
+    divisions: int, depth: float, mean_f: float, interface_layer: float
+) -> NDArray[np.float64]:
     """Reference vertical nodes s ∈ [0, 1] (1 = interface), graded towards the interface."""
     column = depth + mean_f
-    first = (0.5 / divisions) / column
+    first = interface_layer * (0.5 / divisions) / column
     n_layers = int(np.ceil(np.log1p((_GROWTH - 1.0) / first) / np.log(_GROWTH)))
     n_layers = max(n_layers, 2)
     widths = _GROWTH ** np.arange(n_layers)
@@ -179,13 +181,18 @@ class _Problem:
     """Mesh, bases, boundary frames and constant blocks of one quarter-cell problem."""
 
     def __init__(
-        self, surface: Surface, divisions: tuple[int, int], depth: float, slip: str
+        self,
+        surface: Surface,
+        divisions: tuple[int, int],
+        depth: float,
+        slip: str,
+        interface_layer: float,
     ) -> None:
         period_um = surface.period_um
         h_rel = surface.height_um / period_um
         xs = np.linspace(0.0, 0.5, divisions[0] + 1)
         ys = np.linspace(0.0, 0.5, divisions[1] + 1)
-        levels = _levels(max(divisions), depth, 0.5 * h_rel)
+        levels = _levels(max(divisions), depth, 0.5 * h_rel, interface_layer)
         ref = MeshTet2.from_mesh(MeshTet.init_tensor(xs, ys, levels))
         xr, yr, sr = ref.doflocs
         f = h_rel - surface.z_um(xr * period_um, yr * period_um) / period_um
@@ -392,7 +399,8 @@ def solve_creep_dimensionless(
     slip: str = "noslip",
     depth_factor: float = 1.0,
     regularisation: float = 1e-3,
-    divisions: int | tuple[int, int] = 6,
+    divisions: int | tuple[int, int] = 4,
+    interface_layer: float = 1.0 / 16.0,
     tol: float = 1e-8,
     max_iter: int = 40,
 ) -> DimensionlessCreep:
@@ -412,8 +420,11 @@ def solve_creep_dimensionless(
         Li depth D / S below the lowest interface point.
     regularisation : float, default 1e-3
         ε̇₀ / (V0/S).
-    divisions : int or (int, int), default 6
+    divisions : int or (int, int), default 4
         Elements along x and y of the quarter cell (one number: both), 2 to 32 each.
+    interface_layer : float, default 1/16
+        Thickness of the first element layer at the interface relative to the lateral spacing,
+        0.01 to 1 (the no-slip shear layer of the power-law flow needs strong grading).
     tol : float, default 1e-8
         Newton tolerance on the relative maximum update (final n).
     max_iter : int, default 40
@@ -426,7 +437,11 @@ def solve_creep_dimensionless(
         depth_factor=depth_factor,
         regularisation=regularisation,
     )
-    prob = _Problem(surface, cells, params.depth_factor, params.slip)
+    if not 0.01 <= interface_layer <= 1.0:
+        raise DesignError(
+            "creep", "interface_layer", "creep-interface-layer", interface_layer, "[0.01, 1]", ""
+        )
+    prob = _Problem(surface, cells, params.depth_factor, params.slip, interface_layer)
     period_um = surface.period_um
     xn, yn = prob.mesh.doflocs[0], prob.mesh.doflocs[1]
     top = prob.top_nodes
@@ -495,7 +510,8 @@ def solve_creep(
     params: CreepParameters | None = None,
     *,
     current_density_a_m2: float = 10.0,
-    divisions: int | tuple[int, int] = 6,
+    divisions: int | tuple[int, int] = 4,
+    interface_layer: float = 1.0 / 16.0,
     estimate_error: bool = False,
     tol: float = 1e-8,
     max_iter: int = 40,
@@ -513,8 +529,10 @@ def solve_creep(
         Creep constants and options; defaults from physics.md §10.
     current_density_a_m2 : float, default 10.0
         Geometric current density J [A/m²] (10 A/m² = 1 mA/cm²), > 0.
-    divisions : int or (int, int), default 6
+    divisions : int or (int, int), default 4
         Elements along x and y of the quarter cell (one number: both), 2 to 32 each.
+    interface_layer : float, default 1/16
+        First element layer at the interface relative to the lateral spacing, 0.01 to 1.
     estimate_error : bool, default False
         Also solve on a coarser mesh (2/3 of ``divisions``) and report |ΔΠ|.
     tol : float, default 1e-8
@@ -535,6 +553,7 @@ def solve_creep(
         slip=params.slip,
         depth_factor=params.depth_factor,
         regularisation=params.regularisation,
+        interface_layer=interface_layer,
         tol=tol,
         max_iter=max_iter,
     )
