@@ -21,27 +21,30 @@ features (γ = ``grading``), w the half-width of the rounded band of the surface
 (r m/√(1 + m²) at the cell edge and apex, its hip and rim analogues); both band edges (curvature
 jumps of f) are mesh lines. Default orientation: graded towards the Li ridge x = S/2 and along
 it towards the mid-ridge point (S/2, 0); ``invert``: towards the Li apex (or the frustum top edge
-x = tS/2) and the hip. Smooth designs: uniform in x, y, graded in ζ. Sharp edges (r = 0) are
-graded with w = 0.002 S, so refinement keeps approaching the singularity.
+x = tS/2) and the hip. Smooth designs: mildly graded towards the wedge corners (w = 0.1 S).
+Sharp edges (r = 0) are graded with w = 0.002 S, so refinement keeps approaching the
+singularity.
 
 Current. Secondary: u/ℓ at the interface nodes (conservative by construction). Primary: n·∇u of
 every element at its own interface P2 nodes, averaged over the elements sharing the node (n the
 analytic normal of the design, taken inside each element so that sharp faces keep their own
 normal). The variational flux (residual of the assembled system on the Dirichlet rows, then a
 P2 boundary mass solve; ``current_ratio_variational``) is exactly conservative and gives
-``flux_ratio`` = 1 to round-off, but its nodal values are a less accurate pointwise estimate:
-egg-box H25S150 maxima −1.44 / −0.69 / −0.40 % off the spectral value at 8 / 12 / 16 divisions
-against −0.06 / −0.004 / +0.003 % for the averaged gradient, and across a rounded ridge its vertex
-and edge-midpoint values alternate by ~5 %. ``flux_ratio_gradient`` reports the conservation of
-the averaged-gradient current (a discretisation diagnostic; egg-box 8.6e-4 / 2.7e-4 / 1.3e-4).
-Linear systems: SuperLU (symmetric
-mode, minimum degree on A + Aᵀ).
+``flux_ratio`` = 1 to round-off, but its nodal maximum converges more slowly where it matters:
+rounded Li apex (pyramid ``invert``, r = 1 µm) 4.334 / 4.262 / 4.215 at 8 / 12 / 16 divisions
+against 4.209 / 4.210 / 4.216 for the averaged gradient (default-orientation ridge: 2.613 /
+2.613 / 2.608 against 2.601 / 2.598 / 2.601; egg-box H25S150: −0.38 / −0.12 / −0.03 % against
+−0.16 / −0.04 / −0.01 % off the spectral value). ``flux_ratio_gradient`` reports the
+conservation of the averaged-gradient current, a discretisation diagnostic (egg-box
+2.3e-3 / 6.5e-4 / 2.8e-4, rounded pyramids ~3e-3 / 2e-3 / 1e-3).
+Linear systems: SuperLU (symmetric mode, minimum degree on A + Aᵀ).
 
 Measured (``python tests/benchmarks/bench_field_fem.py``; 2 shared cores, other jobs running, so
 times are upper bounds; DOFs 2601 / 8125 / 18513 at 8 / 12 / 16 divisions, 3553 / 11425 / 26301
-for the inverted frustum). Egg-box H25S150 primary max vs the spectral 1.817863: 1.81670 /
-1.81780 / 1.81791 (−6.4e-4 / −3.6e-5 / +2.6e-5) in 0.14 / 1.0 / 4.5 s. H25S150, r = 1 µm, max i_n/J
-at 8 / 12 / 16 divisions:
+for the inverted frustum). Egg-box H25S150 primary max vs the spectral 1.817863: 1.81498 /
+1.81718 / 1.81764 (−1.6e-3 / −3.8e-4 / −1.3e-4) in 0.1 / 0.4 / 1.8 s; ``invert`` (Li tips at the
+45° wedge corner) +1.8e-3 / +7.3e-4 / +4.1e-4. H25S150, r = 1 µm, max i_n/J at 8 / 12 / 16
+divisions:
 
 =============================  =============================  ===========================
 design                         primary                        secondary ℓ = 10 µm
@@ -107,7 +110,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _TOP_CLEARANCE = 1.0  # electrolyte above the highest interface point, in units of S
-_SMOOTH_WIDTH = 0.02  # grading width (units of S) used where there is no rounded band
+_SMOOTH_WIDTH = 0.02  # ζ grading width (units of S) used where there is no rounded band
+_SMOOTH_CORNER_WIDTH = 0.1  # x and x − y grading width (units of S) of smooth shapes
 _BAND_FRACTION = 0.125  # finest spacing target: this fraction of the band half-width
 _CAP = 0.2  # spacing stops growing at this fraction of the graded interval
 
@@ -243,7 +247,10 @@ def _grading_for(surface: Surface) -> _Grading:
         if t > 0.0:
             return _Grading(breaks, ((0.5 * t, w_rim),), ((0.0, w_hip),), min(w_rim, w_hip))
         return _Grading(breaks, ((0.0, w_edge),), ((0.0, w_hip),), min(w_edge, w_hip))
-    return _Grading((0.0, 0.5), (), (), _SMOOTH_WIDTH)
+    # smooth shapes: mild grading towards the wedge corners, where the averaged gradient has the
+    # fewest elements (uniform: +3 % at the 45° corner (0, 0) of the inverted egg-box at n = 8)
+    corners = ((0.0, _SMOOTH_CORNER_WIDTH), (0.5, _SMOOTH_CORNER_WIDTH))
+    return _Grading((0.0, 0.5), corners, corners, _SMOOTH_WIDTH)
 
 
 def _share(n: int, weights: NDArray[np.float64]) -> NDArray[np.int64]:

@@ -85,6 +85,35 @@ def test_eggbox_primary_matches_spectral_reference():
     assert sol.dofs <= 20_000
 
 
+def test_eggbox_primary_invert_is_a_half_period_shift():
+    """``invert`` moves the Li tips to (0, 0) and (S/2, S/2) (the 45° wedge corner); the maximum
+    and minimum are unchanged (solver.md §12.5)."""
+    sol = solve_fem_field(EggBox(height_um=25.0, period_um=150.0, invert=True), None, divisions=12)
+    assert sol.max_current_ratio == pytest.approx(EGGBOX_H25S150_PRIMARY_MAX, rel=5e-3)
+    assert sol.min_current_ratio == pytest.approx(0.4028, rel=5e-3)  # physics.md §5.4
+    x, y = sol.max_location_um
+    assert min(math.hypot(x, y), math.hypot(x - 75.0, y - 75.0)) < 3.0
+
+
+def test_eggbox_secondary_matches_field_expansion_reference():
+    """Egg-box H25S150 at Λ = 2πℓ/S = 1: i_max/J = 1.2658 (physics.md §5.4, field expansion +
+    Padé), within 0.1 %."""
+    ell = 150.0 / (2.0 * math.pi)
+    sol = solve_fem_field(EggBox(height_um=25.0, period_um=150.0), ell, divisions=8)
+    assert sol.max_current_ratio == pytest.approx(1.2658, rel=1e-3)
+    assert sol.flux_ratio == pytest.approx(1.0, abs=1e-6)
+
+
+def test_primary_is_scale_free():
+    """(H, S, r) → λ(H, S, r) leaves the primary distribution unchanged (H5S30 vs H25S150)."""
+    small = solve_fem_field(
+        PyramidArray(height_um=5.0, period_um=30.0, edge_radius_um=0.2), None, divisions=6
+    )
+    large = solve_fem_field(_pyramid(1.0), None, divisions=6)
+    assert small.max_current_ratio == pytest.approx(large.max_current_ratio, rel=1e-9)
+    np.testing.assert_allclose(small.x_um * 5.0, large.x_um, rtol=1e-12, atol=1e-9)
+
+
 def test_eggbox_secondary_small_amplitude_robin_attenuation():
     """Shallow egg-box (H/S = 1/300): the first-order current perturbation is divided by
     1 + √2Λ, Λ = 2πℓ/S (physics.md §5.3). Compared through the ratio of the secondary to the
