@@ -29,6 +29,12 @@ def _num(value: float | None) -> float | None:
     return None if math.isnan(v) else v
 
 
+def _trig_rows(n: int, x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Rows evaluating the trigonometric interpolant of n periodic samples at x (radians)."""
+    k = np.fft.fftfreq(n, 1.0 / n)
+    return np.real(np.exp(1j * np.outer(x, k)) @ np.fft.fft(np.eye(n), axis=0)) / n
+
+
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class FieldResult:
     """Normal current density on the interface of one periodic cell, SI units.
@@ -45,11 +51,12 @@ class FieldResult:
         ℓ = κ R_ct used [m] (None for primary).
     applied_current_density_a_m2 : float
         Geometric (projected) current density J [A/m²] (default 10 A/m² = 1 mA/cm²).
-    x_m, y_m : (n,) float
-        Cell coordinates [m] of the map nodes (design origin, cell ``[0, S)``).
-    current_density_a_m2 : (n, n) float
-        Normal current density [A/m²] at ``(x_m[i], y_m[j])``. For FEM results, the nodal
-        values interpolated (linearly, with the design's mirror symmetry) onto this grid.
+    x_m, y_m : (nx,), (ny,) float
+        Cell coordinates [m] of the map nodes x_i = i S/nx (design origin, cell ``[0, S)``).
+    current_density_a_m2 : (nx, ny) float
+        Normal current density [A/m²] at ``(x_m[i], y_m[j])`` (nx = ny except for ridge
+        surfaces uniform in y, where ny = 4). For FEM results, the nodal values interpolated
+        (linearly, with the design's mirror symmetry) onto a 64 × 64 grid.
     max_current_density_a_m2, min_current_density_a_m2 : float
         Extremes [A/m²] (spectral: of the trigonometric interpolant; FEM: nodal, with the
         edge radius ``edge_radius_um`` regularising sharp features).
@@ -135,6 +142,29 @@ class FieldResult:
     def current_ratio(self) -> NDArray[np.float64]:
         """Map of i_n / J, (n, n)."""
         return self.current_density_a_m2 / self.applied_current_density_a_m2
+
+    def current_ratio_at(self, x_m: NDArray[np.float64] | float,
+                         y_m: NDArray[np.float64] | float) -> NDArray[np.float64]:
+        """i_n/J at arbitrary points (x, y) [m] of the periodic interface.
+
+        Spectral and exact results: the trigonometric interpolant of the map (spectrally
+        accurate). FEM results: periodic bilinear interpolation of the regular map.
+        """
+        x, y = np.broadcast_arrays(np.asarray(x_m, float), np.asarray(y_m, float))
+        ratio = self.current_ratio
+        period = float(self.x_m[1] - self.x_m[0]) * ratio.shape[0]
+        tx = (x - float(self.x_m[0])) / period * ratio.shape[0]
+        ty = (y - float(self.y_m[0])) / period * ratio.shape[1]
+        if self.method == "fem":
+            nx, ny = ratio.shape
+            i0, j0 = np.floor(tx).astype(int), np.floor(ty).astype(int)
+            a, b = tx - i0, ty - j0
+            v = lambda i, j: ratio[np.mod(i, nx), np.mod(j, ny)]  # noqa: E731
+            return ((1 - a) * (1 - b) * v(i0, j0) + a * (1 - b) * v(i0 + 1, j0)
+                    + (1 - a) * b * v(i0, j0 + 1) + a * b * v(i0 + 1, j0 + 1))
+        ex = _trig_rows(ratio.shape[0], 2 * np.pi * tx.ravel() / ratio.shape[0])
+        ey = _trig_rows(ratio.shape[1], 2 * np.pi * ty.ravel() / ratio.shape[1])
+        return np.einsum("ij,jk,ik->i", ex, ratio, ey).reshape(x.shape)
 
     def to_json_dict(self) -> dict[str, Any]:
         """JSON-ready summary of this result.

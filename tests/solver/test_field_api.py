@@ -184,6 +184,9 @@ def test_auto_routes_sharp_designs_to_fem_with_voxel_radius():
         float(np.max(res.node_current_density_a_m2)), rel=1e-12)
     assert abs(res.flux_residual) < 1e-6
     assert math.isfinite(res.error_estimate)
+    np.testing.assert_allclose(res.current_ratio_at(res.x_m[5], res.y_m[9]),
+                               res.current_ratio[5, 9], rtol=1e-12)
+    assert 0.0 < float(res.current_ratio_at(13e-6, 71e-6)) <= res.max_current_ratio
     rounded = PyramidArray(height_um=25.0, period_um=150.0, edge_radius_um=3.0)
     assert solve_field(rounded, mode="secondary", fem_divisions=4,
                        fem_coarse_divisions=0).edge_radius_um == 3.0
@@ -208,3 +211,17 @@ def test_fem_and_spectral_agree_on_eggbox():
     got = fem.node_current_density_a_m2 / fem.applied_current_density_a_m2
     # coarse P2 nodal flux recovery: a few % pointwise; a frame/orientation mix-up gives ~100 %
     assert np.max(np.abs(got - ref)) < 0.05 * spectral.max_current_ratio
+
+
+def test_current_ratio_at_arbitrary_points():
+    """Spectral interpolant reproduces the nodes, the maximum and the symmetry of the map."""
+    res = solve_field(EggBox(height_um=25.0, period_um=150.0), mode="primary")
+    np.testing.assert_allclose(res.current_ratio_at(res.x_m[3], res.y_m[5]),
+                               res.current_ratio[3, 5], rtol=1e-12)
+    x, y = res.max_location_m
+    assert float(res.current_ratio_at(x, y)) == pytest.approx(res.max_current_ratio, rel=1e-12)
+    pts = np.array([0.013, 0.071, 0.12]) * 1e-3
+    np.testing.assert_allclose(res.current_ratio_at(pts, pts[::-1]),
+                               res.current_ratio_at(pts[::-1], pts), rtol=1e-10)  # x ↔ y
+    np.testing.assert_allclose(res.current_ratio_at(-pts, pts),
+                               res.current_ratio_at(pts, pts), rtol=1e-10)  # mirror x = 0
