@@ -132,8 +132,11 @@ def test_eggbox_secondary_small_amplitude_robin_attenuation():
 def test_rounded_pyramid_secondary_converges():
     """Pyramid H25S150, r = 1 µm, ℓ = 10 µm: the secondary maximum (finite for any r) changes by
     less than 0.5 % from 8 to 12 divisions."""
-    study = solve_fem_converged(_pyramid(1.0), 10.0, rtol=5e-3, divisions=(8, 12))
+    study = solve_fem_converged(_pyramid(1.0), 10.0, rtol=5e-3, divisions=(8, 12, 16))
     assert study.converged, study.maxima
+    assert study.divisions == (8, 12) and study.solution.divisions == 12  # stops when converged
+    m = study.maxima
+    assert study.error_estimate == pytest.approx(abs(m[1] - m[0]) / m[1], rel=1e-12)
     assert study.error_estimate < 5e-3
     assert study.solution.flux_ratio == pytest.approx(1.0, abs=1e-6)
 
