@@ -635,8 +635,8 @@ def solve_spectral(
     t0 = time.perf_counter()
     aspect = surface.height_um / surface.period_um
     if n is not None:
-        coarse = max(8, 2 * round(0.375 * n))
-        levels = [coarse, n]
+        coarse = max(4, 2 * round(0.375 * n))
+        levels = [coarse, n] if coarse < n else [n]
     else:
         first = 12 if aspect <= 0.05 else 16 if aspect <= 0.12 else 20 if aspect <= 0.2 else 32
         start = RESOLUTION_LADDER.index(first) - (2 if rtol >= 1e-3 else 1 if rtol >= 1e-5 else 0)
