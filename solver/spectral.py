@@ -493,11 +493,44 @@ def _gmres(matvec, b: NDArray[np.float64], *, rtol: float, restart: int,
     return x, its, bool(residual <= accept * target)
 
 
+def _chebyshev_interpolation_matrix(n_from: int, n_to: int) -> NDArray[np.float64]:
+    """Barycentric interpolation from n_from + 1 to n_to + 1 Gauss-Lobatto points."""
+    xf = np.cos(np.pi * np.arange(n_from + 1) / n_from)
+    xt = np.cos(np.pi * np.arange(n_to + 1) / n_to)
+    w = (-1.0) ** np.arange(n_from + 1)
+    w[0] *= 0.5
+    w[-1] *= 0.5
+    diff = xt[:, None] - xf[None, :]
+    exact = np.isclose(diff, 0.0, atol=1e-14)
+    diff[exact] = 1.0
+    mat = w / diff
+    mat /= mat.sum(axis=1, keepdims=True)
+    rows = exact.any(axis=1)
+    mat[rows] = exact[rows].astype(float)
+    return mat
+
+
+def _prolong(u: NDArray[np.float64], op_from: _MappedLaplace,
+             op_to: _MappedLaplace) -> NDArray[np.float64]:
+    """Spectral interpolation of a coarse solution onto the nodes of a finer level."""
+    full = op_from.full_map(u)
+    nxf, nyf = full.shape[:2]
+    nxt = getattr(op_to, "full_nx", op_to.nx)
+    nyt = getattr(op_to, "full_ny", op_to.ny)
+    ex = trig_interpolation_matrix(nxf, 2 * np.pi * np.arange(nxt) / nxt)
+    ey = trig_interpolation_matrix(nyf, 2 * np.pi * np.arange(nyt) / nyt)
+    ez = _chebyshev_interpolation_matrix(op_from.nz1 - 1, op_to.nz1 - 1)
+    out = np.einsum("ai,bj,ck,ijk->abc", ex, ey, ez, full, optimize=True)
+    return np.ascontiguousarray(out[: op_to.nx, : op_to.ny])
+
+
 def _one_level(grid: InterfaceGrid, nz: int, ell: float | None, gmres_rtol: float,
-               max_iterations: int, symmetric: bool = False):
-    """Solve at one resolution; returns (current map, iterations, gmres converged, operator).
+               max_iterations: int, symmetric: bool = False, coarse=None):
+    """Solve at one resolution.
 
     ``symmetric``: the design has mirror planes x = 0 and y = 0 (solve on the even subspace).
+    ``coarse``: (u, operator) of a coarser level, interpolated as the initial guess.
+    Returns (current map, iterations, gmres converged, (u, operator)).
     """
     nx, ny = grid.shape
     even = symmetric and nx % 2 == 0 and ny % 2 == 0
@@ -508,16 +541,20 @@ def _one_level(grid: InterfaceGrid, nz: int, ell: float | None, gmres_rtol: floa
     def matvec(y: NDArray[np.float64]) -> NDArray[np.float64]:
         return op.apply(op.precondition(y))
 
-    # solve for the departure from u0 = z + ℓ (exact for a flat interface): keeps the unknowns
-    # O(S) even when ℓ ≫ S, where u itself is ~ℓ and round-off would floor the residual
+    # solve for the departure from u0 = z + ℓ (exact for a flat interface) or from the
+    # interpolated coarse solution: keeps the unknowns O(S) even when ℓ ≫ S, where u itself is
+    # ~ℓ and round-off would floor the residual
     u0 = (op.z_phys + (ell or 0.0)).ravel()
-    rhs = op.rhs.ravel() - op.apply(u0)
-    y, its, ok = _gmres(matvec, rhs, rtol=gmres_rtol * math.sqrt(_dot(op.rhs.ravel(),
-                                                                     op.rhs.ravel()))
+    if coarse is not None and type(coarse[1]) is type(op):
+        u_c, op_c = coarse
+        u0 = u0 + _prolong(u_c - (op_c.z_phys + (ell or 0.0)), op_c, op).ravel()
+    b = op.rhs.ravel()
+    rhs = b - op.apply(u0)
+    y, its, ok = _gmres(matvec, rhs, rtol=gmres_rtol * math.sqrt(_dot(b, b))
                         / max(math.sqrt(_dot(rhs, rhs)), 1e-300),
                         restart=restart, max_iterations=max_iterations)
     u = (u0 + op.precondition(y)).reshape(op.nx, op.ny, op.nz1)
-    return op.full_map(op.normal_current(u)), its, ok, op
+    return op.full_map(op.normal_current(u)), its, ok, (u, op)
 
 
 def check_supported(surface: Surface, max_aspect: float = MAX_ASPECT_RATIO) -> None:
@@ -595,6 +632,7 @@ def solve_spectral(
     max_iterations: int = 2000,
     max_aspect: float = MAX_ASPECT_RATIO,
     use_symmetry: bool = True,
+    warm_start: bool = True,
 ) -> SpectralSolution:
     """Current distribution on a smooth periodic interface, resolution chosen for ``rtol``.
 
@@ -620,6 +658,8 @@ def solve_spectral(
     use_symmetry : bool, default True
         Solve on the even subspace when the design has mirror planes x = 0 and y = 0
         (egg-boxes): same discrete solution, ~4x fewer unknowns.
+    warm_start : bool, default True
+        Start each level from the spectrally interpolated previous level.
 
     Returns
     -------
@@ -638,7 +678,8 @@ def solve_spectral(
         coarse = max(4, 2 * round(0.375 * n))
         levels = [coarse, n] if coarse < n else [n]
     else:
-        first = 12 if aspect <= 0.05 else 16 if aspect <= 0.12 else 20 if aspect <= 0.2 else 32
+        first = (12 if aspect <= 0.05 else 16 if aspect <= 0.12 else 20 if aspect <= 0.2
+                 else 32 if aspect <= 0.4 else 40)
         start = RESOLUTION_LADDER.index(first) - (2 if rtol >= 1e-3 else 1 if rtol >= 1e-5 else 0)
         levels = [m for m in RESOLUTION_LADDER[max(start, 0):] if m <= max_n] or [max_n]
     symmetric = use_symmetry and is_mirror_symmetric(surface)
@@ -647,6 +688,7 @@ def solve_spectral(
     fixed_nx = 4 if _is_uniform_along(probe, 0) else None
 
     history: list[tuple[float, ...]] = []
+    state = None
     prev: NDArray[np.float64] | None = None
     error = math.nan
     result = None
@@ -656,8 +698,8 @@ def solve_spectral(
         grid = periodic_grid(surface, nxl, nyl)
         ell = (None if kinetic_length_m is None
                else kinetic_length_m * 2 * np.pi / grid.period_m)
-        cur, its, ok, _ = _one_level(grid, default_nz(m), ell, gmres_rtol, max_iterations,
-                                     symmetric)
+        cur, its, ok, state = _one_level(grid, default_nz(m), ell, gmres_rtol, max_iterations,
+                                         symmetric, coarse=state if warm_start else None)
         vmax, xmax, ymax = _extremum(cur, 1.0)
         vmin, xmin, ymin = _extremum(cur, -1.0)
         if prev is not None:
