@@ -199,3 +199,12 @@ def test_mirror_symmetric_subspace_matches_full_grid(form):
         full = solve_spectral_fixed(design, n=24, kinetic_length_m=ell, use_symmetry=False)[0]
         half = solve_spectral_fixed(design, n=24, kinetic_length_m=ell, use_symmetry=True)[0]
         np.testing.assert_allclose(half, full, rtol=0, atol=1e-10)
+
+
+def test_warm_start_changes_cost_not_answer():
+    design = EggBox(height_um=50.0, period_um=150.0)
+    cold = solve_spectral(design, warm_start=False)
+    warm = solve_spectral(design, warm_start=True)
+    assert warm.max_ratio == pytest.approx(cold.max_ratio, rel=1e-9)
+    np.testing.assert_allclose(warm.current_ratio, cold.current_ratio, atol=1e-8)
+    assert warm.iterations < cold.iterations
