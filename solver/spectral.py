@@ -26,10 +26,11 @@ u = 0 (primary) or u = ℓ ∂u/∂n (secondary, ℓ = κ R_ct) on the interface
 Why this method (measured on the project's 2-core machine while other jobs ran, numpy 2.4,
 scipy 1.17; ``python tests/benchmarks/bench_field_spectral.py``): egg-box H25S150, primary
 maximum 1.817863126; relative error 1.4e-5 / 6.4e-7 / 2.9e-8 / 6e-11 at N = 16 / 20 / 24 / 32
-(21 GMRES iterations, 0.03 / 0.03 / 0.04 / 0.07 s per solve); secondary with the default
+(21 GMRES iterations, 0.01 / 0.015 / 0.025 / 0.03-0.06 s per solve); secondary with the default
 materials (ℓ = 257 µm) 0.985769427, same cost. ``solve_field`` (primary + secondary, area ratio,
-error estimates) takes ~0.2 s per design at rtol 1e-6 and ~0.15 s at 1e-3; H/S = 1/3 and 1/2
-take 0.8 s and 2 s. The flux identity holds to < 1e-10; the 2D trochoid oracle (physics.md
+error estimates) takes 0.08 s per design at rtol 1e-6 and 0.07 s at 1e-3; H/S = 1/3 and 1/2
+take 0.6 s and 1.0 s; H/S = 1 (forced) 16 s at 80×80×49.
+The flux identity holds to < 1e-10; the 2D trochoid oracle (physics.md
 §9.2, εk = 0.5) is met to 1.5e-5 pointwise at N = 64; small-amplitude and Robin oracles to their
 truncation error. Finite elements need ~2 s for 0.4 % on the same egg-box (solver.md §6.1).
 The method needs an analytic (C∞) surface and a moderate slope: on Lipschitz shapes (pyramids,
