@@ -16,7 +16,6 @@ from typing import Literal, overload
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.interpolate import LinearNDInterpolator, NearestNDInterpolator
 
 from solver.grid import length_m, length_um, period_m
 from solver.materials import Materials
@@ -205,6 +204,8 @@ def _fold(x: NDArray[np.float64], y: NDArray[np.float64],
 
 def _nodal_map(x_um, y_um, values, s_um: float, n: int) -> NDArray[np.float64]:
     """Interpolate scattered FEM surface values onto the regular n × n cell grid (µm)."""
+    from scipy.interpolate import LinearNDInterpolator, NearestNDInterpolator
+
     fx, fy = _fold(np.asarray(x_um, float), np.asarray(y_um, float), s_um)
     pts = np.round(np.column_stack([fx, fy]), 9)
     pts, idx = np.unique(pts, axis=0, return_index=True)
