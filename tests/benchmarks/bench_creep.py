@@ -2,8 +2,8 @@
 
 Run from the repository root::
 
-    /tmp/venv/bin/python tests/benchmarks/bench_creep.py            # divisions 4 6 8
-    /tmp/venv/bin/python tests/benchmarks/bench_creep.py --divisions 4 6 8 10
+    /tmp/venv/bin/python tests/benchmarks/bench_creep.py            # divisions 3 4 5
+    /tmp/venv/bin/python tests/benchmarks/bench_creep.py --divisions 3 4 5 6
 
 Prints, for uniform plating per true area (i_n/J = 1/(A/A0)) and for the first-order analytic
 primary current of the product egg-box (physics.md §5.3, a stand-in until the field solver is
@@ -43,8 +43,8 @@ def row(label: str, res, elapsed: float) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--divisions", type=int, nargs="+", default=[4, 6, 8])
-    parser.add_argument("--compare-at", type=int, default=6, help="resolution for slip/depth")
+    parser.add_argument("--divisions", type=int, nargs="+", default=[3, 4, 5])
+    parser.add_argument("--compare-at", type=int, default=4, help="resolution for slip/depth")
     args = parser.parse_args()
 
     design = EggBox(height_um=25.0, period_um=150.0)

@@ -66,6 +66,11 @@ def eggbox_noslip() -> CreepResult:
     return solve_creep(EGGBOX, uniform, divisions=3)
 
 
+@pytest.fixture(scope="module")
+def eggbox_focused() -> CreepResult:
+    return solve_creep(EGGBOX, first_order(EGGBOX), divisions=3)
+
+
 # --- parameters -------------------------------------------------------------------------------
 def test_default_rate_constant_and_flow_stress_match_physics_table():
     """physics.md §6.1: A*(298.15 K) = 1.40e-2 s⁻¹ MPa⁻ⁿ; flow stress 0.60 MPa at 5e-4 s⁻¹."""
@@ -191,23 +196,36 @@ def test_newtonian_pressure_maximum_at_li_tip():
     assert res.max_excess_pressure_pa > 0 > res.min_excess_pressure_pa
 
 
-def test_power_law_pressure_maximum_at_li_tip(eggbox_noslip):
-    """The maximum (and the maximum traction) sits at the Li tip (electrolyte trough, e = 0);
-    the minimum at the electrolyte peaks, below the stack pressure."""
-    res = eggbox_noslip
+def test_power_law_pressure_maximum_at_li_tip(eggbox_focused):
+    """Primary-like (focused) current: the maximum pressure and the maximum normal traction sit at
+    the Li tip (electrolyte trough, e = 0) with the current maximum; the minimum at the
+    electrolyte peaks (e = H), below the stack pressure."""
+    res = eggbox_focused
+    assert res.converged and res.step_norm < 1e-8
     assert tip_distance_um(res) < 1e-9
     i_max = int(np.argmax(res.excess_pressure_pa))
     assert res.height_um[i_max] == pytest.approx(0.0, abs=1e-9)
+    assert res.current_ratio[i_max] == pytest.approx(res.current_ratio.max())
+    x, y = res.max_traction_location_um
+    assert min(math.hypot(x - 75.0, y), math.hypot(x, y - 75.0)) < 1e-9
     i_min = int(np.argmin(res.excess_pressure_pa))
     assert res.height_um[i_min] == pytest.approx(25.0, abs=1e-9)
     assert res.min_excess_pressure_pa < 0.0
-    assert res.converged and res.step_norm < 1e-8
 
 
-def test_current_focusing_adds_pressure(eggbox_noslip):
-    focused = solve_creep(EGGBOX, first_order(EGGBOX), divisions=3)
-    assert focused.pressure_factor > eggbox_noslip.pressure_factor
-    assert tip_distance_um(focused) < 1e-9
+def test_uniform_plating_pressure_plateau_at_li_tip(eggbox_noslip):
+    """Uniform plating, no-slip: a flat-topped maximum around the Li tip; the tip value is within
+    2 % of the maximum and the maximum lies within 0.15 S of the tip (measured: at the tip node up
+    to 5 divisions)."""
+    res = eggbox_noslip
+    tips = res.height_um < 1e-9
+    assert res.excess_pressure_pa[tips].max() >= 0.98 * res.max_excess_pressure_pa
+    assert tip_distance_um(res) <= 0.15 * 150.0
+    assert res.converged
+
+
+def test_current_focusing_adds_pressure(eggbox_noslip, eggbox_focused):
+    assert eggbox_focused.pressure_factor > eggbox_noslip.pressure_factor
 
 
 def test_free_slip_does_not_exceed_no_slip(eggbox_noslip):
