@@ -41,6 +41,73 @@ class Trochoid(Surface):
         return eps - f, -fx, np.zeros_like(fx)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LevelSet(Surface):
+    """Test-only 3D surface with an exact primary solution (solver.md §4, O3).
+
+    u = z − A e^{−Kz} cos kx cos ky is harmonic with ∂u/∂z → 1; its zero level set
+    f = A e^{−Kf} cos kx cos ky (Newton per point) is the interface, and i_n/J = |∇u| there.
+    Electrolyte height e = f(0, 0) − f (Li tip at the origin); ``height_um`` is the relief.
+    """
+
+    kind: ClassVar[str] = "levelset"
+    amplitude_um: float
+    period_um: float
+    invert: bool = False
+
+    @property
+    def height_um(self) -> float:  # type: ignore[override]
+        top, bottom = self.level(np.array([1.0, -1.0]))
+        return float(top - bottom)
+
+    def level(self, c):
+        """Solve f = A e^{−K f} c (c = cos kx cos ky) by Newton."""
+        a, big_k = self.amplitude_um, 2 * math.sqrt(2) * math.pi / self.period_um
+        f = np.zeros_like(c, dtype=float)
+        for _ in range(60):
+            g = a * np.exp(-big_k * f) * c
+            f = f - (f - g) / (1 + big_k * g)
+        return f
+
+    def exact_current(self, x, y):
+        k = 2 * math.pi / self.period_um
+        big_k = math.sqrt(2) * k
+        f = self.level(np.cos(k * x) * np.cos(k * y))
+        amp = self.amplitude_um * np.exp(-big_k * f)
+        ux = amp * k * np.sin(k * x) * np.cos(k * y)
+        uy = amp * k * np.cos(k * x) * np.sin(k * y)
+        uz = 1 + amp * big_k * np.cos(k * x) * np.cos(k * y)
+        return np.sqrt(ux**2 + uy**2 + uz**2)
+
+    def _e_raw(self, x, y):
+        k = 2 * math.pi / self.period_um
+        big_k = math.sqrt(2) * k
+        c = np.cos(k * x) * np.cos(k * y)
+        f = self.level(c)
+        g = self.amplitude_um * np.exp(-big_k * f)
+        den = 1 + big_k * g * c  # implicit differentiation of f − g c = 0
+        fx = -g * k * np.sin(k * x) * np.cos(k * y) / den
+        fy = -g * k * np.cos(k * x) * np.sin(k * y) / den
+        f0 = float(self.level(np.array(1.0)))
+        return f0 - f, -fx, -fy
+
+
+def test_levelset_exact_3d_solution():
+    """O3: exact 3D primary solution on an asymmetric egg-box-like surface (A = 5 µm, S = 150)."""
+    design = LevelSet(amplitude_um=5.0, period_um=150.0)
+    sol = solve_spectral(design, rtol=1e-8)
+    xx, yy = np.meshgrid(sol.x_m * 1e6, sol.y_m * 1e6, indexing="ij")
+    exact = design.exact_current(xx, yy)
+    err = np.max(np.abs(sol.current_ratio - exact))
+    assert err < 1e-7, f"max error {err:.1e} at {sol.resolution}"
+    assert sol.max_ratio == pytest.approx(float(exact.max()), rel=1e-7)
+    # the reported error estimate bounds the true error of a loose solve
+    loose = solve_spectral(design, rtol=1e-4)
+    xx, yy = np.meshgrid(loose.x_m * 1e6, loose.y_m * 1e6, indexing="ij")
+    actual = np.max(np.abs(loose.current_ratio - design.exact_current(xx, yy))) / loose.max_ratio
+    assert loose.converged and actual <= loose.error_estimate <= 1e-4
+
+
 def trochoid_design(eps_k: float, period_um: float = 150.0) -> Trochoid:
     eps = eps_k * period_um / (2 * math.pi)
     return Trochoid(height_um=2 * eps, period_um=period_um)
