@@ -15,12 +15,12 @@ Q                     37 kJ/mol                    LePage 2019
 Ω (molar volume)      13.0 cm³/mol                 6.941 g/mol / 0.534 g/cm³
 T                     298.15 K                     room temperature (not stated in the paper)
 p_stack               7 MPa                        the paper (Zhang et al., EES 17 (2024) 1448)
-depth D/S             1.0                          solver.md §9.4 (D = S/2 vs S: negligible
-                                                   change); physics.md suggests 3 S, the
-                                                   difference is measured in bench_creep.py
+depth D/S             1.0                          solver.md §9.4 (D = S/2 vs S: negligible);
+                                                   physics.md's 3 S changes Π by −0.5 %
+                                                   (egg-box H25S150, measured, bench_creep.py)
 slip                  "noslip"                     bonded interface (solver.md §9.1); "freeslip"
                                                    is the other bounding case
-regularisation        1e-3 (ε̇₀ in units of V0/S)   physics.md §6.2
+regularisation        1e-3 (ε̇₀ in units of V0/S)   physics.md §6.2; 1e-4 changes Π by < 1e-4
 ====================  ===========================  ==============================================
 
 The problem is homogeneous: Δp = Π · Σ with the stress scale Σ = (V0 / (A* S))^(1/n),

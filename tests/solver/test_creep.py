@@ -63,7 +63,7 @@ def tip_distance_um(result: CreepResult) -> float:
 
 @pytest.fixture(scope="module")
 def eggbox_noslip() -> CreepResult:
-    return solve_creep(EGGBOX, uniform, divisions=3)
+    return solve_creep(EGGBOX, uniform, divisions=3, estimate_error=True)
 
 
 @pytest.fixture(scope="module")
@@ -125,6 +125,13 @@ def test_flat_interface_uniform_current_gives_zero_excess_pressure(n):
     assert np.abs(res.excess_pressure_pa).max() < 1e-9 * scale
     assert np.abs(res.normal_traction_pa).max() < 1e-9 * scale
     assert res.outflow_ratio == pytest.approx(1.0, abs=1e-10)
+
+
+def test_error_estimate_and_diagnostics(eggbox_noslip):
+    res = eggbox_noslip
+    assert 0.0 < res.pressure_factor_error < 0.2 * res.pressure_factor
+    assert res.dofs > 0 and res.iterations > 0 and res.solve_time_s > 0.0
+    assert res.max_excess_pressure_pa == pytest.approx(res.pressure_factor * res.stress_scale_pa)
 
 
 def test_result_arrays_are_read_only(eggbox_noslip):
