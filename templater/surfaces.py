@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import MISSING, asdict, dataclass, field, fields
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import numpy as np
@@ -235,6 +236,9 @@ class Surface:
 
     # --- integrals ----------------------------------------------------------------------------
     def _cell_quadrature(self, n: int = 2048) -> tuple[float, float]:
+        return _cell_quadrature_cached(self, n)
+
+    def _cell_quadrature_uncached(self, n: int) -> tuple[float, float]:
         """Midpoint rule over one cell: (mean height µm, area ratio); ~1e-4 relative for
         kinked surfaces, used for rounded edges where no closed form exists."""
         s = self.period_um
@@ -274,6 +278,12 @@ class Surface:
         [0, S] such that a tensor grid with hip-aligned diagonals meshes every facet exactly.
         None for curved surfaces."""
         return None
+
+
+@lru_cache(maxsize=64)
+def _cell_quadrature_cached(design: Surface, n: int) -> tuple[float, float]:
+    """Designs are frozen and hashable: integrate each (design, n) once."""
+    return design._cell_quadrature_uncached(n)
 
 
 def _grid_shape_ok(obj: Any) -> None:
