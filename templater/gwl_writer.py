@@ -134,8 +134,8 @@ def _program(number: int, block: Block, grid: BlockGrid, top: TopSurface,
     lo = np.full(3, np.inf)
     hi = np.full(3, -np.inf)
     radius = 0.0
-    for k, z in enumerate(heights):
-        region = top.region(patch, grid.window(block, float(z)), float(z))
+    regions = top.regions(patch, [grid.window(block, float(z)) for z in heights], heights)
+    for k, (z, region) in enumerate(zip(heights, regions, strict=True)):
         if region.is_empty:
             continue
         local = _translate(region, -cx, -cy)

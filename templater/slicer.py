@@ -24,8 +24,25 @@ from numpy.typing import NDArray
 
 __all__ = ["layer_heights_um", "TopSurface", "SurfacePatch"]
 
+
+def _coverage_union(geoms: NDArray[np.object_]) -> shapely.Geometry:
+    """Union of polygons that share edges exactly (fast); plain union if GEOS disagrees."""
+    try:
+        merged = shapely.coverage_union_all(geoms)
+        if merged.is_valid:
+            return merged
+    except shapely.errors.GEOSException:
+        pass
+    try:
+        return shapely.union_all(geoms)
+    except shapely.errors.GEOSException:
+        # degenerate input (e.g. vertices exactly at the level): repair, then union
+        return shapely.union_all(shapely.make_valid(geoms))
+
 # below this area (µm²) a clipped triangle piece is a degenerate sliver
 _MIN_PIECE_AREA_UM2 = 1e-12
+# crossings this close (relative to the edge) to an end vertex are snapped onto it
+_SNAP = 1e-9
 
 
 def layer_heights_um(top_um: float, *, slice_um: float, anchor_um: float) -> NDArray[np.float64]:
@@ -60,21 +77,50 @@ class SurfacePatch:
     faces: NDArray[np.int64]
     floor_um: float
 
-    def superlevel(self, z_um: float) -> shapely.Geometry:
-        """Union of the patch's triangles where the top surface is at least ``z_um``."""
+    def superlevels(self, heights_um: NDArray[np.float64]) -> list[shapely.Geometry]:
+        """Union of the patch's triangles where the top surface is at least z, for each z
+        of the ascending ``heights_um``.
+
+        Triangles entirely at or above z are merged once, from the top layer down (each
+        triangle joins at the highest layer it lies fully above); each layer then only adds the
+        clipped pieces of the triangles it crosses.
+        """
         f = self.faces
-        if len(f) == 0:
-            return shapely.Polygon()
+        zs = np.asarray(heights_um, dtype=float)
+        out: list[shapely.Geometry] = [shapely.Polygon()] * len(zs)
+        if len(f) == 0 or len(zs) == 0:
+            return out
         zv = self.vertices_um[:, 2]
-        above = zv[f] >= z_um
-        count = above.sum(axis=1)
+        tz = zv[f]
+        tmin, tmax = tz.min(axis=1), tz.max(axis=1)
+        bucket = np.searchsorted(zs, tmin, side="right") - 1
         xy = self.vertices_um[:, :2]
+        full: shapely.Geometry = shapely.Polygon()
+        for k in range(len(zs) - 1, -1, -1):
+            new = f[bucket == k]
+            if len(new):
+                merged = _coverage_union(shapely.polygons(xy[new]))
+                full = _coverage_union(np.array([full, merged])) if not full.is_empty \
+                    else merged
+            cross = f[(tmin < zs[k]) & (tmax >= zs[k])]
+            pieces = self._pieces(cross, float(zs[k]))
+            if len(pieces):
+                out[k] = _coverage_union(np.concatenate([[full], pieces])) \
+                    if not full.is_empty else _coverage_union(pieces)
+            else:
+                out[k] = full
+        return out
+
+    def _pieces(self, tri_faces: NDArray[np.int64], z_um: float) -> NDArray[np.object_]:
+        """Parts at or above ``z_um`` of triangles crossing that level (shapely polygons)."""
+        if len(tri_faces) == 0:
+            return np.zeros(0, dtype=object)
+        xy = self.vertices_um[:, :2]
+        above = self.vertices_um[tri_faces, 2] >= z_um
+        count = above.sum(axis=1)
         pieces = []
-        full = f[count == 3]
-        if len(full):
-            pieces.append(shapely.polygons(xy[full]))
         for k in (1, 2):
-            sel = f[count == k]
+            sel = tri_faces[count == k]
             if not len(sel):
                 continue
             ab = above[count == k]
@@ -91,22 +137,18 @@ class SurfacePatch:
             else:  # a below: quad (ab, b, c, ac)
                 ring = np.stack([xab, xy[b], xy[c], xac], axis=1)
             pieces.append(shapely.polygons(ring))
-        if not pieces:
-            return shapely.Polygon()
         geoms = np.concatenate(pieces)
-        geoms = geoms[shapely.area(geoms) > _MIN_PIECE_AREA_UM2]
-        # the pieces share edges exactly (a valid coverage): the coverage union is ~20x faster
-        merged = shapely.coverage_union_all(geoms)
-        if not merged.is_valid:
-            merged = shapely.union_all(geoms)
-        return merged
+        return geoms[shapely.area(geoms) > _MIN_PIECE_AREA_UM2]
 
     def _cross(self, i: NDArray, j: NDArray, z_um: float) -> NDArray[np.float64]:
         """Level-z crossing on edges (i, j), computed from the lower vertex index."""
         lo, hi = np.minimum(i, j), np.maximum(i, j)
         p, q = self.vertices_um[lo], self.vertices_um[hi]
         t = (z_um - p[:, 2]) / (q[:, 2] - p[:, 2])
-        return p[:, :2] + t[:, None] * (q[:, :2] - p[:, :2])
+        x = p[:, :2] + t[:, None] * (q[:, :2] - p[:, :2])
+        # a vertex at the level (to rounding) is its own crossing: no near-duplicate points
+        x = np.where((t <= _SNAP)[:, None], p[:, :2], x)
+        return np.where((t >= 1.0 - _SNAP)[:, None], q[:, :2], x)
 
 
 class TopSurface:
@@ -145,10 +187,23 @@ class TopSurface:
         floor = float(self.vertices_um[faces, 2].min()) if len(faces) else math.inf
         return SurfacePatch(self.vertices_um, faces, floor)
 
+    def regions(self, patch: SurfacePatch, windows: list[shapely.Geometry],
+                heights_um: NDArray[np.float64]) -> list[shapely.Geometry]:
+        """Cross-sections footprint ∩ window_k ∩ {top ≥ z_k} for ascending ``heights_um``."""
+        zs = np.asarray(heights_um, dtype=float)
+        upper = zs > patch.floor_um
+        tops = patch.superlevels(zs[upper]) if upper.any() else []
+        out, i = [], 0
+        for z, window in zip(zs, windows, strict=True):
+            clip = shapely.intersection(self.footprint, window)
+            if z <= patch.floor_um:
+                out.append(clip)
+            else:
+                out.append(shapely.intersection(tops[i], clip))
+                i += 1
+        return out
+
     def region(self, patch: SurfacePatch, window: shapely.Geometry,
                z_um: float) -> shapely.Geometry:
         """Cross-section at ``z_um`` inside ``window`` (footprint ∩ window ∩ {top ≥ z})."""
-        clip = shapely.intersection(self.footprint, window)
-        if z_um <= patch.floor_um:
-            return clip
-        return shapely.intersection(patch.superlevel(z_um), clip)
+        return self.regions(patch, [window], np.array([z_um]))[0]
