@@ -57,14 +57,18 @@ frustum ``invert`` (Li tops)   3.62182 / 3.61504 / 3.63568    1.41833 / 1.41829 
 
 The maxima sit on the rounded Li ridge at mid-edge (S/2, 0) (the ridge crossing is less exposed),
 within 0.2 µm of the Li apex, and at the frustum top corner (tS/2, tS/2). Primary maxima agree to
-0.14 % (0.6 % for the inverted frustum's top corner) between the finest levels, secondary to
-0.03 %. Sharp pyramid (``invert``, r = 0): the primary maximum grows 4.96 / 7.00 / 7.48 at 6 / 9
-/ 12 divisions while the secondary (ℓ = 10 µm) stays at 1.6873-1.6874. The inverted frustum's
-top corner (a rounded 3-D vertex) converges most slowly and is limited by the ζ layers: with
-1.5× as many layers as divisions it gives 3.597 / 3.635 / 3.641 at 8 / 12 / 16 (limit ≈ 3.64-3.65),
-so the equal-division value at 16 is within ~0.3 % of it. Steep designs (H/S >= 1) need more
-levels (egg-box H150S150: 5.33 / 5.68 at 8 / 12), and under-resolved Li-concave corners can give
-slightly negative nodal minima of the primary current; these are reported as computed.
+0.14 % (0.6 % for the inverted frustum's top corner) between the finest levels, secondary to 0.03
+%. Successive differences can understate the error at a rounded Li apex, which is approached from
+below: 20 divisions (35k DOFs) give 4.2299 and 12 divisions with 24 ζ layers 4.2327, so the values
+above are ≈ 0.5 % (12) and 0.3 % (16) low. The ridges are converged (12 divisions with 24 layers:
+pyramid 2.60123, frustum 3.96899). Sharp pyramid (``invert``, r = 0): the primary maximum grows
+4.96 / 7.00 / 7.48 at 6 / 9 / 12 divisions while the secondary (ℓ = 10 µm) stays at 1.6873-1.6874.
+The inverted frustum's top corner (a rounded 3-D vertex) converges most slowly and is limited by
+the ζ layers: with 1.5× as many layers as divisions it gives 3.597 / 3.635 / 3.641 at 8 / 12 / 16
+(limit ≈ 3.64-3.65), so the equal-division value at 16 is within ~0.3 % of it. Steep designs (H/S
+>= 1) need more levels (egg-box H150S150: 5.33 / 5.68 at 8 / 12), and under-resolved Li-concave
+corners can give slightly negative nodal minima of the primary current; these are reported as
+computed.
 
 Edge radius (12 divisions), primary max for r = 0.5 / 1 / 2 / 4 µm, and the local exponent
 d ln i_max / d ln r:
@@ -117,6 +121,7 @@ logger = logging.getLogger(__name__)
 _TOP_CLEARANCE = 1.0  # electrolyte above the highest interface point, in units of S
 _SMOOTH_WIDTH = 0.02  # ζ grading width (units of S) used where there is no rounded band
 _SMOOTH_CORNER_WIDTH = 0.1  # x and x − y grading width (units of S) of smooth shapes
+_SHARP_WIDTH = 0.002  # grading width (units of S) at sharp edges (≈ r = 1 µm bands at S = 150 µm)
 _BAND_FRACTION = 0.125  # finest spacing target: this fraction of the band half-width
 _CAP = 0.2  # spacing stops growing at this fraction of the graded interval
 
@@ -231,8 +236,6 @@ def _band_widths(surface: Surface) -> tuple[float, float, float]:
     w_rim = 0.5 * r * m / math.sqrt(1.0 + m * m) / s
     return w_edge, w_hip, w_rim
 
-
-_SHARP_WIDTH = 0.002  # grading width (units of S) at sharp edges (≈ r = 1 µm bands at S = 150 µm)
 
 
 def _grading_for(surface: Surface) -> _Grading:
