@@ -152,9 +152,10 @@ def test_rounded_pyramid_primary_converges_on_the_ridge():
     assert x == pytest.approx(75.0, abs=1.0)  # on the rounded ridge band (half-width 0.32 µm)
     # the ridge focuses current well above the egg-box and above any first-order estimate
     assert sol.max_current_ratio > 2.0
-    # current → 0 at the Li-concave apex region (electrolyte apex, x = y = 0)
+    # the Li pit under the electrolyte apex (x = y = 0, Li-concave vertex) carries the minimum
     at_apex = sol.current_ratio[np.hypot(sol.x_um, sol.y_um) < 1e-9]
-    assert at_apex.max() < 0.3
+    assert at_apex.max() == pytest.approx(sol.min_current_ratio, rel=1e-12)
+    assert sol.min_current_ratio < 0.5
 
 
 def test_rounded_pyramid_invert_maximum_at_the_li_apex():
