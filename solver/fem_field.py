@@ -81,7 +81,12 @@ d ln i_max / d ln r:
 * frustum ``invert`` top corner 4.316 / 3.615 / 3.045 / 2.549, exponent −0.26 / −0.25 / −0.26
   (the corner is stronger than the top edge, −0.158).
 
-The secondary maximum (ℓ = 10 µm) changes by only 0.3-1 % per doubling of r.
+The secondary maximum (ℓ = 10 µm) changes by only 0.3-1 % per doubling of r. Ridge crossing
+(S/2, S/2) of the default orientation (open question of solver.md §14; indicative only, the mesh
+is not graded towards it): i = 2.29 / 2.03 / 1.78 / 1.56 (pyramid) and 3.26 / 2.64 / 2.12 / 1.68
+(frustum) for r = 0.5 / 1 / 2 / 4 µm, local exponents −0.17 to −0.19 and −0.31 to −0.33: a slightly
+stronger singularity than the ridge but with a smaller amplitude, so the mid-ridge point stays the
+maximum for any printable r.
 """
 
 from __future__ import annotations
