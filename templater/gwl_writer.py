@@ -33,6 +33,7 @@ import shapely
 import trimesh
 from numpy.typing import NDArray
 
+from templater.errors import TemplaterError
 from templater.hatch import fill_region, hatch_angle_deg
 from templater.job import JobFiles, design_record, write_json
 from templater.mesh import build_template_mesh, period_nodes_um
@@ -201,7 +202,7 @@ def _layout(design: Surface, footprint: shapely.Polygon, top_um: float,
             profile: PrinterProfile) -> tuple[NDArray[np.float64], BlockGrid]:
     """Layer heights and block grid of a template whose top is at ``top_um``."""
     if top_um > profile.field_z_um:
-        raise ValueError(f"template height {top_um:g} um exceeds the piezo field "
+        raise TemplaterError(f"template height {top_um:g} um exceeds the piezo field "
                          f"{profile.field_z_um:g} um")
     heights = layer_heights_um(top_um, slice_um=profile.slice_um, anchor_um=profile.anchor_um)
     grid = plan_blocks(footprint, period_um=design.period_um,
@@ -227,7 +228,7 @@ def plan_gwl(design: Surface, options: Any, *, profile: PrinterProfile | None = 
     """
     profile = profile or load_printer()
     if profile.fill_mode != "solid":
-        raise ValueError(f"fill mode {profile.fill_mode!r} is not supported; allowed: solid")
+        raise TemplaterError(f"fill mode {profile.fill_mode!r} is not supported; allowed: solid")
     if mesh is None:
         mesh = build_template_mesh(design, footprint=options.footprint, base_um=options.base_um,
                                    tolerance_um=options.tolerance_um)
@@ -246,7 +247,7 @@ def plan_gwl(design: Surface, options: Any, *, profile: PrinterProfile | None = 
     limit = 0.5 * profile.field_diameter_um
     worst = max(p.max_radius_um for p in progs)
     if worst > limit:
-        raise ValueError(f"a block reaches {worst:.3f} um from its field centre, beyond the "
+        raise TemplaterError(f"a block reaches {worst:.3f} um from its field centre, beyond the "
                          f"{limit:g} um field radius")
     count = np.bincount(order, minlength=len(progs) + 1)[1:]
     totals = {
@@ -506,17 +507,25 @@ class GwlWriter:
         the estimate there).
     recipe : bool, default True
         Also write ``NAME.recipe``.
+    plan : GwlPlan, optional
+        A plan already computed by :func:`plan_gwl` for the same design and options (the CLI
+        plans first to state the estimate before the STL is written).
     """
 
     version: str
     profile: PrinterProfile | None = None
     announce: Callable[[GwlPlan], None] | None = None
     recipe: bool = True
+    plan: GwlPlan | None = None
 
     def __call__(self, folder: Path, design: Surface, options: Any,
                  mesh: trimesh.Trimesh) -> dict[str, Any]:
         """Plan and write the GWL job into ``folder``."""
-        plan = plan_gwl(design, options, profile=self.profile, mesh=mesh)
+        plan = self.plan
+        if plan is None:
+            plan = plan_gwl(design, options, profile=self.profile, mesh=mesh)
+        elif plan.name != design.name:
+            raise ValueError(f"plan for {plan.name!r} given for design {design.name!r}")
         if self.announce is not None:
             self.announce(plan)
         return write_gwl(folder, plan, design, options, mesh, version=self.version,

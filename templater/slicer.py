@@ -22,6 +22,8 @@ import shapely
 import trimesh
 from numpy.typing import NDArray
 
+from templater.errors import TemplaterError
+
 __all__ = ["layer_heights_um", "TopSurface", "SurfacePatch"]
 
 
@@ -52,9 +54,9 @@ def layer_heights_um(top_um: float, *, slice_um: float, anchor_um: float) -> NDA
     region is the footprint, like every layer below the top of the base plate.
     """
     if not (slice_um > 0 and math.isfinite(slice_um)):
-        raise ValueError(f"slice_um must be positive, got {slice_um!r}")
+        raise TemplaterError(f"slice_um must be positive, got {slice_um!r}")
     if not (anchor_um >= 0 and math.isfinite(anchor_um)):
-        raise ValueError(f"anchor_um must be >= 0, got {anchor_um!r}")
+        raise TemplaterError(f"anchor_um must be >= 0, got {anchor_um!r}")
     n = math.floor((top_um + anchor_um) / slice_um + 1e-9) + 1
     return -anchor_um + slice_um * np.arange(max(n, 0), dtype=float)
 
