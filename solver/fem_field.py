@@ -67,8 +67,10 @@ The inverted frustum's top corner (a rounded 3-D vertex) converges most slowly a
 the ζ layers: with 1.5× as many layers as divisions it gives 3.597 / 3.635 / 3.641 at 8 / 12 / 16
 (limit ≈ 3.64-3.65), so the equal-division value at 16 is within ~0.3 % of it. Steep designs (H/S
 >= 1) need more levels (egg-box H150S150: 5.33 / 5.68 at 8 / 12), and under-resolved Li-concave
-corners can give slightly negative nodal minima of the primary current; these are reported as
-computed.
+corners can give negative nodal minima of the primary current; these are reported as computed. Very
+steep or narrow faces (H/S = 2 frustum, m = 8; t = 0.9, m = 3.3) are not converged at 16 divisions
+(maxima still rising by 4-13 % per level); |flux_ratio_gradient − 1| above ~1e-2 (there: 3-36 %) is
+the under-resolution alarm, against <= 4e-3 for the resolved H25S150 designs.
 
 Edge radius (12 divisions), primary max for r = 0.5 / 1 / 2 / 4 µm, and the local exponent
 d ln i_max / d ln r:
