@@ -43,8 +43,8 @@ from templater.slicer import TopSurface, layer_heights_um
 from templater.stitch import Block, BlockGrid, StitchSettings, plan_blocks
 from templater.surfaces import Surface
 
-__all__ = ["BlockProgram", "GwlPlan", "plan_gwl", "write_gwl", "GwlWriter", "RecipeWriter",
-           "write_gwl_job", "estimate_time", "format_duration"]
+__all__ = ["BlockProgram", "GwlPlan", "plan_gwl", "planned_sizes", "write_gwl", "GwlWriter",
+           "RecipeWriter", "write_gwl_job", "estimate_time", "format_duration"]
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,7 @@ class GwlPlan:
     placement_program: tuple[int, ...]  # program number of each placement, in order
     totals: dict[str, Any] = field(default_factory=dict)
     estimate: dict[str, Any] = field(default_factory=dict)
+    stl_facets: int = 0
 
     @property
     def placements(self) -> tuple[Block, ...]:
@@ -263,7 +264,16 @@ def plan_gwl(design: Surface, options: Any, *, profile: PrinterProfile | None = 
                         polylines=totals["polylines"], layers=totals["layers_written"],
                         placements=totals["placements"])
     return GwlPlan(name=design.name, profile=profile, layer_heights_um=heights, grid=grid,
-                   programs=progs, placement_program=tuple(order), totals=totals, estimate=est)
+                   programs=progs, placement_program=tuple(order), totals=totals, estimate=est,
+                   stl_facets=len(mesh.faces))
+
+
+def planned_sizes(plan: GwlPlan, design: Surface, options: Any, *, version: str) -> dict[str, int]:
+    """Bytes the job would take: ``stl`` (binary STL) and ``gwl`` (job file + block files;
+    the small sidecar and recipe are not counted), without writing anything."""
+    gwl = len(_job_text(plan, design, options, version))
+    gwl += sum(len(_block_text(prog, plan.name)) for prog in plan.programs)
+    return {"stl": 84 + 50 * plan.stl_facets, "gwl": gwl}
 
 
 # --- text output ------------------------------------------------------------------------------
