@@ -264,17 +264,35 @@ class Chunk:
         return int((f.ends[self.first:self.stop] - f.starts[self.first:self.stop] - 1).sum())
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False)
 class Replay:
-    """A replayed job: chunks in global coordinates plus the commands seen."""
+    """A replayed job: chunks in global coordinates plus the commands seen.
+
+    Attributes
+    ----------
+    job_path : Path
+        The job file.
+    files : dict
+        Parsed files by resolved path.
+    chunks : list of Chunk
+        Polyline runs in replay order.
+    commands : list of (file, line, name, argument)
+        Commands of the job file itself (lower-case names), in order.
+    includes : list of (file, line, target)
+        Every include executed.
+    find_interface_at_um : list of float
+        ``FindInterfaceAt`` values, in order.
+    stage_end_um : (2,) float
+        Stage position at the end, relative to the start.
+    """
 
     job_path: Path
-    files: dict[Path, GwlFile] = field(default_factory=dict)
-    chunks: list[Chunk] = field(default_factory=list)
-    commands: list[tuple[Path, int, str, Any]] = field(default_factory=list)
-    includes: list[tuple[Path, int, Path]] = field(default_factory=list)
-    find_interface_at_um: list[float] = field(default_factory=list)
-    stage_end_um: NDArray[np.float64] = field(default_factory=lambda: np.zeros(2))
+    files: dict[Path, GwlFile]
+    chunks: list[Chunk]
+    commands: list[tuple[Path, int, str, Any]]
+    includes: list[tuple[Path, int, Path]]
+    find_interface_at_um: list[float]
+    stage_end_um: NDArray[np.float64]
 
     def totals(self) -> dict[str, Any]:
         """Polylines, segments, write length (µm), write time at the replayed speeds (s),
@@ -317,15 +335,27 @@ def read_job(path: Path | str) -> Replay:
     path = Path(path)
     if not path.is_file():
         raise GwlError(path, 0, "job file not found")
-    replay = Replay(job_path=path)
+    acc = _Acc()
     state = {"stage": np.zeros(2), "offset": np.zeros(3), "power": math.nan,
              "speed": math.nan, "placement": 0, "count": 0}
-    _run(path, replay, state, stack=[], top=True)
-    replay.stage_end_um = state["stage"].copy()
-    return replay
+    _run(path, acc, state, stack=[], top=True)
+    return Replay(job_path=path, files=acc.files, chunks=acc.chunks, commands=acc.commands,
+                  includes=acc.includes, find_interface_at_um=acc.find_interface_at_um,
+                  stage_end_um=state["stage"].copy())
 
 
-def _run(path: Path, replay: Replay, state: dict, stack: list[Path], top: bool) -> None:
+@dataclass(slots=True)
+class _Acc:
+    """What a replay collects while it runs."""
+
+    files: dict[Path, GwlFile] = field(default_factory=dict)
+    chunks: list[Chunk] = field(default_factory=list)
+    commands: list[tuple[Path, int, str, Any]] = field(default_factory=list)
+    includes: list[tuple[Path, int, Path]] = field(default_factory=list)
+    find_interface_at_um: list[float] = field(default_factory=list)
+
+
+def _run(path: Path, replay: _Acc, state: dict, stack: list[Path], top: bool) -> None:
     key = path.resolve()
     gfile = replay.files.get(key)
     if gfile is None:
@@ -365,7 +395,7 @@ def _run(path: Path, replay: Replay, state: dict, stack: list[Path], top: bool) 
     stack.pop()
 
 
-def _apply(name: str, arg: Any, state: dict, replay: Replay) -> None:
+def _apply(name: str, arg: Any, state: dict, replay: _Acc) -> None:
     axis = {"x": 0, "y": 1, "z": 2}
     if name in ("xoffset", "yoffset", "zoffset"):
         state["offset"] = state["offset"].copy()
