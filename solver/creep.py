@@ -46,19 +46,25 @@ Measured (2-core machine shared with other jobs; egg-box H25S150, n = 6.56, D = 
 =====================  ===========  =====  =====  =====  =====
 current i_n/J          divisions →  3      4      5      6
 =====================  ===========  =====  =====  =====  =====
-uniform 1/(A/A0)       Π            2.179  2.241  2.235  {u6}
-first-order primary    Π            5.068  4.991  4.867  {f6}
+uniform 1/(A/A0)       Π            2.179  2.241  2.235  2.238
+first-order primary    Π            5.068  4.991  4.867  4.782
+first-order primary    Δp_max MPa   1.652  1.627  1.587  1.559
+first-order primary    traction/Σ   4.53   4.35   4.15   4.01
 (both)                 DOFs         4503   7933   12591  17564
-(both)                 time         3-4 s  10 s   40 s   {t6}
+(both)                 time         2.5 s  8-10 s 25-38 s 50-70 s
 =====================  ===========  =====  =====  =====  =====
 
-First-order primary current 1 − √2 k (H/2) cos kx cos ky (tip value 1.74): Δp_max = 1.63 MPa at
-the Li tip (4 divisions); free slip Π = 3.12 (max within 0.13 S of the tip, flat-topped); depth
-D = 3 S changes Π by −0.5 %, ε̇₀ = 1e-4 instead of 1e-3 by < 1e-4. Uniform plating gives a
-flat-topped maximum around the tip (the tip node is the maximum up to 5 divisions; tip value within
-0.2 % of the maximum at 6). The focused-current Π still moves by ~2 % per refinement step at
-5-6 divisions (the normal traction by ~5 %): quote it with that uncertainty. The Newtonian oracle
-(physics.md §9.5, qε = 0.05) is met to 0.6 % (pressure) and 1 % (traction) at 16 × 2 divisions.
+First-order primary current 1 − √2 k (H/2) cos kx cos ky (tip value 1.74), 4 divisions:
+Δp_max = 1.63 MPa at the Li tip; free slip Π = 3.12 (maximum 0.125 S from the tip on the
+x = 0 mirror plane); depth D = 3 S changes Π by −0.5 %, ε̇₀ = 1e-4 instead of 1e-3 by < 1e-4.
+Uniform plating converges fast (0.14 % from 5 to 6 divisions) to a flat-topped maximum around the
+tip (tip node = maximum up to 5 divisions; at 6 the maximum is one node away, 0.1 % higher).
+Known limitation: with the focused current Π still decreases by ~2 % per refinement step at
+5-6 divisions, about first order (Richardson with p = 1 suggests a limit near 4.4, i.e. the
+6-division value may be ~10 % high); the normal traction converges similarly. Quote focused-current
+values with ``estimate_error=True``. The Newtonian oracle (physics.md §9.5, qε = 0.05) is met to
+0.6 % (pressure) and 1 % (traction) at 16 × 2 divisions; the Newtonian egg-box with the focused
+current converges at roughly second order (17.66, 16.53, 15.99, 15.76 for 3-6 divisions).
 """
 
 from __future__ import annotations
