@@ -225,7 +225,8 @@ class Chunk:
 
     ``translation_um`` is added to the file coordinates (stage + offsets); ``placement`` is
     the 1-based number of the top-level include (0: the job file itself); ``field_offset_um``
-    is the offset part only (galvo coordinates = offset + coordinate).
+    is the offset part only (galvo coordinates = offset + coordinate). ``laser_power``,
+    ``scan_speed_um_s`` and ``power_scaling`` are the values in effect.
     """
 
     file: GwlFile
@@ -237,6 +238,7 @@ class Chunk:
     placement: int
     laser_power: float
     scan_speed_um_s: float
+    power_scaling: float
 
     @property
     def points_local(self) -> NDArray[np.float64]:
@@ -337,7 +339,7 @@ def read_job(path: Path | str) -> Replay:
         raise GwlError(path, 0, "job file not found")
     acc = _Acc()
     state = {"stage": np.zeros(2), "offset": np.zeros(3), "power": math.nan,
-             "speed": math.nan, "placement": 0, "count": 0}
+             "speed": math.nan, "scaling": 1.0, "placement": 0, "count": 0}
     _run(path, acc, state, stack=[], top=True)
     return Replay(job_path=path, files=acc.files, chunks=acc.chunks, commands=acc.commands,
                   includes=acc.includes, find_interface_at_um=acc.find_interface_at_um,
@@ -372,7 +374,7 @@ def _run(path: Path, replay: _Acc, state: dict, stack: list[Path], top: bool) ->
             trans = np.array([state["stage"][0] + off[0], state["stage"][1] + off[1], off[2]])
             replay.chunks.append(Chunk(gfile, op[1], op[2], trans, off.copy(),
                                        state["stage"].copy(), state["placement"],
-                                       state["power"], speed))
+                                       state["power"], speed, state["scaling"]))
         elif op[0] == "include":
             _, no, rel = op
             target = (path.parent / rel.replace("\\", "/"))
@@ -410,5 +412,7 @@ def _apply(name: str, arg: Any, state: dict, replay: _Acc) -> None:
         state["power"] = arg
     elif name == "scanspeed":
         state["speed"] = arg
+    elif name == "powerscaling":
+        state["scaling"] = arg
     elif name == "findinterfaceat":
         replay.find_interface_at_um.append(arg)
