@@ -7,7 +7,8 @@ edge. Hatch lines at spacing h fill the region offset inwards by (n − ½)·h, 
 innermost contour line: the hatch lattice is not aligned with the boundary, so a larger inset
 would leave an unwritten strip of up to h/2 between the innermost contour and the first hatch
 line parallel to it. Hatch lines alternate direction line to line and lie on a lattice through
-the local origin at the layer's hatch angle.
+the local origin at the layer's hatch angle. A part of the hatch area that no hatch line crosses
+(a feature narrower than the spacing) gets one line through its interior.
 """
 
 from __future__ import annotations
@@ -131,4 +132,32 @@ def fill_region(region: shapely.Geometry, *, hatch_um: float, contour_count: int
         contours.extend(_rings(inset))
     inner = (contour_count - 0.5) * hatch_um if contour_count > 0 else 0.5 * hatch_um
     area = region.buffer(-inner, join_style="mitre", mitre_limit=4.0)
-    return LayerFill(tuple(contours), _hatch_segments(area, hatch_um, angle_deg))
+    segments = _hatch_segments(area, hatch_um, angle_deg)
+    return LayerFill(tuple(contours), _centre_lines(area, segments, angle_deg))
+
+
+def _centre_lines(area: shapely.Geometry, segments: NDArray[np.float64],
+                  angle_deg: float) -> NDArray[np.float64]:
+    """Add one line through each part of ``area`` that no hatch line crosses (features narrower
+    than the hatch spacing would otherwise keep an unwritten core)."""
+    parts = shapely.get_parts(area)
+    parts = parts[(shapely.get_type_id(parts) == 3) & (shapely.area(parts) > 0)]
+    if len(parts) == 0:
+        return segments
+    if len(segments):
+        hit = shapely.intersects(parts, shapely.multilinestrings(shapely.linestrings(segments)))
+        parts = parts[~hit]
+    a = math.radians(angle_deg)
+    u = np.array([math.cos(a), math.sin(a)])
+    extra = []
+    for part in parts:
+        p = shapely.get_coordinates(shapely.point_on_surface(part))[0]
+        reach = math.hypot(part.bounds[2] - part.bounds[0], part.bounds[3] - part.bounds[1])
+        cut = shapely.intersection(part, shapely.LineString([p - reach * u, p + reach * u]))
+        pieces = [g for g in shapely.get_parts(cut) if g.geom_type == "LineString"]
+        if pieces:
+            c = np.asarray(max(pieces, key=lambda g: g.length).coords)
+            extra.append([c[0], c[-1]])
+    if not extra:
+        return segments
+    return np.concatenate([segments, np.asarray(extra, dtype=float)])
