@@ -234,3 +234,16 @@ def test_stl_only_job_gets_a_recipe(tmp_path):
     assert sorted(p.name for p in job.files) == ["design.json", f"{NAME}.recipe", f"{NAME}.stl"]
     assert "Splitting.BlockSize = X:40 Y:40" in (tmp_path / "s" / f"{NAME}.recipe").read_text()
     assert check_job(tmp_path / "s") == []
+
+
+def test_clean_bill_where_section_crossings_fall_on_rounding_half_way_points(tmp_path):
+    """Regression: an inverted frustum on a circle, whose STL sections have crossings at
+    x.xxxxxx5 µm; rounding used to split them and the checker's section lost whole parts."""
+    from templater.surfaces import FrustumArray
+
+    design = FrustumArray(height_um=6.0, period_um=30.0, top_fraction=0.3, invert=True)
+    options = TemplateOptions.for_design(design, shape="circle", size_um=150.0, base_um=2.0)
+    profile = dataclasses.replace(load_printer(), block_max_um=70.0)
+    write_job(design, tmp_path / "f", options=options, version="test",
+              extra=[GwlWriter(version="test", profile=profile)])
+    assert check_job(tmp_path / "f") == []
