@@ -9,7 +9,7 @@ Prints, for uniform plating per true area (i_n/J = 1/(A/A0)) and for the first-o
 primary current of the product egg-box (physics.md §5.3, a stand-in until the field solver is
 wired in): Π = max Δp/Σ, Δp_max [MPa], the location of the maximum, the maximum excess normal
 traction, Newton iterations, DOFs and wall time, per resolution; then no-slip vs free-slip and the
-domain depth D = S vs 3 S at one resolution.
+domain depth D = S vs 3 S at one resolution, and the focused current with lateral grading.
 """
 
 from __future__ import annotations
@@ -66,6 +66,17 @@ def main() -> None:
                 text += f"  ΔΠ/Π={abs(res.pressure_factor - previous) / res.pressure_factor:.2%}"
             print(text, flush=True)
             previous = res.pressure_factor
+
+    print("-- first-order primary current, lateral_grading = 0.8 (tip spacing 0.2x)")
+    previous = None
+    for n in args.divisions:
+        t0 = time.perf_counter()
+        res = solve_creep(design, currents["first-order primary"], divisions=n, lateral_grading=0.8)
+        text = row(f"divisions {n}", res, time.perf_counter() - t0)
+        if previous is not None:
+            text += f"  ΔΠ/Π={abs(res.pressure_factor - previous) / res.pressure_factor:.2%}"
+        print(text, flush=True)
+        previous = res.pressure_factor
 
     n = args.compare_at
     print(f"-- slip and depth at divisions {n}, first-order primary current")
