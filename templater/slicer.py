@@ -43,6 +43,7 @@ def _coverage_union(geoms: NDArray[np.object_]) -> shapely.Geometry:
 
 # below this area (µm²) a clipped triangle piece is a degenerate sliver
 _MIN_PIECE_AREA_UM2 = 1e-12
+_CHUNK = 1 << 20  # faces per chunk when indexing a mesh
 # crossings this close (relative to the edge) to an end vertex are snapped onto it
 _SNAP = 1e-9
 
@@ -167,18 +168,25 @@ class TopSurface:
     def __init__(self, mesh: trimesh.Trimesh, footprint: shapely.Polygon) -> None:
         verts = np.asarray(mesh.vertices, dtype=float)
         faces = np.asarray(mesh.faces, dtype=np.int64)
-        tri = verts[faces]
-        # upward-facing triangles (height field top); walls are vertical, the floor faces down
-        nz = ((tri[:, 1, 0] - tri[:, 0, 0]) * (tri[:, 2, 1] - tri[:, 0, 1])
-              - (tri[:, 1, 1] - tri[:, 0, 1]) * (tri[:, 2, 0] - tri[:, 0, 0]))
-        top = nz > 0
+        keep, lo, hi, top = [], [], [], -math.inf
+        for start in range(0, len(faces), _CHUNK):  # chunks bound the memory of big meshes
+            tri = verts[faces[start:start + _CHUNK]]
+            # upward-facing triangles (height field top); walls are vertical, the floor faces down
+            nz = ((tri[:, 1, 0] - tri[:, 0, 0]) * (tri[:, 2, 1] - tri[:, 0, 1])
+                  - (tri[:, 1, 1] - tri[:, 0, 1]) * (tri[:, 2, 0] - tri[:, 0, 0]))
+            up = nz > 0
+            keep.append(start + np.flatnonzero(up))
+            lo.append(tri[up, :, :2].min(axis=1))
+            hi.append(tri[up, :, :2].max(axis=1))
+            if up.any():
+                top = max(top, float(tri[up, :, 2].max()))
+        idx = np.concatenate(keep) if keep else np.zeros(0, dtype=np.int64)
         self.vertices_um = verts
-        self.faces = faces[top]
-        t = tri[top]
-        self._lo = t[:, :, :2].min(axis=1)
-        self._hi = t[:, :, :2].max(axis=1)
+        self.faces = faces[idx]
+        self._lo = np.concatenate(lo) if lo else np.zeros((0, 2))
+        self._hi = np.concatenate(hi) if hi else np.zeros((0, 2))
+        self.top_um = top if math.isfinite(top) else 0.0
         self.footprint = footprint
-        self.top_um = float(t[:, :, 2].max()) if len(t) else 0.0
 
     def patch(self, bounds_um: tuple[float, float, float, float]) -> SurfacePatch:
         """Triangles whose xy bounding box meets ``(xmin, ymin, xmax, ymax)``."""
