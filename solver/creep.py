@@ -55,8 +55,9 @@ first-order primary    traction/Σ   4.53   4.35   4.15   4.01
 =====================  ===========  =====  =====  =====  =====
 
 First-order primary current 1 − √2 k (H/2) cos kx cos ky (tip value 1.74), 4 divisions:
-Δp_max = 1.63 MPa at the Li tip; free slip Π = 3.12 (maximum 0.125 S from the tip on the
-x = 0 mirror plane); depth D = 3 S changes Π by −0.5 %, ε̇₀ = 1e-4 instead of 1e-3 by < 1e-4.
+Δp_max = 1.63 MPa at the Li tip; free slip Π = 3.21, 3.12, 3.05 for 3, 4, 5 divisions (flat
+top; the maximum lies 0.1-0.125 S from the tip on the mirror plane from 4 divisions on);
+depth D = 3 S changes Π by −0.5 %, ε̇₀ = 1e-4 instead of 1e-3 by < 1e-4.
 Uniform plating converges fast (0.14 % from 5 to 6 divisions) to a flat-topped maximum around the
 tip (tip node = maximum up to 5 divisions; at 6 the maximum is one node away, 0.1 % higher).
 Known limitation: with the focused current Π still decreases by ~2 % per refinement step at
