@@ -6,6 +6,7 @@ exit with status 2.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from templater.errors import DesignError, OutputError, OutputExistsError, Templa
 from templater.presets import load_preset, preset_names, printer_names
 from templater.registry import KINDS, make_design, suggest
 from templater.surfaces import SURFACES, Surface, parameter_specs
+from templater.units import ma_cm2_to_a_m2, mpa_to_pa
 
 __all__ = ["main"]
 
@@ -111,7 +113,9 @@ def build_design(kind: str | None, preset: str | None, values: dict[str, Any]) -
         if name != "invert" and name not in specs:
             raise UsageFail(f"{_DESIGN_FLAGS[name]} does not apply to {kind} designs")
         params[name] = value
-    missing = [f for f in ("height_um", "period_um") if f in specs and f not in params]
+    required = {f.name for f in dataclasses.fields(SURFACES[kind])
+                if f.default is dataclasses.MISSING}
+    missing = [f for f in ("height_um", "period_um") if f in required and f not in params]
     if missing:
         raise UsageFail(f"{kind} needs " + " and ".join(_DESIGN_FLAGS[m] for m in missing)
                         + " (micrometres), or --preset NAME")
@@ -187,6 +191,168 @@ def make_cmd(kind: str | None, preset: str | None, height_um: float | None,
     click.echo(f"STL: {s['facets']} facets, {s['stl_bytes'] / 1e6:.1f} MB")
     click.echo(f"wrote {out_dir}/ ({', '.join(p.name for p in job.files)}) "
                f"in {time.perf_counter() - t0:.1f} s")
+
+
+def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Material, creep and dendrite overrides (CLI units), shared by predict/make/calibrate."""
+    opts = [
+        click.option("--kappa", "kappa_ms_cm", type=float,
+                     help="Electrolyte conductivity, mS/cm (default 2)."),
+        click.option("--i0", "i0_ma_cm2", type=float,
+                     help="Exchange current density, mA/cm^2 (default 2)."),
+        click.option("--alpha-a", "alpha_a", type=float, help="Anodic transfer coefficient "
+                     "(default 0.5)."),
+        click.option("--alpha-c", "alpha_c", type=float, help="Cathodic transfer coefficient "
+                     "(default 0.5)."),
+        click.option("--temperature", "temperature_k", type=float,
+                     help="Temperature, K (default 298.15)."),
+        click.option("--creep-A", "creep_a", type=float,
+                     help="Li creep prefactor A, s^-1 MPa^-n (default 4.25e4, LePage 2019)."),
+        click.option("--creep-n", "creep_n", type=float,
+                     help="Li creep stress exponent n (default 6.56)."),
+        click.option("--creep-Q", "creep_q_kj_mol", type=float,
+                     help="Li creep activation energy, kJ/mol (default 37)."),
+        click.option("--stack-pressure", "stack_pressure_mpa", type=float,
+                     help="Stack pressure, MPa (default 7)."),
+        click.option("--slip", "slip", type=click.Choice(["noslip", "freeslip"]),
+                     help="Li/electrolyte interface for creep: bonded (default) or free slip."),
+        click.option("--flat-ccd", "flat_ccd_ma_cm2", type=float,
+                     help="Measured critical current of a flat interface J_flat, mA/cm^2 "
+                          "(default 1.0, a placeholder)."),
+        click.option("--pressure-margin", "pressure_margin_mpa", type=float,
+                     help="Dendrite pressure margin dP_margin = P_c - p_stack, MPa."),
+        click.option("--growth-exponent", "growth_exponent", type=float,
+                     help="Dendrite growth exponent n_g (default: the creep exponent n)."),
+        click.option("--calibration", "calibration", type=click.Path(path_type=Path),
+                     help="Calibration TOML written by `templater calibrate`."),
+    ]
+    for opt in reversed(opts):
+        func = opt(func)
+    return func
+
+
+def model_inputs(kw: dict[str, Any]) -> tuple[Any, Any, Any, str]:
+    """(Materials, CreepParameters, DendriteConstants, calibration label) from CLI values."""
+    from dataclasses import replace
+
+    from solver.calibration import load_calibration
+    from solver.creep_params import CreepParameters
+    from solver.materials import Materials
+    from solver.predict import default_constants
+
+    try:
+        materials = Materials.from_cli_units(
+            kappa_ms_cm=kw.get("kappa_ms_cm"), i0_ma_cm2=kw.get("i0_ma_cm2"),
+            alpha_a=kw.get("alpha_a"), alpha_c=kw.get("alpha_c"),
+            temperature_k=kw.get("temperature_k"))
+        creep: dict[str, Any] = {}
+        if kw.get("creep_a") is not None:
+            creep["prefactor_s_mpa_n"] = kw["creep_a"]
+        if kw.get("creep_n") is not None:
+            creep["stress_exponent"] = kw["creep_n"]
+        if kw.get("creep_q_kj_mol") is not None:
+            creep["activation_energy_j_mol"] = kw["creep_q_kj_mol"] * 1e3
+        if kw.get("stack_pressure_mpa") is not None:
+            creep["stack_pressure_pa"] = mpa_to_pa(kw["stack_pressure_mpa"])
+        if kw.get("slip") is not None:
+            creep["slip"] = kw["slip"]
+        if kw.get("temperature_k") is not None:
+            creep["temperature_k"] = kw["temperature_k"]
+        params = CreepParameters(**creep)
+        label = "default"
+        constants = default_constants()
+        if kw.get("calibration") is not None:
+            constants = load_calibration(kw["calibration"])
+            label = str(kw["calibration"])
+        over: dict[str, Any] = {}
+        if kw.get("flat_ccd_ma_cm2") is not None:
+            over["flat_critical_current_a_m2"] = ma_cm2_to_a_m2(kw["flat_ccd_ma_cm2"])
+        if kw.get("pressure_margin_mpa") is not None:
+            over["pressure_margin_pa"] = mpa_to_pa(kw["pressure_margin_mpa"])
+        if kw.get("growth_exponent") is not None:
+            over["growth_exponent"] = kw["growth_exponent"]
+        if over:
+            constants = replace(constants, **over)
+            label = f"{label} + overrides" if label != "default" else "default + overrides"
+    except DesignError as exc:
+        raise UsageFail(str(exc)) from exc
+    except TemplaterError as exc:
+        raise UsageFail(str(exc)) from exc
+    return materials, params, constants, label
+
+
+def prediction_lines(pred: Any) -> list[str]:
+    """Human-readable summary of a :class:`solver.predict.Prediction`."""
+    f = pred.field
+    lines = [f"{pred.design.name}: area ratio A/A0 = {f.area_ratio:.5f}"]
+    for label, res in (("primary", f.primary), ("with kinetics", f.secondary)):
+        if res is None:
+            continue
+        extra = f", edge radius {res.edge_radius_um:g} um" if res.edge_radius_um else ""
+        err = res.error_estimate
+        err_txt = f", est. error {err:.1e}" if err == err else ""
+        lines.append(f"  max local current / J ({label}): {res.max_current_ratio:.4f} "
+                     f"(min {res.min_current_ratio:.4f}; {res.method}{err_txt}{extra})")
+    lines.append(f"  max excess Li pressure at 1 mA/cm^2: {pred.max_excess_pressure_pa / 1e6:.3f} "
+                 f"MPa (Pi = {pred.pressure_factor:.4g}, {pred.pressure_source})")
+    c = pred.constants
+    lines.append(f"  predicted critical current: {pred.critical_current_a_m2 / 10:.3g} mA/cm^2 "
+                 f"({pred.critical_current_ratio:.3g} x flat; calibration: {pred.calibration}; "
+                 f"J_flat {c.flat_critical_current_a_m2 / 10:.3g} mA/cm^2)")
+    lines.append(f"  solve time {pred.solve_time_s:.2f} s")
+    return lines
+
+
+@main.command("predict")
+@design_options
+@model_options
+@click.option("--field-only", is_flag=True,
+              help="Only the current distribution (primary and with kinetics), no creep.")
+@click.option("--no-tables", is_flag=True,
+              help="Solve the creep problem even when a shipped table covers the design.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (schema: README).")
+def predict_cmd(kind: str | None, preset: str | None, height_um: float | None,
+                period_um: float | None, form: str | None, top_fraction: float | None,
+                edge_radius_um: float | None, invert: bool | None, field_only: bool,
+                no_tables: bool, as_json: bool, **model: Any) -> None:
+    """Predict the current distribution, Li pressure and critical current of a design.
+
+    KIND is one of flat, eggbox, pyramid, frustum (or use --preset NAME).
+    """
+    import json
+
+    from solver.field import solve_field
+    from solver.predict import predict
+
+    design = build_design(kind, preset, {
+        "height_um": height_um, "period_um": period_um, "form": form,
+        "top_fraction": top_fraction, "edge_radius_um": edge_radius_um, "invert": invert,
+    })
+    materials, params, constants, label = model_inputs(model)
+    t0 = time.perf_counter()
+    try:
+        if field_only:
+            pair = solve_field(design, materials)
+            data = pair.to_json_dict()
+            data["solve_time_s"] = time.perf_counter() - t0
+            if as_json:
+                click.echo(json.dumps(data, indent=2, sort_keys=True))
+                return
+            for res, label_ in ((pair.primary, "primary"), (pair.secondary, "with kinetics")):
+                click.echo(f"{design.name} max local current / J ({label_}): "
+                           f"{res.max_current_ratio:.4f} (min {res.min_current_ratio:.4f})")
+            click.echo(f"area ratio A/A0 = {pair.area_ratio:.5f}; "
+                       f"solve time {data['solve_time_s']:.2f} s")
+            return
+        pred = predict(design, materials, params, constants, calibration=label,
+                       use_tables=not no_tables)
+    except TemplaterError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(pred.to_json_dict(), indent=2, sort_keys=True))
+    else:
+        for line in prediction_lines(pred):
+            click.echo(line)
 
 
 @main.command("list")

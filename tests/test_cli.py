@@ -152,3 +152,47 @@ def test_output_in_read_only_filesystem_is_a_usage_error():
     target = os.path.join(PROC, "templater-x")
     res = run(["make", "eggbox", "--H", "25", "--S", "150", *SMALL, "-o", target])
     assert res.exit_code == 2 and "templater-x" in res.output and "Traceback" not in res.output
+
+
+def test_predict_field_only_json_schema():
+    res = run(["predict", "eggbox", "--H", "25", "--S", "150", "--field-only", "--json"])
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.output)
+    assert d["design"] == {"kind": "eggbox", "H_um": 25.0, "S_um": 150.0, "form": "product",
+                           "invert": False}
+    assert d["area_ratio"] == pytest.approx(1.06585, abs=1e-5)
+    assert d["primary"]["max_current_ratio"] == pytest.approx(1.8179, abs=1e-4)
+    assert 0 < d["secondary"]["min_current_ratio"] < d["secondary"]["max_current_ratio"]
+    assert d["solve_time_s"] > 0
+
+
+def test_predict_flat_is_the_flat_critical_current():
+    res = run(["predict", "flat", "--flat-ccd", "1.5", "--json"])
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.output)
+    assert d["dendrite"]["critical_current_ratio"] == 1.0
+    assert d["dendrite"]["critical_current_mA_cm2"] == pytest.approx(1.5)
+    assert d["creep"]["max_excess_pressure_MPa"] == 0.0
+
+
+def test_predict_material_overrides_change_the_kinetic_current():
+    base = json.loads(run(["predict", "eggbox", "--H", "25", "--S", "150", "--field-only",
+                           "--json"]).output)
+    fast = json.loads(run(["predict", "eggbox", "--H", "25", "--S", "150", "--field-only",
+                           "--json", "--i0", "30", "--kappa", "3"]).output)
+    assert fast["materials"]["i0_a_m2"] == pytest.approx(300.0)
+    # faster kinetics → current closer to the primary distribution
+    assert fast["secondary"]["max_current_ratio"] > base["secondary"]["max_current_ratio"]
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--kappa", "-1"], "--kappa"),
+    (["--i0", "nan"], "--i0"),
+    (["--creep-n", "0.5"], "--creep-n"),
+    (["--pressure-margin", "0"], "--pressure-margin"),
+    (["--calibration", "missing.toml"], "missing.toml"),
+])
+def test_predict_bad_model_values_exit_2(args, needle, tmp_path):
+    res = run(["predict", "eggbox", "--H", "25", "--S", "150", *args], cwd=tmp_path)
+    assert res.exit_code == 2, res.output
+    assert needle in res.output and "Traceback" not in res.output

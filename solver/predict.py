@@ -1,0 +1,177 @@
+"""Full prediction for one design: field → creep pressure → dendrite criterion → J*/J_flat, J*.
+
+Chain (physics.md "model chain"): the secondary (linearised Butler-Volmer) current distribution
+gives the maximum local current m = i_max/J and the plating rate that feeds the creep solver; the
+creep solver gives the maximum excess hydrostatic pressure Δp_max at the reference current
+J_ref = 1 mA/cm² (Δp = Π·Σ, Π from a shipped table when the design is covered, else from a direct
+solve); the dendrite criterion (:mod:`solver.critical`) combines m and P_f = Δp_max(J_flat) into
+J*/J_flat and J* = J_flat × J*/J_flat. The hydrostatic pressure (not the normal traction) feeds
+the criterion (physics.md §6.2 default); both are reported.
+
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from solver.calibration import REFERENCE_CURRENT_A_M2
+from solver.creep import CreepResult, solve_creep
+from solver.creep_params import CreepParameters
+from solver.critical import DendriteConstants, critical_current_ratio
+from solver.field import solve_field
+from solver.materials import Materials
+from solver.results import FieldPair, FieldResult
+from templater.surfaces import Surface
+from templater.units import UM
+
+__all__ = ["Prediction", "predict", "current_ratio_interpolator"]
+
+
+def current_ratio_interpolator(result: FieldResult):
+    """Vectorised ``(x_um, y_um) -> i_n/J`` of a field result (for the creep solver)."""
+
+    def fn(x_um: NDArray[np.float64], y_um: NDArray[np.float64]) -> NDArray[np.float64]:
+        return result.current_ratio_at(np.asarray(x_um) * UM, np.asarray(y_um) * UM)
+
+    return fn
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class Prediction:
+    """Predicted critical current of one design, with everything it was computed from (SI)."""
+
+    design: Surface
+    field: FieldPair
+    creep: CreepResult | None
+    creep_params: CreepParameters
+    constants: DendriteConstants
+    calibration: str
+    max_current_ratio: float  # m = secondary i_max / J
+    pressure_factor: float  # Π = Δp_max / Σ
+    pressure_factor_error: float  # absolute error estimate of Π (NaN if unknown)
+    pressure_source: str  # "solver" or "table"
+    max_excess_pressure_pa: float  # Δp_max at J_ref = 1 mA/cm²
+    max_normal_traction_pa: float | None
+    max_pressure_location_um: tuple[float, float] | None
+    excess_pressure_at_flat_ccd_pa: float  # P_f
+    critical_current_ratio: float  # J*/J_flat
+    critical_current_a_m2: float  # J*
+    coupling_current_change: float | None  # relative change of m by the coupling (None: off)
+    solve_time_s: float
+    notes: tuple[str, ...] = field(default=())
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """Field JSON (see :meth:`FieldPair.to_json_dict`) plus ``creep`` and ``dendrite``."""
+        d = self.field.to_json_dict()
+        loc = self.max_pressure_location_um
+        d["creep"] = {
+            "max_excess_pressure_MPa": self.max_excess_pressure_pa / 1e6,
+            "max_normal_traction_MPa": (None if self.max_normal_traction_pa is None
+                                        else self.max_normal_traction_pa / 1e6),
+            "max_location_um": None if loc is None else [loc[0], loc[1]],
+            "pressure_factor": self.pressure_factor,
+            "pressure_factor_error": (None if math.isnan(self.pressure_factor_error)
+                                      else self.pressure_factor_error),
+            "source": self.pressure_source,
+            "reference_current_mA_cm2": REFERENCE_CURRENT_A_M2 / 10.0,
+            "pressure_used": "hydrostatic",
+            "parameters": {k: getattr(self.creep_params, k)
+                           for k in self.creep_params.__dataclass_fields__},
+        }
+        c = self.constants
+        d["dendrite"] = {
+            "critical_current_ratio": self.critical_current_ratio,
+            "critical_current_mA_cm2": self.critical_current_a_m2 / 10.0,
+            "flat_critical_current_mA_cm2": c.flat_critical_current_a_m2 / 10.0,
+            "pressure_margin_MPa": c.pressure_margin_pa / 1e6,
+            "growth_exponent": c.growth_exponent or self.creep_params.stress_exponent,
+            "max_current_ratio": self.max_current_ratio,
+            "excess_pressure_at_flat_ccd_MPa": self.excess_pressure_at_flat_ccd_pa / 1e6,
+            "calibration": self.calibration,
+        }
+        d["coupling"] = (None if self.coupling_current_change is None
+                         else {"max_current_relative_change": self.coupling_current_change})
+        d["solve_time_s"] = self.solve_time_s
+        return d
+
+
+def _pressure(design: Surface, secondary: FieldResult, params: CreepParameters, *,
+              use_tables: bool, divisions: int):
+    """(Π, error, source, creep result or None) at the reference current."""
+    if use_tables and design.height_um > 0:
+        from solver.tables import lookup_pressure_factor
+
+        hit = lookup_pressure_factor(design, secondary.kinetic_length_m, params)
+        if hit is not None:
+            return hit[0], hit[1], "table", None
+    if design.height_um == 0:
+        return 0.0, 0.0, "exact", None
+    res = solve_creep(design, current_ratio_interpolator(secondary), params,
+                      current_density_a_m2=REFERENCE_CURRENT_A_M2, divisions=divisions)
+    return res.pressure_factor, res.pressure_factor_error, "solver", res
+
+
+def predict(
+    surface: Surface,
+    materials: Materials | None = None,
+    creep_params: CreepParameters | None = None,
+    constants: DendriteConstants | None = None,
+    *,
+    calibration: str = "default",
+    use_tables: bool = True,
+    creep_divisions: int = 8,
+) -> Prediction:
+    """Predict J*/J_flat and J* for a design (see module docstring).
+
+    Parameters
+    ----------
+    surface : Surface
+        The design (µm).
+    materials, creep_params, constants : optional
+        Electrochemistry, creep and dendrite constants (defaults: physics.md §10 and the
+        shipped calibration).
+    calibration : str, default "default"
+        Label of where ``constants`` came from (reported).
+    use_tables : bool, default True
+        Take Π from the shipped tables when they cover the design; else solve the creep problem.
+    creep_divisions : int, default 8
+        Creep mesh divisions for a direct solve.
+    """
+    t0 = time.perf_counter()
+    materials = materials or Materials()
+    creep_params = creep_params or CreepParameters()
+    constants = constants or default_constants()
+    pair = solve_field(surface, materials)
+    secondary = pair.secondary
+    pi, pi_err, source, creep = _pressure(surface, secondary, creep_params,
+                                          use_tables=use_tables, divisions=creep_divisions)
+    n = creep_params.stress_exponent
+    sigma_ref = creep_params.stress_scale_pa(REFERENCE_CURRENT_A_M2, surface.period_um * UM)
+    dp_ref = pi * sigma_ref
+    m = secondary.max_current_ratio
+    change = None
+    pf = dp_ref * (constants.flat_critical_current_a_m2 / REFERENCE_CURRENT_A_M2) ** (1.0 / n)
+    ratio = critical_current_ratio(m, pf, pressure_margin_pa=constants.pressure_margin_pa,
+                                   growth_exponent=constants.growth_exponent or n,
+                                   creep_exponent=n)
+    return Prediction(
+        design=surface, field=pair, creep=creep, creep_params=creep_params, constants=constants,
+        calibration=calibration, max_current_ratio=m, pressure_factor=pi,
+        pressure_factor_error=pi_err, pressure_source=source, max_excess_pressure_pa=dp_ref,
+        max_normal_traction_pa=None if creep is None else creep.max_normal_traction_pa,
+        max_pressure_location_um=None if creep is None else creep.max_location_um,
+        excess_pressure_at_flat_ccd_pa=pf, critical_current_ratio=ratio,
+        critical_current_a_m2=ratio * constants.flat_critical_current_a_m2,
+        coupling_current_change=change, solve_time_s=time.perf_counter() - t0,
+    )
+
+
+def default_constants() -> DendriteConstants:
+    """The shipped default dendrite constants (see ``examples/calibrate_defaults.py``)."""
+    return DendriteConstants()
