@@ -20,7 +20,12 @@ from numpy.typing import NDArray
 from solver.grid import length_m, length_um, period_m
 from solver.materials import Materials
 from solver.results import FieldPair, FieldResult
-from solver.spectral import MAX_ASPECT_RATIO, solve_spectral
+from solver.spectral import (
+    MAX_ASPECT_RATIO,
+    ExchangeFactorFn,
+    UnsupportedSurfaceError,
+    solve_spectral,
+)
 from templater.surfaces import Flat, Surface
 
 __all__ = ["solve_field", "SPECTRAL_MAX_ASPECT", "VOXEL_RADIUS_UM"]
@@ -59,6 +64,7 @@ def solve_field(
     fem_coarse_divisions: int = 8,
     fem_rtol: float = 5e-3,
     map_nodes: int = 64,
+    exchange_factor_fn: ExchangeFactorFn | None = None,
 ) -> FieldPair | FieldResult:
     """Primary and/or secondary current distribution on one periodic cell of a design.
 
@@ -91,6 +97,15 @@ def solve_field(
         FEM convergence criterion on the maximum (relative change between the two meshes).
     map_nodes : int, default 64
         Nodes per period of the regular map of FEM (and flat) results.
+    exchange_factor_fn : callable, optional
+        Spatially varying kinetics for the secondary solve (the primary one ignores it):
+        ``g(x_m, y_m) -> ndarray`` > 0, the local exchange current i0_eff/i0 at interface
+        points (x, y) [m] of the design's cell, vectorised; the Robin condition becomes
+        u = (L_k/g) ∂u/∂n (e.g. the pressure coupling of :mod:`solver.coupling`). The result's
+        ``kinetic_length_m`` stays the reference L_k = κ R_ct. Non-uniform factors need the
+        spectral path (smooth designs; a flat interface is then solved spectrally too); a
+        factor that is uniform on a ``map_nodes``² sample grid, g ≡ c, is applied exactly on
+        every path as L_k/c.
 
     Returns
     -------
@@ -99,7 +114,8 @@ def solve_field(
     Raises
     ------
     solver.spectral.UnsupportedSurfaceError
-        ``method="spectral"`` on a sharp or too steep design.
+        ``method="spectral"`` on a sharp or too steep design; a non-uniform
+        ``exchange_factor_fn`` on a design solved by FEM (pyramids, frustums, steep designs).
     ValueError
         Unknown ``mode`` or ``method``, or non-positive current density.
 
@@ -121,17 +137,32 @@ def solve_field(
     chosen = _choose_method(surface, method, spectral_max_aspect)
     area_ratio = float(surface.area_ratio())
     modes: tuple[Mode, ...] = ("primary", "secondary") if mode == "both" else (mode,)
+    uniform_factor = (None if exchange_factor_fn is None or "secondary" not in modes
+                      else _uniform_factor(exchange_factor_fn, surface, map_nodes))
     results: dict[str, FieldResult] = {}
     for m in modes:
         ell_m = materials.kinetic_length_m if m == "secondary" else None
         common = dict(design=surface, materials=materials, mode=m, kinetic_length_m=ell_m,
                       applied_current_density_a_m2=float(current_density_a_m2),
                       area_ratio=area_ratio)
-        if chosen == "exact":
+        factor_fn = exchange_factor_fn if m == "secondary" else None
+        how = chosen
+        if factor_fn is not None and uniform_factor is not None:
+            ell_m, factor_fn = ell_m / uniform_factor, None  # type: ignore[operator]
+        elif factor_fn is not None and chosen == "exact":
+            how = "spectral"  # flat interface with non-uniform kinetics
+        elif factor_fn is not None and chosen == "fem":
+            raise UnsupportedSurfaceError(
+                f"{surface.name}: spatially varying kinetics (exchange_factor_fn) is only "
+                "implemented in the spectral solver (smooth designs, H/S <= "
+                f"{max(spectral_max_aspect, MAX_ASPECT_RATIO):g}); this design uses FEM"
+            )
+        if how == "exact":
             results[m] = _flat(common, surface, map_nodes)
-        elif chosen == "spectral":
+        elif how == "spectral":
             results[m] = _spectral(common, surface, ell_m, rtol=rtol, max_n=max_n,
-                                   max_aspect=max(spectral_max_aspect, MAX_ASPECT_RATIO))
+                                   max_aspect=max(spectral_max_aspect, MAX_ASPECT_RATIO),
+                                   exchange_factor_fn=factor_fn)
         else:
             r_eff = _edge_radius(surface, edge_radius_um, voxel_radius_um)
             results[m] = _fem(common, surface, ell_m, r_eff, fem_divisions,
@@ -150,6 +181,17 @@ def _choose_method(surface: Surface, method: str, spectral_max_aspect: float) ->
     if surface.is_smooth and surface.height_um / surface.period_um <= spectral_max_aspect:
         return "spectral"
     return "fem"
+
+
+def _uniform_factor(exchange_factor_fn: ExchangeFactorFn, surface: Surface,
+                    n: int) -> float | None:
+    """The constant c if g ≡ c on an n × n sample grid of the cell (validated > 0), else None."""
+    x = np.asarray(length_m(float(surface.period_um) * np.arange(n) / n))
+    xx, yy = np.meshgrid(x, x, indexing="ij")
+    g = np.broadcast_to(np.asarray(exchange_factor_fn(xx, yy), dtype=float), xx.shape)
+    if not (np.all(np.isfinite(g)) and np.all(g > 0.0)):
+        raise ValueError("exchange_factor_fn must return finite values > 0 on the interface")
+    return float(g.flat[0]) if np.all(g == g.flat[0]) else None
 
 
 def _edge_radius(surface: Surface, edge_radius_um: float | None,
@@ -179,9 +221,10 @@ def _flat(common: dict, surface: Surface, n: int) -> FieldResult:
 
 
 def _spectral(common: dict, surface: Surface, ell_m: float | None, *, rtol: float, max_n: int,
-              max_aspect: float) -> FieldResult:
+              max_aspect: float,
+              exchange_factor_fn: ExchangeFactorFn | None = None) -> FieldResult:
     sol = solve_spectral(surface, kinetic_length_m=ell_m, rtol=rtol, max_n=max_n,
-                         max_aspect=max_aspect)
+                         max_aspect=max_aspect, exchange_factor_fn=exchange_factor_fn)
     j = common["applied_current_density_a_m2"]
     ratio = np.asarray(sol.current_ratio)
     return FieldResult(

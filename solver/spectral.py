@@ -3,6 +3,9 @@
 Method (``../shared/spec/solver.md`` §5). Non-dimensional potential u = κ(φ_e − φ_Li)/J (a length)
 solves Δu = 0 in the electrolyte z > f(x, y), ∂u/∂z → 1 far away, periodic in x and y, with
 u = 0 (primary) or u = ℓ ∂u/∂n (secondary, ℓ = κ R_ct) on the interface; i_n/J = ∂u/∂n.
+Spatially varying kinetics (``exchange_factor_fn``, e.g. the Monroe-Newman pressure coupling of
+:mod:`solver.coupling`): i0_eff = i0 g(x, y), so u = (ℓ/g) ∂u/∂n; the preconditioner keeps the
+constant ℓ/mean(g).
 
 - Terrain-following map z = ζ + f̃(x, y)(1 − ζ/Z)², ζ ∈ [0, Z] (f̃ = zero-mean part of f). The map
   is the identity at the top, so the top row is the exact Dirichlet-to-Neumann condition of the
@@ -44,6 +47,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,6 +59,7 @@ from templater.errors import TemplaterError
 from templater.surfaces import Surface
 
 __all__ = [
+    "ExchangeFactorFn",
     "SpectralSolution",
     "UnsupportedSurfaceError",
     "solve_spectral",
@@ -73,6 +78,9 @@ log = logging.getLogger(__name__)
 MAX_ASPECT_RATIO = 1.0  # H/S above which the spectral path refuses (solver.md §5.4)
 RESOLUTION_LADDER = (8, 12, 16, 20, 24, 32, 40, 48, 64, 80, 96, 128, 160, 192, 256)
 _KRYLOV_BYTES = 4e8  # memory budget of the GMRES basis
+
+#: Local exchange-current factor g(x_m, y_m) = i0_eff / i0 > 0 at interface points [m].
+ExchangeFactorFn = Callable[[NDArray[np.float64], NDArray[np.float64]], NDArray[np.float64]]
 
 
 class UnsupportedSurfaceError(TemplaterError, ValueError):
@@ -200,7 +208,8 @@ class _MappedLaplace:
     Fields are (nx, ny, nz + 1) arrays on the full periodic grid (real FFTs in x, y).
     """
 
-    def __init__(self, grid: InterfaceGrid, nz: int, ell: float | None, top: float) -> None:
+    def __init__(self, grid: InterfaceGrid, nz: int, ell: float | None, top: float,
+                 ell_local: NDArray[np.float64] | None = None) -> None:
         unit = grid.period_m / (2 * np.pi)
         f = (grid.f_m - grid.f_m.mean()) / unit
         nx, ny = grid.shape
@@ -212,11 +221,18 @@ class _MappedLaplace:
             ky[-1] = 0.0
         self.ikx = (1j * kx)[:, None, None]
         self.iky = (1j * ky)[None, :, None]
-        self._setup(f, np.asarray(grid.dfdx), np.asarray(grid.dfdy), nz, ell, top, kx, ky)
+        self._setup(f, np.asarray(grid.dfdx), np.asarray(grid.dfdy), nz, ell, top, kx, ky,
+                    ell_local)
 
     def _setup(self, f, fx, fy, nz: int, ell: float | None, top: float,
-               kx: NDArray[np.float64], ky: NDArray[np.float64]) -> None:
-        """Metric of the map on the stored nodes and the flat operator per (kx, ky) mode."""
+               kx: NDArray[np.float64], ky: NDArray[np.float64],
+               ell_local: NDArray[np.float64] | None = None) -> None:
+        """Metric of the map on the stored nodes and the flat operator per (kx, ky) mode.
+
+        ``ell`` is the (constant) kinetic length of the flat preconditioner; ``ell_local``, if
+        given, the local kinetic length ℓ/g on the stored nodes used in the Robin row of the
+        true operator (spatially varying exchange current).
+        """
         self.nx, self.ny = f.shape
         self.nz1 = nz + 1
         xc, d = chebyshev_points(nz)
@@ -238,6 +254,7 @@ class _MappedLaplace:
         self.fx, self.fy = fx, fy
         self.norm = np.sqrt(1.0 + fx**2 + fy**2)
         self.ell = ell
+        self.ell_bc = ell if ell_local is None else ell_local  # Robin coefficient per node
         self.row_scale = 1.0 / (1.0 + (ell or 0.0))
         self.kabs = np.sqrt(kx[:, None] ** 2 + ky[None, :] ** 2)
         # flat operator per mode: rows 1..nz-1 Laplacian, row 0 bottom, row nz DtN
@@ -300,7 +317,7 @@ class _MappedLaplace:
             r[..., 0] = u[..., 0]
         else:
             dn = (-self.fx * wx[..., 0] - self.fy * wy[..., 0] + wz[..., 0]) / self.norm
-            r[..., 0] = (u[..., 0] - self.ell * dn) * self.row_scale
+            r[..., 0] = (u[..., 0] - self.ell_bc * dn) * self.row_scale
         r[..., -1] = uz[..., -1] + self._dtn(u[..., -1], uh)
         return r.ravel()
 
@@ -327,7 +344,8 @@ class _MappedLaplaceEven(_MappedLaplace):
     restricted to the symmetric subspace (identical results), about 4x fewer unknowns.
     """
 
-    def __init__(self, grid: InterfaceGrid, nz: int, ell: float | None, top: float) -> None:
+    def __init__(self, grid: InterfaceGrid, nz: int, ell: float | None, top: float,
+                 ell_local: NDArray[np.float64] | None = None) -> None:
         nx, ny = grid.shape
         self.full_nx, self.full_ny = nx, ny
         hx, hy = nx // 2 + 1, ny // 2 + 1
@@ -338,7 +356,8 @@ class _MappedLaplaceEven(_MappedLaplace):
         self.kx = kx[1:-1, None, None]
         self.ky = ky[None, 1:-1, None]
         self._setup(np.ascontiguousarray(f), np.ascontiguousarray(grid.dfdx[:hx, :hy]),
-                    np.ascontiguousarray(grid.dfdy[:hx, :hy]), nz, ell, top, kx, ky)
+                    np.ascontiguousarray(grid.dfdy[:hx, :hy]), nz, ell, top, kx, ky,
+                    None if ell_local is None else np.ascontiguousarray(ell_local[:hx, :hy]))
 
     def _d_even(self, a: NDArray[np.float64], axis: int) -> NDArray[np.float64]:
         """Derivative of a field even along ``axis`` (result odd, zero at both ends)."""
@@ -526,16 +545,26 @@ def _prolong(u: NDArray[np.float64], op_from: _MappedLaplace,
 
 
 def _one_level(grid: InterfaceGrid, nz: int, ell: float | None, gmres_rtol: float,
-               max_iterations: int, symmetric: bool = False, coarse=None):
+               max_iterations: int, symmetric: bool = False, coarse=None,
+               factor: NDArray[np.float64] | None = None):
     """Solve at one resolution.
 
     ``symmetric``: the design has mirror planes x = 0 and y = 0 (solve on the even subspace).
     ``coarse``: (u, operator) of a coarser level, interpolated as the initial guess.
+    ``factor``: exchange-current factor g > 0 on the grid nodes (local kinetic length ℓ/g); the
+    flat preconditioner and the initial guess then use the constant ℓ/mean(g).
     Returns (current map, iterations, gmres converged, (u, operator)).
     """
     nx, ny = grid.shape
     even = symmetric and nx % 2 == 0 and ny % 2 == 0
-    op = (_MappedLaplaceEven if even else _MappedLaplace)(grid, nz, ell, _top_height(grid))
+    ell_local = None
+    if factor is not None:
+        if ell is None:
+            raise ValueError("an exchange-current factor needs the secondary (Robin) condition")
+        ell_local = ell / factor
+        ell = ell / float(np.mean(factor))
+    op = (_MappedLaplaceEven if even else _MappedLaplace)(grid, nz, ell, _top_height(grid),
+                                                           ell_local)
     size = op.nx * op.ny * op.nz1
     restart = int(max(20, min(200, _KRYLOV_BYTES / (8.0 * size))))
 
@@ -548,7 +577,7 @@ def _one_level(grid: InterfaceGrid, nz: int, ell: float | None, gmres_rtol: floa
     u0 = (op.z_phys + (ell or 0.0)).ravel()
     if coarse is not None and type(coarse[1]) is type(op):
         u_c, op_c = coarse
-        u0 = u0 + _prolong(u_c - (op_c.z_phys + (ell or 0.0)), op_c, op).ravel()
+        u0 = u0 + _prolong(u_c - (op_c.z_phys + (op_c.ell or 0.0)), op_c, op).ravel()
     b = op.rhs.ravel()
     rhs = b - op.apply(u0)
     y, its, ok = _gmres(matvec, rhs, rtol=gmres_rtol * math.sqrt(_dot(b, b))
@@ -583,6 +612,32 @@ def _is_uniform_along(grid: InterfaceGrid, axis: int) -> bool:
                 and np.all(np.asarray(slope) == 0.0))
 
 
+def _factor_map(exchange_factor_fn: ExchangeFactorFn, grid: InterfaceGrid) -> NDArray[np.float64]:
+    """Exchange-current factor g on the grid nodes, validated (finite, > 0)."""
+    xx, yy = np.meshgrid(np.asarray(grid.x_m), np.asarray(grid.y_m), indexing="ij")
+    g = np.array(np.broadcast_to(np.asarray(exchange_factor_fn(xx, yy), dtype=float), xx.shape))
+    if not (np.all(np.isfinite(g)) and np.all(g > 0.0)):
+        raise ValueError("exchange_factor_fn must return finite values > 0 on the interface "
+                         f"(got min {np.nanmin(g):.3g}, max {np.nanmax(g):.3g})")
+    return g
+
+
+def _factor_symmetry(exchange_factor_fn: ExchangeFactorFn, period: float,
+                     samples: int = 7) -> tuple[bool, bool, bool]:
+    """Symmetries of g sampled on a grid: (mirror planes x = 0 and y = 0, uniform along x,
+    uniform along y). ``period`` in metres."""
+    t = period * (np.arange(samples) + 0.37) / samples
+    xx, yy = np.meshgrid(t, t, indexing="ij")
+
+    def ev(x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.broadcast_to(np.asarray(exchange_factor_fn(x, y), dtype=float), x.shape)
+
+    g = ev(xx, yy)
+    tol = 1e-12 * max(float(np.max(np.abs(g))), 1e-300)
+    mirror = bool(np.all(np.abs(ev(-xx, yy) - g) <= tol) and np.all(np.abs(ev(xx, -yy) - g) <= tol))
+    return (mirror, bool(np.all(np.ptp(g, axis=0) <= tol)), bool(np.all(np.ptp(g, axis=1) <= tol)))
+
+
 def default_nz(n: int) -> int:
     """Chebyshev intervals for N Fourier modes (N/2 + 8, as in solver.md §5.1)."""
     return n // 2 + 8
@@ -599,8 +654,12 @@ def solve_spectral_fixed(
     max_iterations: int = 2000,
     max_aspect: float = MAX_ASPECT_RATIO,
     use_symmetry: bool = True,
+    exchange_factor_fn: ExchangeFactorFn | None = None,
 ) -> tuple[NDArray[np.float64], InterfaceGrid, int, bool]:
     """One solve at a fixed resolution (no error estimate); for studies and tests.
+
+    ``exchange_factor_fn``: optional local exchange-current factor g(x_m, y_m) > 0 for the
+    secondary condition (see :func:`solve_spectral`).
 
     Returns
     -------
@@ -617,8 +676,14 @@ def solve_spectral_fixed(
     grid = periodic_grid(surface, n, ny)
     ell = None if kinetic_length_m is None else kinetic_length_m * 2 * np.pi / grid.period_m
     symmetric = use_symmetry and is_mirror_symmetric(surface)
+    factor = None
+    if exchange_factor_fn is not None:
+        if ell is None:
+            raise ValueError("exchange_factor_fn needs kinetic_length_m (secondary condition)")
+        factor = _factor_map(exchange_factor_fn, grid)
+        symmetric = symmetric and _factor_symmetry(exchange_factor_fn, grid.period_m)[0]
     cur, its, ok, _ = _one_level(grid, nz or default_nz(n), ell, gmres_rtol, max_iterations,
-                                 symmetric)
+                                 symmetric, factor=factor)
     return cur, grid, its, ok
 
 
@@ -634,6 +699,7 @@ def solve_spectral(
     max_aspect: float = MAX_ASPECT_RATIO,
     use_symmetry: bool = True,
     warm_start: bool = True,
+    exchange_factor_fn: ExchangeFactorFn | None = None,
 ) -> SpectralSolution:
     """Current distribution on a smooth periodic interface, resolution chosen for ``rtol``.
 
@@ -661,6 +727,12 @@ def solve_spectral(
         (egg-boxes): same discrete solution, ~4x fewer unknowns.
     warm_start : bool, default True
         Start each level from the spectrally interpolated previous level.
+    exchange_factor_fn : callable or None
+        Spatially varying kinetics (secondary only): ``g(x_m, y_m) -> ndarray`` > 0, the local
+        exchange current i0_eff / i0 at interface points (x, y) [m] of the design's cell
+        (vectorised, broadcastable). The Robin condition becomes u = (ℓ/g) ∂u/∂n. The flat
+        preconditioner and the initial guess use the constant ℓ/mean(g); mirror symmetry
+        and the ridge shortcut are used only if g shares them. None: uniform kinetics.
 
     Returns
     -------
@@ -671,8 +743,12 @@ def solve_spectral(
     ------
     UnsupportedSurfaceError
         For non-smooth surfaces (pyramids, frustums) and H/S above ``max_aspect``.
+    ValueError
+        ``exchange_factor_fn`` without ``kinetic_length_m``, or a factor that is not > 0.
     """
     check_supported(surface, max_aspect)
+    if exchange_factor_fn is not None and kinetic_length_m is None:
+        raise ValueError("exchange_factor_fn needs kinetic_length_m (secondary condition)")
     t0 = time.perf_counter()
     aspect = surface.height_um / surface.period_um
     if n is not None:
@@ -685,8 +761,12 @@ def solve_spectral(
         levels = [m for m in RESOLUTION_LADDER[max(start, 0):] if m <= max_n] or [max_n]
     symmetric = use_symmetry and is_mirror_symmetric(surface)
     probe = periodic_grid(surface, 8)
-    fixed_ny = 4 if _is_uniform_along(probe, 1) else None  # ridge surfaces: 2D in x
-    fixed_nx = 4 if _is_uniform_along(probe, 0) else None
+    g_mirror, g_flat_x, g_flat_y = (
+        (True, True, True) if exchange_factor_fn is None
+        else _factor_symmetry(exchange_factor_fn, probe.period_m))
+    symmetric = symmetric and g_mirror
+    fixed_ny = 4 if g_flat_y and _is_uniform_along(probe, 1) else None  # ridges: 2D in x
+    fixed_nx = 4 if g_flat_x and _is_uniform_along(probe, 0) else None
 
     history: list[tuple[float, ...]] = []
     state = None
@@ -699,8 +779,10 @@ def solve_spectral(
         grid = periodic_grid(surface, nxl, nyl)
         ell = (None if kinetic_length_m is None
                else kinetic_length_m * 2 * np.pi / grid.period_m)
+        factor = None if exchange_factor_fn is None else _factor_map(exchange_factor_fn, grid)
         cur, its, ok, state = _one_level(grid, default_nz(m), ell, gmres_rtol, max_iterations,
-                                         symmetric, coarse=state if warm_start else None)
+                                         symmetric, coarse=state if warm_start else None,
+                                         factor=factor)
         vmax, xmax, ymax = _extremum(cur, 1.0)
         vmin, xmin, ymin = _extremum(cur, -1.0)
         if prev is not None:
