@@ -40,7 +40,7 @@ callable supplied by the caller (e.g. a wrapper of :func:`solver.creep.solve_cre
 The creep solver returns the pressure on the interface nodes of the quarter cell [0, S/2]²; the
 designs are mirror symmetric about x = 0, x = S/2, y = 0 and y = S/2, so the map is extended to
 the full periodic cell by mirroring (:func:`pressure_interpolant`): ``"linear"`` (piecewise
-linear on the Delaunay triangulation of the nodes unfolded to the full cell [0, S]²) or
+linear on the quarter-cell nodes, query points folded by the mirror planes) or
 ``"cosine"`` (default: the even trigonometric series cos(2πmx/S) cos(2πny/S) fitted to the nodes,
 which interpolates exactly when the nodes form a tensor grid; smooth, so the spectral field
 solver keeps its geometric convergence, whereas the kinks of the linear interpolant make it
@@ -148,8 +148,11 @@ def pressure_interpolant(
     method : {"cosine", "linear"}, default "cosine"
         ``"cosine"``: least-squares fit of Σ a_mn cos(2πmx/S) cos(2πny/S), 0 ≤ m, n ≤ M (exact
         interpolation on a tensor grid of M + 1 node columns); ``"linear"``: piecewise linear on
-        the nodes unfolded by mirroring to the full cell [0, S]² (nearest node outside the
-        triangulation, i.e. only for round-off).
+        the Delaunay triangulation of the quarter-cell nodes, the query points folded into the
+        quarter cell by the mirror planes. This equals linear interpolation on the nodes
+        unfolded to the full cell with a mirror-symmetric triangulation (a Delaunay
+        triangulation of the unfolded tensor grid is not mirror symmetric: its diagonals are
+        ambiguous). Nearest node outside the triangulation (round-off only).
     max_mode : int, optional
         M for ``"cosine"``; default: one less than the number of distinct node coordinates
         along the less resolved direction, at most (m^(1/2) − 1).
@@ -191,17 +194,15 @@ def pressure_interpolant(
         raise ValueError(f"method must be 'cosine' or 'linear', got {method!r}")
     from scipy.interpolate import LinearNDInterpolator, NearestNDInterpolator
 
-    ux = np.concatenate([x, s_um - x, x, s_um - x])
-    uy = np.concatenate([y, y, s_um - y, s_um - y])
-    pts, idx = np.unique(np.round(np.column_stack([ux, uy]), 9), axis=0, return_index=True)
-    vals = np.tile(p, 4)[idx]
+    pts, idx = np.unique(np.round(np.column_stack([x, y]), 9), axis=0, return_index=True)
+    vals = p[idx]
     linear = LinearNDInterpolator(pts, vals)
     nearest = NearestNDInterpolator(pts, vals)
 
     def linear_map(x_m: NDArray[np.float64], y_m: NDArray[np.float64]) -> NDArray[np.float64]:
         xq, yq = np.broadcast_arrays(np.asarray(length_um(np.asarray(x_m, dtype=float))),
                                      np.asarray(length_um(np.asarray(y_m, dtype=float))))
-        xq, yq = np.mod(xq, s_um), np.mod(yq, s_um)
+        xq, yq = _fold_um(xq, yq, s_um)
         out = np.asarray(linear(xq, yq), dtype=float)
         bad = ~np.isfinite(out)
         if bad.any():
