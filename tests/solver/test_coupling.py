@@ -257,7 +257,7 @@ def test_coupling_with_creep_solver():
 
 @pytest.mark.slow
 def test_coupling_with_creep_solver_interpolation_agrees():
-    """4 divisions: the cosine and linear pressure extensions give the same change (~45 s)."""
+    """4 divisions: the cosine and linear pressure extensions give the same change (~75 s)."""
     solver = creep_pressure_solver(EGG, divisions=4)
     cos = couple_field_creep(EGG, None, None, solve_pressure=solver)
     lin = couple_field_creep(EGG, None, None, solve_pressure=solver, interpolation="linear",
