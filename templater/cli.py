@@ -299,6 +299,9 @@ def prediction_lines(pred: Any) -> list[str]:
     lines.append(f"  predicted critical current: {pred.critical_current_a_m2 / 10:.3g} mA/cm^2 "
                  f"({pred.critical_current_ratio:.3g} x flat; calibration: {pred.calibration}; "
                  f"J_flat {c.flat_critical_current_a_m2 / 10:.3g} mA/cm^2)")
+    if pred.coupling_current_change is not None:
+        lines.append(f"  pressure-kinetics coupling changed the max current by "
+                     f"{100 * pred.coupling_current_change:+.3f} %")
     lines.append(f"  solve time {pred.solve_time_s:.2f} s")
     return lines
 
@@ -310,11 +313,13 @@ def prediction_lines(pred: Any) -> list[str]:
               help="Only the current distribution (primary and with kinetics), no creep.")
 @click.option("--no-tables", is_flag=True,
               help="Solve the creep problem even when a shipped table covers the design.")
+@click.option("--couple", is_flag=True,
+              help="Iterate the pressure -> exchange-current coupling (Monroe-Newman; slow).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (schema: README).")
 def predict_cmd(kind: str | None, preset: str | None, height_um: float | None,
                 period_um: float | None, form: str | None, top_fraction: float | None,
                 edge_radius_um: float | None, invert: bool | None, field_only: bool,
-                no_tables: bool, as_json: bool, **model: Any) -> None:
+                no_tables: bool, couple: bool, as_json: bool, **model: Any) -> None:
     """Predict the current distribution, Li pressure and critical current of a design.
 
     KIND is one of flat, eggbox, pyramid, frustum (or use --preset NAME).
@@ -345,7 +350,7 @@ def predict_cmd(kind: str | None, preset: str | None, height_um: float | None,
                        f"solve time {data['solve_time_s']:.2f} s")
             return
         pred = predict(design, materials, params, constants, calibration=label,
-                       use_tables=not no_tables)
+                       use_tables=not no_tables, couple=couple)
     except TemplaterError as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
@@ -353,6 +358,75 @@ def predict_cmd(kind: str | None, preset: str | None, height_um: float | None,
     else:
         for line in prediction_lines(pred):
             click.echo(line)
+
+
+@main.command("calibrate")
+@click.argument("measurements", type=click.Path(path_type=Path))
+@click.option("-o", "--out", "out_path", type=click.Path(path_type=Path),
+              default=Path("calibration.toml"), show_default=True,
+              help="Calibration TOML to write (use it with --calibration).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing calibration file.")
+@click.option("--fix-growth-exponent", is_flag=True,
+              help="Fit only J_flat and the pressure margin (n_g stays at its current value).")
+@click.option("--no-tables", is_flag=True, help="Always solve the creep problem.")
+@model_options
+def calibrate_cmd(measurements: Path, out_path: Path, overwrite: bool,
+                  fix_growth_exponent: bool, no_tables: bool, **model: Any) -> None:
+    """Fit J_flat, the pressure margin and n_g to measured critical currents.
+
+    MEASUREMENTS is a CSV with a header: ccd_mA_cm2 and either preset or kind, H_um, S_um
+    (optional form, top_fraction, edge_radius_um, invert). One row per measured cell.
+    """
+    from solver.calibration import fit_dendrite_constants, write_calibration
+    from solver.predict import predict
+    from templater.measurements import read_measurements
+
+    if out_path.exists() and not overwrite:
+        raise UsageFail(f"calibration file {str(out_path)!r} already exists; pass --overwrite "
+                        "to replace it")
+    materials, params, constants, label = model_inputs(model)
+    try:
+        rows = read_measurements(measurements)
+    except TemplaterError as exc:
+        raise UsageFail(str(exc)) from exc
+    m_values, p_values, measured = [], [], []
+    for row in rows:
+        try:
+            pred = predict(row.design, materials, params, constants,
+                           use_tables=not no_tables)
+        except TemplaterError as exc:
+            raise click.ClickException(f"{measurements}:{row.line}: {exc}") from exc
+        m_values.append(pred.max_current_ratio)
+        p_values.append(pred.max_excess_pressure_pa)
+        measured.append(row.critical_current_a_m2)
+        click.echo(f"line {row.line}: {row.design.name}: m = {pred.max_current_ratio:.4f}, "
+                   f"dp_max(1 mA/cm^2) = {pred.max_excess_pressure_pa / 1e6:.3f} MPa, "
+                   f"measured {row.critical_current_a_m2 / 10:.3g} mA/cm^2")
+    try:
+        fit = fit_dendrite_constants(m_values, p_values, measured,
+                                     creep_exponent=params.stress_exponent,
+                                     fit_growth_exponent=not fix_growth_exponent,
+                                     initial=constants)
+    except TemplaterError as exc:
+        raise UsageFail(str(exc)) from exc
+    c = fit.constants
+    click.echo(f"J_flat = {c.flat_critical_current_a_m2 / 10:.4g} +- "
+               f"{fit.flat_critical_current_std_a_m2 / 10:.2g} mA/cm^2")
+    click.echo(f"pressure margin = {c.pressure_margin_pa / 1e6:.4g} +- "
+               f"{fit.pressure_margin_std_pa / 1e6:.2g} MPa")
+    if fit.growth_exponent_std is not None:
+        click.echo(f"growth exponent n_g = {c.growth_exponent:.4g} +- "
+                   f"{fit.growth_exponent_std:.2g}")
+    click.echo(f"rms relative misfit {fit.rms_log_residual:.3g} over {fit.n_measurements} "
+               f"measurements ({'converged' if fit.success else 'NOT converged'})")
+    tmp = out_path.with_name(f".{out_path.name}.tmp")
+    try:
+        write_calibration(fit, tmp, source=str(measurements))
+        tmp.replace(out_path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UsageFail(f"cannot write {str(out_path)!r}: {exc.strerror}") from exc
+    click.echo(f"wrote {out_path} (use: templater predict ... --calibration {out_path})")
 
 
 @main.command("list")

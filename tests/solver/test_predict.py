@@ -63,3 +63,12 @@ def test_flat_ccd_scales_the_critical_current_weakly():
     assert b.critical_current_ratio < a.critical_current_ratio
     assert b.excess_pressure_at_flat_ccd_pa == pytest.approx(
         a.excess_pressure_at_flat_ccd_pa * 2 ** (1 / 6.56), rel=1e-9)
+
+
+def test_coupling_changes_the_kinetic_current_by_less_than_one_percent():
+    pred = predict(EggBox(height_um=25.0, period_um=150.0), use_tables=False, creep_divisions=3,
+                   couple=True)
+    assert pred.coupling_current_change is not None
+    assert 0 < abs(pred.coupling_current_change) < 0.01
+    assert pred.to_json_dict()["coupling"]["max_current_relative_change"] == \
+        pred.coupling_current_change
