@@ -196,3 +196,29 @@ def test_predict_bad_model_values_exit_2(args, needle, tmp_path):
     res = run(["predict", "eggbox", "--H", "25", "--S", "150", *args], cwd=tmp_path)
     assert res.exit_code == 2, res.output
     assert needle in res.output and "Traceback" not in res.output
+
+
+def test_calibrate_reports_malformed_rows_with_line_and_column(tmp_path):
+    csv = tmp_path / "m.csv"
+    csv.write_text("kind,H_um,S_um,ccd_mA_cm2\nflat,,,1.0\neggbox,abc,150,1.2\n")
+    res = run(["calibrate", str(csv), "-o", str(tmp_path / "c.toml")])
+    assert res.exit_code == 2
+    assert "m.csv:3: column 'H_um': 'abc' is not a number" in res.output
+    assert not (tmp_path / "c.toml").exists()
+
+
+def test_calibrate_writes_a_calibration_that_predict_uses(tmp_path):
+    csv = tmp_path / "m.csv"
+    csv.write_text("kind,H_um,S_um,ccd_mA_cm2\n" + "".join(
+        f"flat,,{s},{v}\n" for s, v in [(150, 1.1), (150, 1.3), (100, 1.2), (50, 1.2)]))
+    out = tmp_path / "c.toml"
+    res = run(["calibrate", str(csv), "-o", str(out), "--fix-growth-exponent"])
+    assert res.exit_code == 0, res.output
+    geometric_mean = (1.1 * 1.3 * 1.2 * 1.2) ** 0.25  # log least squares on flat cells
+    assert f"J_flat = {geometric_mean:.4g}" in res.output
+    res = run(["predict", "flat", "--calibration", str(out), "--json"])
+    d = json.loads(res.output)
+    assert d["dendrite"]["critical_current_mA_cm2"] == pytest.approx(geometric_mean, rel=1e-5)
+    assert d["dendrite"]["calibration"] == str(out)
+    res = run(["calibrate", str(csv), "-o", str(out)])
+    assert res.exit_code == 2 and "--overwrite" in res.output
