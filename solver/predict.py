@@ -104,18 +104,18 @@ class Prediction:
 def _pressure(design: Surface, secondary: FieldResult, params: CreepParameters, *,
               use_tables: bool, divisions: int):
     """(Π, error, source, creep result or None) at the reference current."""
-    if use_tables and design.height_um > 0:
-        from solver.tables import lookup_pressure_factor
-
-        hit = lookup_pressure_factor(design, secondary.kinetic_length_m, params)
-        if hit is not None:
-            return hit[0], hit[1], "table", None
     if design.height_um == 0:
         return 0.0, 0.0, "exact", None
     if not design.is_smooth:
         # sharp edges make the bonded creep flow singular too: use the field's edge radius
         radius = max(design.edge_radius_um, secondary.edge_radius_um or VOXEL_RADIUS_UM)
         design = replace(design, edge_radius_um=radius)
+    if use_tables:
+        from solver.tables import lookup_pressure_factor
+
+        hit = lookup_pressure_factor(design, secondary.kinetic_length_m, params)
+        if hit is not None:
+            return hit[0], hit[1], "table", None
     res = solve_creep(design, current_ratio_interpolator(secondary), params,
                       current_density_a_m2=REFERENCE_CURRENT_A_M2, divisions=divisions)
     return res.pressure_factor, res.pressure_factor_error, "solver", res
