@@ -132,6 +132,7 @@ def predict(
     creep_divisions: int = 4,
     couple: bool = False,
     couple_tol: float = 1e-4,
+    primary: bool = True,
 ) -> Prediction:
     """Predict J*/J_flat and J* for a design (see module docstring).
 
@@ -154,12 +155,18 @@ def predict(
         relative change of the maximum is reported (the paper: < 1 %).
     couple_tol : float, default 1e-4
         Coupling tolerance on the relative change of the current.
+    primary : bool, default True
+        Also solve the primary distribution (reported, not needed for J*; sweeps skip it).
     """
     t0 = time.perf_counter()
     materials = materials or Materials()
     creep_params = creep_params or CreepParameters()
     constants = constants or default_constants()
-    pair = solve_field(surface, materials)
+    if primary:
+        pair = solve_field(surface, materials)
+    else:
+        pair = FieldPair(design=surface, materials=materials, primary=None,
+                         secondary=solve_field(surface, materials, mode="secondary"))
     secondary = pair.secondary
     pi, pi_err, source, creep = _pressure(surface, secondary, creep_params,
                                           use_tables=use_tables, divisions=creep_divisions)
