@@ -9,7 +9,13 @@ from typing import ClassVar
 import numpy as np
 import pytest
 
-from solver.creep import CreepResult, solve_creep, solve_creep_dimensionless
+from solver.creep import (
+    CreepResult,
+    richardson_estimate,
+    solve_creep,
+    solve_creep_converged,
+    solve_creep_dimensionless,
+)
 from solver.creep_params import CreepParameters
 from templater.errors import DesignError
 from templater.surfaces import EggBox, Flat, Surface
@@ -128,8 +134,14 @@ def test_flat_interface_uniform_current_gives_zero_excess_pressure(n):
 
 
 def test_error_estimate_and_diagnostics(eggbox_noslip):
+    """At 3 divisions the estimate uses levels 2 and 3 (first order assumed: 1.25 |ΔΠ| / (r − 1),
+    r = 3/2), so it is at least the observed change."""
     res = eggbox_noslip
-    assert 0.0 < res.pressure_factor_error < 0.2 * res.pressure_factor
+    assert res.divisions_sequence == (2, 3)
+    assert res.pressure_factor_sequence[-1] == pytest.approx(res.pressure_factor)
+    step = abs(res.pressure_factor_sequence[1] - res.pressure_factor_sequence[0])
+    assert res.pressure_factor_error == pytest.approx(1.25 * step / 0.5)
+    assert 0.0 < res.pressure_factor_error < 0.5 * res.pressure_factor
     assert res.dofs > 0 and res.iterations > 0 and res.solve_time_s > 0.0
     assert res.max_excess_pressure_pa == pytest.approx(res.pressure_factor * res.stress_scale_pa)
 
@@ -262,9 +274,83 @@ def test_pressure_grows_with_aspect_ratio():
     assert values[0] < values[1]
 
 
+# --- convergence estimates ---------------------------------------------------------------------
+def test_richardson_recovers_order_and_limit():
+    """Synthetic sequence Π = 4 + 2 h^1.5: the observed order and the limit are recovered and the
+    GCI error bounds the true error of the finest value."""
+    divs = [3, 4, 5]
+    values = [4.0 + 2.0 * (1.0 / d) ** 1.5 for d in divs]
+    est = richardson_estimate(divs, values)
+    assert est.order == pytest.approx(1.5, rel=1e-6)
+    assert est.extrapolated == pytest.approx(4.0, rel=1e-9)
+    assert est.value == est.extrapolated
+    assert abs(values[-1] - 4.0) <= est.error <= 1.3 * abs(values[-1] - 4.0)
+
+
+def test_richardson_oscillating_and_two_level_sequences_are_conservative():
+    osc = richardson_estimate([3, 4, 5], [2.0, 2.1, 2.05])
+    assert math.isnan(osc.extrapolated) and osc.value == 2.05
+    assert osc.error == pytest.approx(1.25 * 0.1)
+    two = richardson_estimate([4, 5], [2.0, 1.9])
+    assert two.error == pytest.approx(1.25 * 0.1 / 0.25)
+    with pytest.raises(ValueError):
+        richardson_estimate([4], [2.0])
+
+
+def secondary_like(surface: EggBox):
+    """Stand-in for the default secondary current of H25S150 (i_max/J ≈ 0.986, nearly uniform):
+    (1 − 0.07 cos kx cos ky) / (A/A0), maximum at the Li tip."""
+    k = 2.0 * np.pi / surface.period_um
+    area = surface.area_ratio()
+    return lambda x, y: (1.0 - 0.07 * np.cos(k * x) * np.cos(k * y)) / area
+
+
+def test_converged_entry_point_meets_rtol():
+    """Accuracy-driven refinement for the near-uniform (secondary-like) current: stops as soon
+    as the estimate meets rtol, reports the sequence, and the estimate covers the change to a
+    finer level (measured: 2.815, 2.893, 2.884 for 3-5 divisions)."""
+    rtol = 0.05
+    res = solve_creep_converged(
+        EGGBOX, secondary_like(EGGBOX), rtol=rtol, start_divisions=2, max_divisions=4
+    )
+    assert res.accuracy_met
+    assert res.pressure_factor_error <= rtol * res.pressure_factor
+    assert len(res.pressure_factor_sequence) == len(res.divisions_sequence) >= 2
+    assert res.divisions == (res.divisions_sequence[-1],) * 2
+    assert len(res.level_times_s) == len(res.divisions_sequence)
+    finer = solve_creep(EGGBOX, secondary_like(EGGBOX), divisions=res.divisions[0] + 1)
+    assert abs(finer.pressure_factor - res.pressure_factor) <= res.pressure_factor_error
+
+
+def test_converged_entry_point_reports_unmet_accuracy():
+    """A tolerance the allowed levels cannot meet is reported, not hidden."""
+    res = solve_creep_converged(
+        EGGBOX, first_order(EGGBOX), rtol=1e-4, start_divisions=2, max_divisions=3
+    )
+    assert not res.accuracy_met
+    assert res.pressure_factor_error > 1e-4 * res.pressure_factor
+    assert res.divisions_sequence == (2, 3)
+
+
 @pytest.mark.slow
-def test_creep_resolution_convergence():
+def test_creep_resolution_convergence_secondary_like_current():
     """Π changes by less than 1 % between the two finest resolutions (lateral and vertical
-    spacing refined together)."""
-    pis = [solve_creep(EGGBOX, uniform, divisions=n).pressure_factor for n in (3, 4, 5)]
+    spacing refined together) for the near-uniform current of the default materials."""
+    fn = secondary_like(EGGBOX)
+    pis = [solve_creep(EGGBOX, fn, divisions=n).pressure_factor for n in (4, 5)]
     assert abs(pis[-1] - pis[-2]) < 0.01 * pis[-1], pis
+
+
+@pytest.mark.slow
+def test_creep_resolution_convergence_focused_current():
+    """Focused (first-order primary) current with lateral grading 0.8: Π changes by less than
+    1.5 % between 5 and 6 divisions (measured 1.4 %; the 1 % target needs 7 divisions, see the
+    module notes), and the GCI estimate of solve_creep(estimate_error=True) at 6 divisions covers
+    the observed change."""
+    res = solve_creep(
+        EGGBOX, first_order(EGGBOX), divisions=6, lateral_grading=0.8, estimate_error=True
+    )
+    pis = res.pressure_factor_sequence
+    assert res.divisions_sequence == (4, 5, 6)
+    assert abs(pis[-1] - pis[-2]) < 0.015 * pis[-1], pis
+    assert res.pressure_factor_error >= abs(pis[-1] - pis[-2])
