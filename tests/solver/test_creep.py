@@ -249,7 +249,7 @@ def test_current_focusing_adds_pressure(eggbox_noslip, eggbox_focused):
 
 def test_lateral_grading_option_keeps_tip_maximum(eggbox_focused):
     """Grading towards the mirror planes changes the focused-current Π by a few % at 3 divisions
-    (measured 5.00 vs 5.07) and keeps the maximum at the Li tip."""
+    (measured 5.02 vs 5.09) and keeps the maximum at the Li tip."""
     graded = solve_creep(EGGBOX, first_order(EGGBOX), divisions=3, lateral_grading=0.8)
     assert tip_distance_um(graded) < 1e-9
     assert graded.pressure_factor == pytest.approx(eggbox_focused.pressure_factor, rel=0.03)
@@ -305,19 +305,33 @@ def secondary_like(surface: EggBox):
     return lambda x, y: (1.0 - 0.07 * np.cos(k * x) * np.cos(k * y)) / area
 
 
-def test_converged_entry_point_meets_rtol():
-    """Accuracy-driven refinement for the near-uniform (secondary-like) current: stops as soon
-    as the estimate meets rtol, reports the sequence, and the estimate covers the change to a
-    finer level (measured: 2.815, 2.893, 2.884 for 3-5 divisions)."""
-    rtol = 0.05
-    res = solve_creep_converged(
-        EGGBOX, secondary_like(EGGBOX), rtol=rtol, start_divisions=2, max_divisions=4
+@pytest.fixture(scope="module")
+def converged_secondary() -> CreepResult:
+    return solve_creep_converged(
+        EGGBOX, secondary_like(EGGBOX), rtol=0.05, start_divisions=2, max_divisions=4
     )
+
+
+def test_converged_entry_point_meets_rtol(converged_secondary):
+    """Accuracy-driven refinement for the near-uniform (secondary-like) current: stops as soon
+    as the estimate meets rtol and reports the sequence (measured: 2.543, 2.815, 2.893 for 2-4
+    divisions, GCI 4.3 % with the observed order clamped to 2)."""
+    res, rtol = converged_secondary, 0.05
     assert res.accuracy_met
     assert res.pressure_factor_error <= rtol * res.pressure_factor
     assert len(res.pressure_factor_sequence) == len(res.divisions_sequence) >= 2
     assert res.divisions == (res.divisions_sequence[-1],) * 2
     assert len(res.level_times_s) == len(res.divisions_sequence)
+    assert res.pressure_factor == res.pressure_factor_sequence[-1]  # finest, not extrapolated
+    est = richardson_estimate(res.divisions_sequence, res.pressure_factor_sequence)
+    assert res.pressure_factor_error == pytest.approx(est.error)
+    assert res.extrapolated_pressure_factor == pytest.approx(est.extrapolated, nan_ok=True)
+
+
+@pytest.mark.slow
+def test_converged_estimate_covers_next_level(converged_secondary):
+    """The reported error covers the change to the next finer level (measured 2.884 at 5)."""
+    res = converged_secondary
     finer = solve_creep(EGGBOX, secondary_like(EGGBOX), divisions=res.divisions[0] + 1)
     assert abs(finer.pressure_factor - res.pressure_factor) <= res.pressure_factor_error
 
