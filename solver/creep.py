@@ -35,7 +35,10 @@ divisions the first layer 1/8, 1/16, 1/32, 1/64 of the spacing gives Π = 5.036,
 4.947 (focused current), so the lateral resolution dominates the error (below).
 Newton's method with backtracking line search and continuation in n (1 → 2.5 → 4.5 → n; the
 n = 1 stage is linear and takes one exact step, the intermediate stages stop at a relative update
-of 0.1, the last at ``tol``; 12-17 Newton steps in all, ~15 % fewer than 1 → 2 → 3.5 with 1e-2);
+of 0.1, the last at ``tol`` or when the interface pressures have stalled (``pressure_tol``,
+default 1e-6 relative, two successive steps: the late steps only update the nearly rigid,
+regularised far region; measured 12 instead of 19 steps, Π unchanged to 4e-7); ~15 % fewer steps
+than 1 → 2 → 3.5 with 1e-2 as well);
 the viscous Jacobian (Picard part plus the rank-one power-law term per quadrature point) is
 assembled with batched numpy matrix products from the precomputed symmetric gradients of the 30
 local basis functions (14-point positive-weight rule), the divergence block once with
@@ -457,16 +460,23 @@ def _newton(
     rate0: float,
     tol: float,
     max_iter: int,
+    pressure_tol: float | None = None,
 ) -> tuple[NDArray[np.float64], int, float, bool]:
     """Damped Newton iteration on the free unknowns; returns (w, iterations, step, converged).
 
-    For m = 1 (Newtonian) the problem is linear and one exact step solves it.
+    Converged when the relative maximum update is below ``tol`` or, with ``pressure_tol``, when
+    the interface pressures changed by less than ``pressure_tol`` × max|p| in two successive
+    iterations (the late Newton steps mostly update the velocity in the nearly rigid,
+    regularised region far from the interface, which does not move the interface pressure:
+    measured 5.10670 ± 1e-5 over the last 9 of 15 steps). For m = 1 (Newtonian) the problem is
+    linear and one exact step solves it.
     """
     w = w0.copy()
     free = prob.free
     r, jac = prob.residual(w, m, rate0, True)
     rnorm = np.linalg.norm(r[free])
     step = np.inf
+    calm = 0
     for it in range(1, max_iter + 1):
         delta = _factorize(jac[free][:, free].tocsc()).solve(-r[free])
         if m == 1.0:
@@ -481,10 +491,15 @@ def _newton(
             if np.linalg.norm(r_trial[free]) <= rnorm * (1.0 - 1e-4 * alpha) or rnorm < 1e-13:
                 break
             alpha *= 0.5
+        if pressure_tol is not None:
+            p_old = w[prob.nu + prob.top_vertices]
+            p_new = trial[prob.nu + prob.top_vertices]
+            change = np.abs(p_new - p_old).max() / max(np.abs(p_new).max(), 1e-300)
+            calm = calm + 1 if change < pressure_tol else 0
         w = trial
         scale = max(np.abs(w).max(), 1.0)
         step = alpha * np.abs(delta).max() / scale
-        if step < tol:
+        if step < tol or calm >= 2:
             return w, it, step, True
         r, jac = prob.residual(w, m, rate0, True)
         rnorm = np.linalg.norm(r[free])
@@ -504,6 +519,7 @@ def solve_creep_dimensionless(
     lateral_grading: float = 0.0,
     tol: float = 1e-8,
     max_iter: int = 40,
+    pressure_tol: float | None = 1e-6,
 ) -> DimensionlessCreep:
     """Solve the dimensionless creep problem (lengths in S, velocity in V0, stress in Σ).
 
@@ -534,7 +550,43 @@ def solve_creep_dimensionless(
         Newton tolerance on the relative maximum update (final n).
     max_iter : int, default 40
         Newton iterations per continuation stage.
+    pressure_tol : float or None, default 1e-6
+        Also stop the final Newton stage when the interface pressures changed by less than
+        this (relative to their maximum) in two successive iterations; None: ``tol`` only.
+        Measured: 12 instead of 19 Newton steps at 3 divisions, Π changed by 4e-7 (1e-5).
     """
+    return _solve_level(
+        surface,
+        current_ratio_fn,
+        stress_exponent=stress_exponent,
+        slip=slip,
+        depth_factor=depth_factor,
+        regularisation=regularisation,
+        divisions=divisions,
+        interface_layer=interface_layer,
+        lateral_grading=lateral_grading,
+        tol=tol,
+        max_iter=max_iter,
+        pressure_tol=pressure_tol,
+    )[0]
+
+
+def _solve_level(
+    surface: Surface,
+    current_ratio_fn: CurrentRatioFn,
+    *,
+    stress_exponent: float,
+    slip: str,
+    depth_factor: float,
+    regularisation: float,
+    divisions: int | tuple[int, int],
+    interface_layer: float,
+    lateral_grading: float,
+    tol: float,
+    max_iter: int,
+    pressure_tol: float | None = 1e-6,
+) -> tuple[DimensionlessCreep, _Problem, NDArray[np.float64]]:
+    """One level of the dimensionless problem: (solution, problem, rotated unknowns)."""
     cells = _cells(divisions)
     params = CreepParameters(
         stress_exponent=stress_exponent,
@@ -564,17 +616,23 @@ def solve_creep_dimensionless(
             "creep", "current_ratio_fn", "current", "non-finite values", "finite i_n/J", ""
         )
 
-    w = np.zeros(prob.nu + prob.np_)
-    w[3 * top] = -ratio  # ũ_n = u·n = −v_n; other fixed values are zero
     n_final = params.stress_exponent
-    stages = [s for s in _N_STAGES if s < n_final] + [n_final]
     total = 0
     converged = True
     step = np.nan
+    stages = [s for s in _N_STAGES if s < n_final] + [n_final]
+    w = np.zeros(prob.nu + prob.np_)
+    w[3 * top] = -ratio  # ũ_n = u·n = −v_n; other fixed values are zero
     for n in stages:
         last = n == n_final
         w, its, step, ok = _newton(
-            prob, w, 1.0 / n, params.regularisation, tol if last else _STAGE_TOL, max_iter
+            prob,
+            w,
+            1.0 / n,
+            params.regularisation,
+            tol if last else _STAGE_TOL,
+            max_iter,
+            pressure_tol if last else None,
         )
         total += its
         logger.debug(
@@ -593,7 +651,7 @@ def solve_creep_dimensionless(
     traction = -sigma_nn[pos]
 
     outflow = _bottom_outflow(prob, u)
-    return DimensionlessCreep(
+    sol = DimensionlessCreep(
         x=xn[verts].copy(),
         y=yn[verts].copy(),
         pressure=p[verts].copy(),
@@ -607,6 +665,7 @@ def solve_creep_dimensionless(
         divisions=cells,
         layers=prob.layers,
     )
+    return sol, prob, w
 
 
 def _bottom_outflow(prob: _Problem, u: NDArray[np.float64]) -> float:
@@ -776,8 +835,10 @@ def _solver_kwargs(
     lateral_grading: float,
     tol: float,
     max_iter: int,
+    pressure_tol: float | None,
 ) -> dict[str, object]:
     return dict(
+        pressure_tol=pressure_tol,
         stress_exponent=params.stress_exponent,
         slip=params.slip,
         depth_factor=params.depth_factor,
@@ -801,6 +862,7 @@ def solve_creep(
     estimate_error: bool = False,
     tol: float = 1e-8,
     max_iter: int = 40,
+    pressure_tol: float | None = 1e-6,
 ) -> CreepResult:
     """Excess interfacial pressure from power-law creep of plated Li (quarter cell, SI output).
 
@@ -831,6 +893,8 @@ def solve_creep(
         Newton tolerance (relative maximum update).
     max_iter : int, default 40
         Newton iterations per continuation stage.
+    pressure_tol : float or None, default 1e-6
+        Newton stop on stalled interface pressures (see :func:`solve_creep_dimensionless`).
 
     Returns
     -------
@@ -840,7 +904,9 @@ def solve_creep(
     params = CreepParameters() if params is None else params
     start = time.perf_counter()
     sigma_pa = params.stress_scale_pa(current_density_a_m2, surface.period_um * UM)
-    kwargs = _solver_kwargs(params, interface_layer, lateral_grading, tol, max_iter)
+    kwargs = _solver_kwargs(
+        params, interface_layer, lateral_grading, tol, max_iter, pressure_tol
+    )
     cells = _cells(divisions)
     sequence: list[tuple[int, float, float]] = []
     if estimate_error:
@@ -892,6 +958,7 @@ def solve_creep_converged(
     lateral_grading: float = 0.0,
     tol: float = 1e-8,
     max_iter: int = 40,
+    pressure_tol: float | None = 1e-6,
 ) -> CreepResult:
     """Refine the creep mesh until the error estimate of Π meets ``rtol`` (accuracy-driven).
 
@@ -927,7 +994,7 @@ def solve_creep_converged(
         2.543, 2.815, 2.893 at 2-4 divisions extrapolates to 2.99, the finer levels give 2.88),
         so the finest value is the more reliable one; Π∞ is always in
         ``extrapolated_pressure_factor``.
-    interface_layer, lateral_grading, tol, max_iter
+    interface_layer, lateral_grading, tol, max_iter, pressure_tol
         As for :func:`solve_creep`.
 
     Returns
@@ -952,7 +1019,9 @@ def solve_creep_converged(
     params = CreepParameters() if params is None else params
     start = time.perf_counter()
     sigma_pa = params.stress_scale_pa(current_density_a_m2, surface.period_um * UM)
-    kwargs = _solver_kwargs(params, interface_layer, lateral_grading, tol, max_iter)
+    kwargs = _solver_kwargs(
+        params, interface_layer, lateral_grading, tol, max_iter, pressure_tol
+    )
     sequence: list[tuple[int, float, float]] = []
     est: RichardsonEstimate | None = None
     met = False

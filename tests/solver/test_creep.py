@@ -220,7 +220,7 @@ def test_power_law_pressure_maximum_at_li_tip(eggbox_focused):
     the Li tip (electrolyte trough, e = 0) with the current maximum; the minimum at the
     electrolyte peaks (e = H), below the stack pressure."""
     res = eggbox_focused
-    assert res.converged and res.step_norm < 1e-8
+    assert res.converged
     assert tip_distance_um(res) < 1e-9
     i_max = int(np.argmax(res.excess_pressure_pa))
     assert res.height_um[i_max] == pytest.approx(0.0, abs=1e-9)
@@ -241,6 +241,18 @@ def test_uniform_plating_pressure_plateau_at_li_tip(eggbox_noslip):
     assert res.excess_pressure_pa[tips].max() >= 0.98 * res.max_excess_pressure_pa
     assert tip_distance_um(res) <= 0.15 * 150.0
     assert res.converged
+
+
+def test_pressure_stall_criterion_matches_strict_newton():
+    """The default Newton stop on stalled interface pressures (pressure_tol = 1e-6) gives the
+    strict-tolerance Π to 1e-5, with fewer iterations where the far field converges slowly
+    (measured with lateral grading 0.8: 19 → 12)."""
+    kw = dict(divisions=3, lateral_grading=0.8)
+    strict = solve_creep(EGGBOX, first_order(EGGBOX), pressure_tol=None, **kw)
+    fast = solve_creep(EGGBOX, first_order(EGGBOX), **kw)
+    assert strict.converged and strict.step_norm < 1e-8 and fast.converged
+    assert fast.pressure_factor == pytest.approx(strict.pressure_factor, rel=1e-5)
+    assert fast.iterations < strict.iterations
 
 
 def test_current_focusing_adds_pressure(eggbox_noslip, eggbox_focused):
