@@ -103,8 +103,9 @@ class PressureTable:
             values, errs = self.pressure_factor, self.pressure_factor_error
             point = (math.log(aspect), q)
         method = "cubic" if min(len(ax) for ax in axes) >= 4 else "linear"
-        pi = float(RegularGridInterpolator(axes, values, method=method)(point)[0])
-        err = float(RegularGridInterpolator(axes, errs, method="linear")(point)[0])
+        query = np.array([point])
+        pi = float(RegularGridInterpolator(axes, values, method=method)(query)[0])
+        err = float(RegularGridInterpolator(axes, errs, method="linear")(query)[0])
         return pi, err
 
 
