@@ -66,21 +66,21 @@ focused, g = 0                     5.094  4.991  4.851  4.764
 focused, g = 0.6                   5.025  4.903  4.680  4.610
 focused, g = 0.8                   5.019  4.886  4.645  4.582  4.541
 DOFs                        1.3k   3883   7933   14115  22879  34675
-time per level (s)          1.1    2.4-5  7-22   21-46  ~60-250 ~190
+time per level (s)          1.1    2.4-5  7-22   17-46  43-250 128-190
 ==========================  =====  =====  =====  =====  =====  =====
+
 
 "secondary-like" = (1 − 0.07 cos kx cos ky)/(A/A0), a stand-in for the secondary current of the
 default materials (i_max/J ≈ 0.986); "focused" = the first-order primary current
-1 − √2 k (H/2) cos kx cos ky (tip value 1.74). The lowest times are for a level run alone, the
-highest with two other solver jobs on the machine; the 6- and 7-division times were measured
-loaded only.
+1 − √2 k (H/2) cos kx cos ky (tip value 1.74). The lowest times are for a level run alone (load
+average ~2 from other jobs), the highest with two more solver jobs of this study running.
 
 * Secondary-like current: the change between the two finest levels is 0.3 % from 4 → 5 and
   5 → 6 (the issue's criterion), with the maximum at the Li tip; the three-level sequences are
   oscillatory (3-5) or converge slower than first order (4-6: equal steps of 0.009), so the
   conservative GCI of :func:`richardson_estimate` is 3-4 % (1.6 % from the two levels 4, 5 with
   p = 1). ``solve_creep_converged(..., rtol=0.01, criterion="step", start_divisions=4)`` stops at
-  5 divisions: Π = 2.884 ± 0.046 (GCI), Δp_max = 0.94 MPa, 28.5 s (7.0 + 21.5 s, load ~1.5).
+  5 divisions: Π = 2.884 ± 0.046 (GCI), Δp_max = 0.94 MPa, 28.5-29.2 s (7 + 22 s).
 * Focused current: the tip pressure converges slowly and pre-asymptotically (steps 2.0 %, 2.9 %,
   1.8 % with uniform spacing). The cause is a sharp internal feature below the Li tip: along the
   vertical through the tip p/Σ stays ≈ 4.9 down to a depth ≈ 0.06 S and then drops by ~1.6 within
@@ -88,8 +88,10 @@ loaded only.
   which the lateral spacing must resolve; refining the wall layers (table above) or the deep
   layers changes Π by < 1 %. Lateral grading towards the mirror planes (where the Li tips lie)
   helps: with g = 0.8 the steps are 5.2 %, 1.4 %, 0.9 % (4 → 5 → 6 → 7), i.e. the 1 % criterion
-  is met between 6 and 7 divisions (34.7k DOFs, ~3 min), not within 60 s. Observed order from
-  5-7 ≈ 1.5, Richardson Π∞ ≈ 4.38, GCI of the 7-division value ≈ 4 %. g = 0.8 is not the default
+  is met between 6 and 7 divisions, not within 60 s: ``solve_creep_converged(...,
+  rtol=0.01, criterion="step", start_divisions=5, lateral_grading=0.8)`` solves 5, 6, 7
+  (16.9 + 43.4 + 128.0 s = 188 s, 34.7k DOFs) and returns Π = 4.541 ± 0.164 (GCI 3.6 %,
+  observed order 1.73, Richardson Π∞ = 4.41), Δp_max = 1.48 MPa. g = 0.8 is not the default
   because flat-topped maxima (uniform plating) become erratic with it (previous measurement with
   the old layers: 2.38, 2.25, 2.29 for 3-5 divisions, maximum off the tip).
 
