@@ -30,7 +30,8 @@ from solver.results import FieldPair, FieldResult
 from templater.surfaces import Surface
 from templater.units import UM
 
-__all__ = ["Prediction", "predict", "current_ratio_interpolator"]
+__all__ = ["Prediction", "predict", "current_ratio_interpolator", "prediction_writer",
+           "default_constants"]
 
 
 def current_ratio_interpolator(result: FieldResult):
@@ -198,6 +199,26 @@ def predict(
         critical_current_a_m2=ratio * constants.flat_critical_current_a_m2,
         coupling_current_change=change, solve_time_s=time.perf_counter() - t0,
     )
+
+
+def prediction_writer(prediction: Prediction):
+    """A ``templater.job.write_job`` extra writer that stores ``prediction.json``
+    (the ``--json`` object of ``templater predict`` without wall times: deterministic)."""
+    import json
+
+    def untimed(value: Any) -> Any:
+        # wall times would make the file differ from run to run
+        if isinstance(value, dict):
+            return {k: untimed(v) for k, v in value.items() if k != "solve_time_s"}
+        return value
+
+    def write(folder, design, options, mesh) -> dict[str, Any]:
+        data = untimed(prediction.to_json_dict())
+        text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+        (folder / "prediction.json").write_text(text, encoding="utf-8")
+        return {"critical_current_ratio": prediction.critical_current_ratio}
+
+    return write
 
 
 def default_constants() -> DendriteConstants:

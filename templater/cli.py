@@ -17,6 +17,7 @@ import click
 
 from templater import __version__
 from templater.errors import DesignError, OutputError, OutputExistsError, TemplaterError
+from templater.outputs import check_output_dir
 from templater.presets import load_preset, preset_names, printer_names
 from templater.registry import KINDS, make_design, suggest
 from templater.surfaces import SURFACES, Surface, parameter_specs
@@ -144,55 +145,6 @@ def main(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
-@main.command("make")
-@design_options
-@click.option("--size", "size_um", type=float,
-              help="Footprint side (square) or diameter (circle), [10, 100000] um; default: the "
-                   "whole number of periods closest to 3000 um.")
-@click.option("--footprint", "footprint", type=click.Choice(["square", "circle"]),
-              default="square", show_default=True, help="Footprint shape.")
-@click.option("--base", "base_um", type=float, default=10.0, show_default=True,
-              help="Solid base-plate thickness, [0.5, 1000] um.")
-@click.option("--tolerance", "tolerance_um", type=float, default=0.1, show_default=True,
-              help="Max deviation of curved surfaces from the analytic one, [0.001, 10] um.")
-@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path),
-              help="Output folder (default ./<kind>-H<H>S<S>/).")
-@click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
-def make_cmd(kind: str | None, preset: str | None, height_um: float | None,
-             period_um: float | None, form: str | None, top_fraction: float | None,
-             edge_radius_um: float | None, invert: bool | None, size_um: float | None,
-             footprint: str, base_um: float, tolerance_um: float, out_dir: Path | None,
-             overwrite: bool) -> None:
-    """Write the template of a design: NAME.stl and design.json.
-
-    KIND is one of flat, eggbox, pyramid, frustum (or use --preset NAME).
-    """
-    from templater.job import TemplateOptions, write_job
-
-    design = build_design(kind, preset, {
-        "height_um": height_um, "period_um": period_um, "form": form,
-        "top_fraction": top_fraction, "edge_radius_um": edge_radius_um, "invert": invert,
-    })
-    out_dir = out_dir or Path(design.name)
-    t0 = time.perf_counter()
-    try:
-        options = TemplateOptions.for_design(design, shape=footprint, size_um=size_um,
-                                             base_um=base_um, tolerance_um=tolerance_um)
-        job = write_job(design, out_dir, options=options, overwrite=overwrite,
-                        version=__version__)
-    except (DesignError, OutputExistsError, OutputError) as exc:
-        raise UsageFail(str(exc)) from exc
-    except TemplaterError as exc:
-        raise click.ClickException(str(exc)) from exc
-    s = job.summary
-    fp = options.footprint
-    click.echo(f"{design.name}: {fp.shape} footprint {fp.size_um:g} um, base {base_um:g} um, "
-               f"area ratio A/A0 = {design.area_ratio():.5f}")
-    click.echo(f"STL: {s['facets']} facets, {s['stl_bytes'] / 1e6:.1f} MB")
-    click.echo(f"wrote {out_dir}/ ({', '.join(p.name for p in job.files)}) "
-               f"in {time.perf_counter() - t0:.1f} s")
-
-
 def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Material, creep and dendrite overrides (CLI units), shared by predict/make/calibrate."""
     opts = [
@@ -304,6 +256,76 @@ def prediction_lines(pred: Any) -> list[str]:
                      f"{100 * pred.coupling_current_change:+.3f} %")
     lines.append(f"  solve time {pred.solve_time_s:.2f} s")
     return lines
+
+
+@main.command("make")
+@design_options
+@click.option("--size", "size_um", type=float,
+              help="Footprint side (square) or diameter (circle), [10, 100000] um; default: the "
+                   "whole number of periods closest to 3000 um.")
+@click.option("--footprint", "footprint", type=click.Choice(["square", "circle"]),
+              default="square", show_default=True, help="Footprint shape.")
+@click.option("--base", "base_um", type=float, default=10.0, show_default=True,
+              help="Solid base-plate thickness, [0.5, 1000] um.")
+@click.option("--tolerance", "tolerance_um", type=float, default=0.1, show_default=True,
+              help="Max deviation of curved surfaces from the analytic one, [0.001, 10] um.")
+@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path),
+              help="Output folder (default ./<kind>-H<H>S<S>/).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
+@click.option("--no-predict", is_flag=True,
+              help="Skip the predicted critical current (prediction.json).")
+@model_options
+def make_cmd(kind: str | None, preset: str | None, height_um: float | None,
+             period_um: float | None, form: str | None, top_fraction: float | None,
+             edge_radius_um: float | None, invert: bool | None, size_um: float | None,
+             footprint: str, base_um: float, tolerance_um: float, out_dir: Path | None,
+             overwrite: bool, no_predict: bool, **model: Any) -> None:
+    """Write the template of a design: NAME.stl, design.json and prediction.json.
+
+    KIND is one of flat, eggbox, pyramid, frustum (or use --preset NAME).
+    """
+    from templater.job import TemplateOptions, write_job
+
+    design = build_design(kind, preset, {
+        "height_um": height_um, "period_um": period_um, "form": form,
+        "top_fraction": top_fraction, "edge_radius_um": edge_radius_um, "invert": invert,
+    })
+    out_dir = out_dir or Path(design.name)
+    t0 = time.perf_counter()
+    extra = []
+    pred = None
+    try:  # refuse a bad output folder before spending time on the prediction
+        check_output_dir(out_dir, overwrite=overwrite)
+    except (OutputExistsError, OutputError) as exc:
+        raise UsageFail(str(exc)) from exc
+    if not no_predict:
+        from solver.predict import predict, prediction_writer
+
+        materials, params, constants, label = model_inputs(model)
+        try:
+            pred = predict(design, materials, params, constants, calibration=label)
+        except TemplaterError as exc:
+            raise click.ClickException(str(exc)) from exc
+        extra.append(prediction_writer(pred))
+    try:
+        options = TemplateOptions.for_design(design, shape=footprint, size_um=size_um,
+                                             base_um=base_um, tolerance_um=tolerance_um)
+        job = write_job(design, out_dir, options=options, overwrite=overwrite,
+                        version=__version__, extra=extra)
+    except (DesignError, OutputExistsError, OutputError) as exc:
+        raise UsageFail(str(exc)) from exc
+    except TemplaterError as exc:
+        raise click.ClickException(str(exc)) from exc
+    s = job.summary
+    fp = options.footprint
+    click.echo(f"{design.name}: {fp.shape} footprint {fp.size_um:g} um, base {base_um:g} um, "
+               f"area ratio A/A0 = {design.area_ratio():.5f}")
+    click.echo(f"STL: {s['facets']} facets, {s['stl_bytes'] / 1e6:.1f} MB")
+    if pred is not None:
+        click.echo(f"predicted critical current: {pred.critical_current_a_m2 / 10:.3g} mA/cm^2 "
+                   f"({pred.critical_current_ratio:.3g} x flat; calibration: {pred.calibration})")
+    click.echo(f"wrote {out_dir}/ ({', '.join(p.name for p in job.files)}) "
+               f"in {time.perf_counter() - t0:.1f} s")
 
 
 @main.command("predict")

@@ -222,3 +222,20 @@ def test_calibrate_writes_a_calibration_that_predict_uses(tmp_path):
     assert d["dendrite"]["calibration"] == str(out)
     res = run(["calibrate", str(csv), "-o", str(out)])
     assert res.exit_code == 2 and "--overwrite" in res.output
+
+
+def test_make_writes_a_deterministic_prediction(tmp_path):
+    outs = []
+    for name in ("a", "b"):
+        res = run(["make", "eggbox", "--H", "25", "--S", "150", *SMALL, "-o",
+                   str(tmp_path / name)])
+        assert res.exit_code == 0, res.output
+        assert "predicted critical current:" in res.output and "x flat" in res.output
+        outs.append(tmp_path / name)
+    for f in ("prediction.json", "design.json", "eggbox-H25S150.stl"):
+        assert (outs[0] / f).read_bytes() == (outs[1] / f).read_bytes()
+    d = json.loads((outs[0] / "prediction.json").read_text())
+    assert 0 < d["dendrite"]["critical_current_ratio"] <= d["area_ratio"]
+    res = run(["make", "eggbox", "--H", "25", "--S", "150", *SMALL, "--no-predict", "-o",
+               str(tmp_path / "c")])
+    assert res.exit_code == 0 and not (tmp_path / "c" / "prediction.json").exists()
