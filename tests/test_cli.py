@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from templater import __version__
 from templater.cli import main
 
-SMALL = ["--size", "300"]
+SMALL = ["--size", "300", "--no-predict"]
 
 
 def run(args, cwd=None):
@@ -42,7 +42,7 @@ def test_make_writes_stl_and_design_json(tmp_path):
 
 def test_make_preset_and_options(tmp_path):
     res = run(["make", "--preset", "frustum-H25S150", "--footprint", "circle", "--size", "400",
-               "--base", "5", "-o", str(tmp_path / "f")])
+               "--base", "5", "--no-predict", "-o", str(tmp_path / "f")])
     assert res.exit_code == 0, res.output
     record = json.loads((tmp_path / "f" / "design.json").read_text())
     assert record["design"]["kind"] == "frustum" and record["design"]["top_fraction"] == 0.5
@@ -54,7 +54,8 @@ def test_make_preset_and_options(tmp_path):
 
 
 def test_default_footprint_is_whole_periods_near_3mm(tmp_path):
-    res = run(["make", "pyramid", "--H", "25", "--S", "140", "-o", str(tmp_path / "p")])
+    res = run(["make", "pyramid", "--H", "25", "--S", "140", "--no-predict", "-o",
+               str(tmp_path / "p")])
     assert res.exit_code == 0, res.output
     rec = json.loads((tmp_path / "p" / "design.json").read_text())
     assert rec["template"]["footprint"]["size_um"] == pytest.approx(21 * 140)
@@ -227,7 +228,7 @@ def test_calibrate_writes_a_calibration_that_predict_uses(tmp_path):
 def test_make_writes_a_deterministic_prediction(tmp_path):
     outs = []
     for name in ("a", "b"):
-        res = run(["make", "eggbox", "--H", "25", "--S", "150", *SMALL, "-o",
+        res = run(["make", "eggbox", "--H", "25", "--S", "150", "--size", "300", "-o",
                    str(tmp_path / name)])
         assert res.exit_code == 0, res.output
         assert "predicted critical current:" in res.output and "x flat" in res.output
@@ -236,6 +237,6 @@ def test_make_writes_a_deterministic_prediction(tmp_path):
         assert (outs[0] / f).read_bytes() == (outs[1] / f).read_bytes()
     d = json.loads((outs[0] / "prediction.json").read_text())
     assert 0 < d["dendrite"]["critical_current_ratio"] <= d["area_ratio"]
-    res = run(["make", "eggbox", "--H", "25", "--S", "150", *SMALL, "--no-predict", "-o",
+    res = run(["make", "eggbox", "--H", "25", "--S", "150", *SMALL, "-o",
                str(tmp_path / "c")])
     assert res.exit_code == 0 and not (tmp_path / "c" / "prediction.json").exists()
