@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from solver.calibration import REFERENCE_CURRENT_A_M2
-from solver.creep import CreepResult, solve_creep
+from solver.creep import CreepResult, solve_creep, solve_creep_converged
 from solver.creep_params import CreepParameters
 from solver.critical import DendriteConstants, critical_current_ratio
 from solver.field import VOXEL_RADIUS_UM, solve_field
@@ -117,8 +117,15 @@ def _pressure(design: Surface, secondary: FieldResult, params: CreepParameters, 
         hit = lookup_pressure_factor(design, secondary.kinetic_length_m, params)
         if hit is not None:
             return hit[0], hit[1], "table", None
-    res = solve_creep(design, current_ratio_interpolator(secondary), params,
-                      current_density_a_m2=REFERENCE_CURRENT_A_M2, divisions=divisions)
+    fn = current_ratio_interpolator(secondary)
+    if divisions > 0:
+        res = solve_creep(design, fn, params, current_density_a_m2=REFERENCE_CURRENT_A_M2,
+                          divisions=divisions)
+    else:
+        # accuracy-driven: refine 4 → 5 → 6 until two levels agree to 1 % (or 60 s)
+        res = solve_creep_converged(design, fn, params, rtol=0.01, criterion="step",
+                                    current_density_a_m2=REFERENCE_CURRENT_A_M2,
+                                    start_divisions=4, max_divisions=6, time_budget_s=60.0)
     return res.pressure_factor, res.pressure_factor_error, "solver", res
 
 
@@ -130,7 +137,7 @@ def predict(
     *,
     calibration: str = "default",
     use_tables: bool = True,
-    creep_divisions: int = 4,
+    creep_divisions: int = 0,
     couple: bool = False,
     couple_tol: float = 1e-4,
     primary: bool = True,
@@ -148,8 +155,9 @@ def predict(
         Label of where ``constants`` came from (reported).
     use_tables : bool, default True
         Take Π from the shipped tables when they cover the design; else solve the creep problem.
-    creep_divisions : int, default 4
-        Creep mesh divisions for a direct solve.
+    creep_divisions : int, default 0
+        Creep mesh divisions for a direct solve; 0 refines 4 → 5 → 6 until Π changes by
+        less than 1 % between levels (or a 60 s budget), reporting the error estimate.
     couple : bool, default False
         Iterate the Monroe-Newman pressure → exchange-current coupling
         (:mod:`solver.coupling`; smooth designs) and use the coupled maximum current; the
@@ -182,7 +190,7 @@ def predict(
         coupled = couple_field_creep(
             surface, materials, creep_params, tol=couple_tol,
             solve_pressure=creep_pressure_solver(surface, creep_params,
-                                                 divisions=creep_divisions))
+                                                 divisions=creep_divisions or 4))
         m = coupled.coupled.max_current_ratio
         change = coupled.max_current_relative_change
     pf = dp_ref * (constants.flat_critical_current_a_m2 / REFERENCE_CURRENT_A_M2) ** (1.0 / n)

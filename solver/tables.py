@@ -73,7 +73,7 @@ class PressureTable:
     aspect: NDArray[np.float64]  # (a,) H/S, increasing
     kinetic_over_period: NDArray[np.float64]  # (k,) ℓ/S, increasing
     pressure_factor: NDArray[np.float64]  # (a, k) Π
-    pressure_factor_error: NDArray[np.float64]  # (a, k) |Π − Π(coarser mesh)|
+    pressure_factor_error: NDArray[np.float64]  # (a, k) solver's error estimate of Π
     divisions: int
     generator: str
 
@@ -120,7 +120,7 @@ def generate_table(
     """Solve field + creep on the grid; ``design_at(H_um, S_um) -> Surface`` builds the shape.
 
     Each entry: secondary current at ℓ = (ℓ/S)·S, then the creep problem with that current
-    distribution at ``divisions`` and at 2/3 of it (error estimate).
+    distribution at ``divisions`` with ``solve_creep``'s error estimate (coarser levels).
     """
     params = params or CreepParameters()
     s = REFERENCE_PERIOD_UM
