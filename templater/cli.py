@@ -274,17 +274,28 @@ def prediction_lines(pred: Any) -> list[str]:
 @click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
 @click.option("--no-predict", is_flag=True,
               help="Skip the predicted critical current (prediction.json).")
+@click.option("--format", "out_format", type=click.Choice(["stl", "gwl", "both"]),
+              default="both", show_default=True,
+              help="Write the STL (+ DeScribe recipe), the GWL job, or both.")
+@click.option("--dry-run", is_flag=True,
+              help="Plan the job and print the summary (layers, blocks, write length, "
+                   "estimated print time, sizes); write nothing.")
 @model_options
 def make_cmd(kind: str | None, preset: str | None, height_um: float | None,
              period_um: float | None, form: str | None, top_fraction: float | None,
              edge_radius_um: float | None, invert: bool | None, size_um: float | None,
              footprint: str, base_um: float, tolerance_um: float, out_dir: Path | None,
-             overwrite: bool, no_predict: bool, **model: Any) -> None:
-    """Write the template of a design: NAME.stl, design.json and prediction.json.
+             overwrite: bool, no_predict: bool, out_format: str = "both",
+             dry_run: bool = False, **model: Any) -> None:
+    """Write the template of a design: NAME.stl, design.json, prediction.json and the GWL
+    print job.
+
+    The GWL job (NAME_job.gwl, NAME_files/, NAME_job.json) is sliced, hatched and stitched
+    for the printer profile; NAME.recipe carries the same settings for DeScribe.
 
     KIND is one of flat, eggbox, pyramid, frustum (or use --preset NAME).
     """
-    from templater.job import TemplateOptions, write_job
+    from templater.job import TemplateOptions
 
     design = build_design(kind, preset, {
         "height_um": height_um, "period_um": period_um, "form": form,
@@ -292,6 +303,16 @@ def make_cmd(kind: str | None, preset: str | None, height_um: float | None,
     })
     out_dir = out_dir or Path(design.name)
     t0 = time.perf_counter()
+    if dry_run:
+        try:
+            options = TemplateOptions.for_design(design, shape=footprint, size_um=size_um,
+                                                 base_um=base_um, tolerance_um=tolerance_um)
+            _make_dry_run(design, options, out_format)
+        except DesignError as exc:
+            raise UsageFail(str(exc)) from exc
+        except TemplaterError as exc:
+            raise click.ClickException(str(exc)) from exc
+        return
     extra = []
     pred = None
     try:  # refuse a bad output folder before spending time on the prediction
@@ -310,8 +331,8 @@ def make_cmd(kind: str | None, preset: str | None, height_um: float | None,
     try:
         options = TemplateOptions.for_design(design, shape=footprint, size_um=size_um,
                                              base_um=base_um, tolerance_um=tolerance_um)
-        job = write_job(design, out_dir, options=options, overwrite=overwrite,
-                        version=__version__, extra=extra)
+        job = _make_outputs(design, out_dir, options, overwrite=overwrite,
+                            out_format=out_format, extra=extra)
     except (DesignError, OutputExistsError, OutputError) as exc:
         raise UsageFail(str(exc)) from exc
     except TemplaterError as exc:
@@ -320,12 +341,87 @@ def make_cmd(kind: str | None, preset: str | None, height_um: float | None,
     fp = options.footprint
     click.echo(f"{design.name}: {fp.shape} footprint {fp.size_um:g} um, base {base_um:g} um, "
                f"area ratio A/A0 = {design.area_ratio():.5f}")
-    click.echo(f"STL: {s['facets']} facets, {s['stl_bytes'] / 1e6:.1f} MB")
+    if "stl_bytes" in s:
+        click.echo(f"STL: {s['facets']} facets, {s['stl_bytes'] / 1e6:.1f} MB")
+    if "gwl_bytes" in s:
+        stl = f"STL {s['stl_bytes'] / 1e6:.1f} MB, " if "stl_bytes" in s else ""
+        click.echo(f"sizes on disk: {stl}GWL job {s['gwl_bytes'] / 1e6:.1f} MB")
     if pred is not None:
         click.echo(f"predicted critical current: {pred.critical_current_a_m2 / 10:.3g} mA/cm^2 "
                    f"({pred.critical_current_ratio:.3g} x flat; calibration: {pred.calibration})")
     click.echo(f"wrote {out_dir}/ ({', '.join(p.name for p in job.files)}) "
                f"in {time.perf_counter() - t0:.1f} s")
+
+
+def _gwl_lines(plan: Any) -> list[str]:
+    """Summary lines of a planned GWL job (layers, blocks, write length, estimated time)."""
+    from templater.gwl_writer import format_duration
+
+    t, e = plan.totals, plan.estimate
+    return [
+        f"GWL: {len(plan.layer_heights_um)} layers, blocks {t['distinct_blocks']} distinct / "
+        f"{t['placements']} placed (pitch {plan.grid.pitch_um:g} um), write length "
+        f"{t['write_length_um'] / 1e6:.1f} m in {t['polylines']} lines",
+        f"estimated print time: {format_duration(e['total_s'])} (write {e['write_s']:.0f} s "
+        f"+ lines {e['lines_s']:.0f} s + layers {e['layers_s']:.0f} s + blocks "
+        f"{e['blocks_s']:.0f} s)",
+    ]
+
+
+def _make_dry_run(design: Surface, options: Any, out_format: str) -> None:
+    """``make --dry-run``: plan (no files) and print the summary."""
+    from templater.gwl_writer import plan_gwl, planned_sizes
+
+    plan = plan_gwl(design, options)
+    sizes = planned_sizes(plan, design, options, version=__version__)
+    click.echo(f"{design.name}: dry run, nothing written")
+    if out_format != "stl":
+        for line in _gwl_lines(plan):
+            click.echo(line)
+    stl = f"STL {sizes['stl'] / 1e6:.1f} MB" if out_format != "gwl" else ""
+    gwl = f"GWL job ~{sizes['gwl'] / 1e6:.1f} MB" if out_format != "stl" else ""
+    click.echo("sizes on disk: " + ", ".join(x for x in (stl, gwl) if x))
+
+
+def _make_outputs(design: Surface, out_dir: Path, options: Any, *, overwrite: bool,
+                  out_format: str, extra: list[Any]) -> Any:
+    """Write the chosen outputs; the GWL estimate is printed before anything is written."""
+    from templater.gwl_writer import GwlWriter, RecipeWriter, plan_gwl, write_gwl_job
+    from templater.job import write_job
+
+    if out_format == "stl":
+        return write_job(design, out_dir, options=options, overwrite=overwrite,
+                         version=__version__, extra=[*extra, RecipeWriter()])
+    plan = plan_gwl(design, options)
+    for line in _gwl_lines(plan):
+        click.echo(line)
+    if out_format == "gwl":
+        return write_gwl_job(design, out_dir, options=options, overwrite=overwrite,
+                             version=__version__, plan=plan, extra=extra)
+    return write_job(design, out_dir, options=options, overwrite=overwrite, version=__version__,
+                     extra=[*extra, GwlWriter(version=__version__, plan=plan)])
+
+
+@main.command("check")
+@click.argument("folder", type=click.Path(path_type=Path))
+def check_cmd(folder: Path) -> None:
+    """Check a job folder independently of the writer (exit 0 clean, 1 problems).
+
+    Re-reads NAME.stl (watertight, matching design.json) and replays the GWL job: includes,
+    header, field limits, bounds and per-layer coverage against the STL's cross-sections,
+    write length and print time against NAME_job.json. Each problem is printed on its own line.
+    """
+    from templater.check import check_job
+
+    try:
+        problems = check_job(folder)
+    except TemplaterError as exc:
+        problems = [str(exc)]
+    for line in problems:
+        click.echo(line)
+    if problems:
+        raise SystemExit(1)
+    click.echo(f"{folder}: OK")
 
 
 @main.command("predict")

@@ -561,17 +561,20 @@ class RecipeWriter:
 
 def write_gwl_job(design: Surface, out_dir: Path, *, options: Any, overwrite: bool = False,
                   version: str, profile: PrinterProfile | None = None,
-                  announce: Callable[[GwlPlan], None] | None = None) -> JobFiles:
+                  announce: Callable[[GwlPlan], None] | None = None,
+                  plan: GwlPlan | None = None, extra: list[Any] | None = None) -> JobFiles:
     """GWL-only output (``--format gwl``): ``design.json`` and the GWL job, no STL (and no
     recipe, which would point at the STL).
 
     ``design.json`` records ``"outputs": ["gwl"]`` so that ``templater check`` rebuilds the
-    template mesh from it instead of reading an STL.
+    template mesh from it instead of reading an STL. ``plan`` reuses a :func:`plan_gwl` result;
+    ``extra`` writers run afterwards, as in :func:`templater.job.write_job`.
     """
     nodes = period_nodes_um(design, options.tolerance_um, base_um=options.base_um)
     mesh = build_template_mesh(design, footprint=options.footprint, base_um=options.base_um,
                                tolerance_um=options.tolerance_um, nodes_um=nodes)
-    writer = GwlWriter(version=version, profile=profile, announce=announce, recipe=False)
+    writer = GwlWriter(version=version, profile=profile, announce=announce, recipe=False,
+                       plan=plan)
     with atomic_output_dir(Path(out_dir), overwrite=overwrite) as tmp:
         record = design_record(design, options, version)
         record["outputs"] = ["gwl"]
@@ -580,6 +583,8 @@ def write_gwl_job(design: Surface, out_dir: Path, *, options: Any, overwrite: bo
         write_json(tmp / "design.json", record)
         summary = {"name": design.name, "facets": len(mesh.faces),
                    "nodes_per_period": len(nodes) - 1, **writer(tmp, design, options, mesh)}
+        for other in extra or []:
+            summary.update(other(tmp, design, options, mesh) or {})
         names = sorted(p.name for p in tmp.iterdir())
     return JobFiles(out_dir=Path(out_dir), files=tuple(Path(out_dir) / n for n in names),
                     summary=summary)
