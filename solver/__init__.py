@@ -1,13 +1,29 @@
-"""Field (current distribution) solver for contoured Li / solid-electrolyte interfaces.
+"""Field, creep and dendrite solvers for contoured Li / solid-electrolyte interfaces.
 
 Public API: :func:`solve_field` (primary and secondary current on one periodic cell),
-:class:`Materials` (SI parameters), :class:`FieldResult` / :class:`FieldPair` (results).
+:class:`Materials`, :class:`FieldResult` / :class:`FieldPair`; :func:`solve_creep` and
+:class:`CreepParameters` (Li creep → interfacial pressure); :func:`predict` (field + creep +
+dendrite criterion → J*/J_flat) with :class:`DendriteConstants`; :func:`sweep`.
+The creep and prediction names load lazily (scikit-fem only when they are used).
 """
+
+from importlib import import_module
+from typing import Any
 
 from solver.field import solve_field
 from solver.materials import Materials
 from solver.results import FieldPair, FieldResult
 from solver.spectral import UnsupportedSurfaceError
+
+_LAZY = {
+    "solve_creep": "solver.creep",
+    "CreepResult": "solver.creep",
+    "CreepParameters": "solver.creep_params",
+    "DendriteConstants": "solver.critical",
+    "predict": "solver.predict",
+    "Prediction": "solver.predict",
+    "sweep": "solver.sweep",
+}
 
 __all__ = [
     "solve_field",
@@ -15,4 +31,11 @@ __all__ = [
     "FieldResult",
     "FieldPair",
     "UnsupportedSurfaceError",
+    *_LAZY,
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'solver' has no attribute {name!r}")

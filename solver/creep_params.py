@@ -32,12 +32,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 
+from solver.materials import FARADAY_C_MOL, GAS_CONSTANT_J_MOL_K
 from templater.errors import DesignError
 
 __all__ = ["CreepParameters", "FARADAY_C_MOL", "GAS_CONSTANT_J_MOL_K", "SLIP_CONDITIONS"]
 
-FARADAY_C_MOL = 96485.33212
-GAS_CONSTANT_J_MOL_K = 8.314462618
 SLIP_CONDITIONS = ("noslip", "freeslip")
 
 # name: (flag, low, high, low_open, unit)
