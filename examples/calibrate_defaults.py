@@ -16,7 +16,7 @@ changes sign, k* = Δ(−ln m)/Δ(Δp) (linearised criterion, ln J* ≈ −ln m 
 maximum needs k below k* on the first steps and above it on the last ones.
 
 Run: ``python examples/calibrate_defaults.py [--no-tables]``; the chosen pair is printed
-last and is what ``solver.predict.default_constants`` ships.
+last and is what ``solver.prediction.default_constants`` ships.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from solver.critical import critical_current_ratio
-from solver.predict import default_constants, predict
+from solver.prediction import default_constants, predict
 from templater import EggBox, FrustumArray, PyramidArray
 from templater.surfaces import Surface
 

@@ -20,9 +20,9 @@ _LAZY = {
     "CreepResult": "solver.creep",
     "CreepParameters": "solver.creep_params",
     "DendriteConstants": "solver.critical",
-    "predict": "solver.predict",
-    "Prediction": "solver.predict",
-    "sweep": "solver.sweep",
+    "predict": "solver.prediction",
+    "Prediction": "solver.prediction",
+    "sweep": "solver.sweeps",
 }
 
 __all__ = [

@@ -190,7 +190,7 @@ def model_inputs(kw: dict[str, Any]) -> tuple[Any, Any, Any, str]:
     from solver.calibration import load_calibration
     from solver.creep_params import CreepParameters
     from solver.materials import Materials
-    from solver.predict import default_constants
+    from solver.prediction import default_constants
 
     try:
         materials = Materials.from_cli_units(
@@ -234,7 +234,7 @@ def model_inputs(kw: dict[str, Any]) -> tuple[Any, Any, Any, str]:
 
 
 def prediction_lines(pred: Any) -> list[str]:
-    """Human-readable summary of a :class:`solver.predict.Prediction`."""
+    """Human-readable summary of a :class:`solver.prediction.Prediction`."""
     f = pred.field
     lines = [f"{pred.design.name}: area ratio A/A0 = {f.area_ratio:.5f}"]
     for label, res in (("primary", f.primary), ("with kinetics", f.secondary)):
@@ -320,7 +320,7 @@ def make_cmd(kind: str | None, preset: str | None, height_um: float | None,
     except (OutputExistsError, OutputError) as exc:
         raise UsageFail(str(exc)) from exc
     if not no_predict:
-        from solver.predict import predict, prediction_writer
+        from solver.prediction import predict, prediction_writer
 
         materials, params, constants, label = model_inputs(model)
         try:
@@ -445,7 +445,7 @@ def predict_cmd(kind: str | None, preset: str | None, height_um: float | None,
     import json
 
     from solver.field import solve_field
-    from solver.predict import predict
+    from solver.prediction import predict
 
     design = build_design(kind, preset, {
         "height_um": height_um, "period_um": period_um, "form": form,
@@ -496,7 +496,7 @@ def calibrate_cmd(measurements: Path, out_path: Path, overwrite: bool,
     (optional form, top_fraction, edge_radius_um, invert). One row per measured cell.
     """
     from solver.calibration import fit_dendrite_constants, write_calibration
-    from solver.predict import predict
+    from solver.prediction import predict
     from templater.measurements import read_measurements
 
     if out_path.exists() and not overwrite:

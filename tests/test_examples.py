@@ -40,7 +40,7 @@ def paper_terms():
 
 def test_paper_trends_with_the_shipped_defaults(paper_terms, tmp_path):
     mod, terms = paper_terms
-    from solver.predict import default_constants
+    from solver.prediction import default_constants
 
     c = default_constants()
     j = mod.ratios(terms, margin_mpa=c.pressure_margin_pa / 1e6,
@@ -69,7 +69,7 @@ def test_calibration_scan_picks_the_shipped_defaults(paper_terms):
     cal = load("calibrate_defaults")
     results = cal.scan(terms)
     best = cal.choose(results)
-    from solver.predict import default_constants
+    from solver.prediction import default_constants
 
     c = default_constants()
     assert c.pressure_margin_pa / 1e6 == pytest.approx(best[1], rel=1e-3)

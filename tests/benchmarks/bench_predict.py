@@ -10,8 +10,8 @@ import time
 
 import numpy as np
 
-from solver.predict import predict
-from solver.sweep import sweep
+from solver.prediction import predict
+from solver.sweeps import sweep
 from templater import EggBox, FrustumArray, PyramidArray
 
 

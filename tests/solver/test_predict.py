@@ -6,7 +6,7 @@ import pytest
 
 from solver.creep_params import CreepParameters
 from solver.critical import DendriteConstants
-from solver.predict import predict
+from solver.prediction import predict
 from templater.surfaces import EggBox, Flat
 
 

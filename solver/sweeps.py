@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 from solver.creep_params import CreepParameters
 from solver.critical import DendriteConstants
 from solver.materials import Materials
-from solver.predict import predict
+from solver.prediction import predict
 from templater.errors import DesignError
 from templater.surfaces import Surface
 
