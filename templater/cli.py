@@ -172,9 +172,11 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Measured critical current of a flat interface J_flat, mA/cm^2 "
                           "(default 1.0, a placeholder)."),
         click.option("--pressure-margin", "pressure_margin_mpa", type=float,
-                     help="Dendrite pressure margin dP_margin = P_c - p_stack, MPa."),
+                     help="Dendrite pressure margin dP_margin = P_c - p_stack, MPa (default "
+                          "6.67, calibrated by examples/calibrate_defaults.py)."),
         click.option("--growth-exponent", "growth_exponent", type=float,
-                     help="Dendrite growth exponent n_g (default: the creep exponent n)."),
+                     help="Dendrite growth exponent n_g (default 2, calibrated by "
+                          "examples/calibrate_defaults.py)."),
         click.option("--calibration", "calibration", type=click.Path(path_type=Path),
                      help="Calibration TOML written by `templater calibrate`."),
     ]
