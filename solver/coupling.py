@@ -60,7 +60,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from solver.creep_params import CreepParameters
 from solver.field import solve_field
-from solver.grid import length_m, length_um
+from solver.grid import length_um
 from solver.materials import GAS_CONSTANT_J_MOL_K, Materials
 from solver.results import FieldResult
 from templater.surfaces import Surface
@@ -295,16 +295,6 @@ class CouplingResult:
             object.__setattr__(self, name, arr)
 
 
-def _ratio_fn_um(field: FieldResult) -> CurrentRatioFnUm:
-    """i_n/J of a field result as a function of interface points in µm."""
-
-    def fn(x_um: NDArray[np.float64], y_um: NDArray[np.float64]) -> NDArray[np.float64]:
-        return field.current_ratio_at(np.asarray(length_m(np.asarray(x_um, dtype=float))),
-                                      np.asarray(length_m(np.asarray(y_um, dtype=float))))
-
-    return fn
-
-
 def couple_field_creep(
     surface: Surface,
     materials: Materials | None,
@@ -381,7 +371,8 @@ def couple_field_creep(
     converged = False
     px = py = pp = np.zeros(1)
     for _ in range(max_iter):
-        px, py, pp = (np.asarray(a, dtype=float) for a in solve_pressure(_ratio_fn_um(current)))
+        solved = solve_pressure(current.current_ratio_at_um)
+        px, py, pp = (np.asarray(a, dtype=float) for a in solved)
         p_map = pressure_interpolant(px, py, pp, float(surface.period_um), method=interpolation)
 
         def factor_fn(x_m: NDArray[np.float64], y_m: NDArray[np.float64],

@@ -17,9 +17,6 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import numpy as np
-from numpy.typing import NDArray
-
 from solver.calibration import REFERENCE_CURRENT_A_M2
 from solver.creep import CreepResult, solve_creep, solve_creep_converged
 from solver.creep_params import CreepParameters
@@ -30,17 +27,7 @@ from solver.results import FieldPair, FieldResult
 from templater.surfaces import Surface
 from templater.units import UM
 
-__all__ = ["Prediction", "predict", "current_ratio_interpolator", "prediction_writer",
-           "default_constants"]
-
-
-def current_ratio_interpolator(result: FieldResult):
-    """Vectorised ``(x_um, y_um) -> i_n/J`` of a field result (for the creep solver)."""
-
-    def fn(x_um: NDArray[np.float64], y_um: NDArray[np.float64]) -> NDArray[np.float64]:
-        return result.current_ratio_at(np.asarray(x_um) * UM, np.asarray(y_um) * UM)
-
-    return fn
+__all__ = ["Prediction", "predict", "prediction_writer", "default_constants"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -117,7 +104,7 @@ def _pressure(design: Surface, secondary: FieldResult, params: CreepParameters, 
         hit = lookup_pressure_factor(design, secondary.kinetic_length_m, params)
         if hit is not None:
             return hit[0], hit[1], "table", None
-    fn = current_ratio_interpolator(secondary)
+    fn = secondary.current_ratio_at_um
     if divisions > 0:
         res = solve_creep(design, fn, params, current_density_a_m2=REFERENCE_CURRENT_A_M2,
                           divisions=divisions)

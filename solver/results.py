@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from solver.grid import length_m
 from solver.grid import length_um as m_to_um
 from solver.materials import Materials
 from templater.surfaces import Surface
@@ -165,6 +166,12 @@ class FieldResult:
         ex = _trig_rows(ratio.shape[0], 2 * np.pi * tx.ravel() / ratio.shape[0])
         ey = _trig_rows(ratio.shape[1], 2 * np.pi * ty.ravel() / ratio.shape[1])
         return np.einsum("ij,jk,ik->i", ex, ratio, ey).reshape(x.shape)
+
+    def current_ratio_at_um(self, x_um: NDArray[np.float64] | float,
+                            y_um: NDArray[np.float64] | float) -> NDArray[np.float64]:
+        """:meth:`current_ratio_at` for points in µm (the creep solver's units)."""
+        return self.current_ratio_at(length_m(np.asarray(x_um, dtype=float)),
+                                     length_m(np.asarray(y_um, dtype=float)))
 
     def to_json_dict(self) -> dict[str, Any]:
         """JSON-ready summary of this result.

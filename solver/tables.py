@@ -135,10 +135,8 @@ def generate_table(
             materials = Materials.from_kinetic_length(k * s * 1e-6)
             secondary = solve_field(design, materials, mode="secondary")
 
-            def ratio(x_um, y_um, _res=secondary):
-                return _res.current_ratio_at(np.asarray(x_um) * 1e-6, np.asarray(y_um) * 1e-6)
-
-            res = solve_creep(design, ratio, params, divisions=divisions, estimate_error=True)
+            res = solve_creep(design, secondary.current_ratio_at_um, params,
+                              divisions=divisions, estimate_error=True)
             pis[i, j], errs[i, j] = res.pressure_factor, res.pressure_factor_error
             log.info("table %s H/S=%.4g l/S=%.4g: Pi=%.5g +- %.2g (%.1f s)", design.kind, a, k,
                      pis[i, j], errs[i, j], time.perf_counter() - t0)

@@ -61,6 +61,13 @@ _DESIGN_FLAGS = {
 }
 
 
+def _apply(decorators: list[Callable[..., Any]], func: Callable[..., Any]) -> Callable[..., Any]:
+    """Apply click option decorators in listed order (first listed = first in --help)."""
+    for decorate in reversed(decorators):
+        func = decorate(func)
+    return func
+
+
 def design_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """KIND argument, --preset and the design parameters, shared by ``make`` and ``predict``."""
     opts = [
@@ -80,9 +87,7 @@ def design_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--invert", "invert", is_flag=True, default=None,
                      help="Opposite relief: electrolyte pits instead of peaks (e -> H - e)."),
     ]
-    for opt in reversed(opts):
-        func = opt(func)
-    return func
+    return _apply(opts, func)
 
 
 def build_design(kind: str | None, preset: str | None, values: dict[str, Any]) -> Surface:
@@ -180,9 +185,7 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--calibration", "calibration", type=click.Path(path_type=Path),
                      help="Calibration TOML written by `templater calibrate`."),
     ]
-    for opt in reversed(opts):
-        func = opt(func)
-    return func
+    return _apply(opts, func)
 
 
 def model_inputs(kw: dict[str, Any]) -> tuple[Any, Any, Any, str]:
