@@ -393,18 +393,21 @@ def _make_outputs(design: Surface, out_dir: Path, options: Any, *, overwrite: bo
     """Write the chosen outputs; the GWL estimate is printed before anything is written."""
     from templater.gwl_writer import GwlWriter, RecipeWriter, plan_gwl, write_gwl_job
     from templater.job import write_job
+    from templater.mesh import build_template_mesh
 
     if out_format == "stl":
         return write_job(design, out_dir, options=options, overwrite=overwrite,
                          version=__version__, extra=[*extra, RecipeWriter()])
-    plan = plan_gwl(design, options)
+    mesh = build_template_mesh(design, footprint=options.footprint, base_um=options.base_um,
+                               tolerance_um=options.tolerance_um)  # built once, used twice
+    plan = plan_gwl(design, options, mesh=mesh)
     for line in _gwl_lines(plan):
         click.echo(line)
     if out_format == "gwl":
         return write_gwl_job(design, out_dir, options=options, overwrite=overwrite,
-                             version=__version__, plan=plan, extra=extra)
+                             version=__version__, plan=plan, extra=extra, mesh=mesh)
     return write_job(design, out_dir, options=options, overwrite=overwrite, version=__version__,
-                     extra=[*extra, GwlWriter(version=__version__, plan=plan)])
+                     extra=[*extra, GwlWriter(version=__version__, plan=plan)], mesh=mesh)
 
 
 @main.command("check")

@@ -562,17 +562,20 @@ class RecipeWriter:
 def write_gwl_job(design: Surface, out_dir: Path, *, options: Any, overwrite: bool = False,
                   version: str, profile: PrinterProfile | None = None,
                   announce: Callable[[GwlPlan], None] | None = None,
-                  plan: GwlPlan | None = None, extra: list[Any] | None = None) -> JobFiles:
+                  plan: GwlPlan | None = None, extra: list[Any] | None = None,
+                  mesh: trimesh.Trimesh | None = None) -> JobFiles:
     """GWL-only output (``--format gwl``): ``design.json`` and the GWL job, no STL (and no
-    recipe, which would point at the STL).
+    recipe, which would point at the STL). ``mesh`` reuses an already built template mesh.
 
     ``design.json`` records ``"outputs": ["gwl"]`` so that ``templater check`` rebuilds the
     template mesh from it instead of reading an STL. ``plan`` reuses a :func:`plan_gwl` result;
     ``extra`` writers run afterwards, as in :func:`templater.job.write_job`.
     """
     nodes = period_nodes_um(design, options.tolerance_um, base_um=options.base_um)
-    mesh = build_template_mesh(design, footprint=options.footprint, base_um=options.base_um,
-                               tolerance_um=options.tolerance_um, nodes_um=nodes)
+    if mesh is None:
+        mesh = build_template_mesh(design, footprint=options.footprint,
+                                   base_um=options.base_um, tolerance_um=options.tolerance_um,
+                                   nodes_um=nodes)
     writer = GwlWriter(version=version, profile=profile, announce=announce, recipe=False,
                        plan=plan)
     with atomic_output_dir(Path(out_dir), overwrite=overwrite) as tmp:

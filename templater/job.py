@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import trimesh
+
 from templater.mesh import (
     DEFAULT_BASE_UM,
     DEFAULT_TOLERANCE_UM,
@@ -83,8 +85,11 @@ def write_job(
     overwrite: bool = False,
     version: str,
     extra: list[Any] | None = None,
+    mesh: trimesh.Trimesh | None = None,
 ) -> JobFiles:
     """Write ``NAME.stl`` and ``design.json`` (plus ``extra`` writers) into ``out_dir``.
+
+    ``mesh`` reuses a template mesh already built for ``options`` (e.g. for GWL planning).
 
     ``extra`` holds callables ``writer(folder: Path, design, options, mesh) -> dict`` that add
     files; their dicts are merged into the summary. Nothing appears at ``out_dir`` unless every
@@ -92,8 +97,9 @@ def write_job(
     """
     options = options or TemplateOptions.for_design(design)
     nodes = period_nodes_um(design, options.tolerance_um, base_um=options.base_um)
-    mesh = build_template_mesh(design, footprint=options.footprint, base_um=options.base_um,
-                               tolerance_um=options.tolerance_um, nodes_um=nodes)
+    if mesh is None:
+        mesh = build_template_mesh(design, footprint=options.footprint, base_um=options.base_um,
+                                   tolerance_um=options.tolerance_um, nodes_um=nodes)
     summary: dict[str, Any] = {"name": design.name, "facets": len(mesh.faces),
                                "nodes_per_period": len(nodes) - 1}
     with atomic_output_dir(Path(out_dir), overwrite=overwrite) as tmp:
