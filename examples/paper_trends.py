@@ -24,7 +24,7 @@ from pathlib import Path
 from solver.critical import critical_current_ratio
 from solver.prediction import default_constants, predict
 from templater import EggBox, FrustumArray, PyramidArray
-from templater.surfaces import Surface
+from templater.geometry.surfaces import Surface
 
 SERIES: dict[str, list[Surface]] = {
     "constant H/S = 1/6 (Fig. 2a, 4c)": [EggBox(height_um=h, period_um=s) for h, s in

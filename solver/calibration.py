@@ -20,7 +20,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from solver.critical import DendriteConstants, critical_current_ratio
-from templater.errors import TemplaterError
+from templater.geometry.errors import TemplaterError
 
 __all__ = ["CalibrationResult", "fit_dendrite_constants", "model_critical_currents",
            "write_calibration", "load_calibration", "REFERENCE_CURRENT_A_M2"]

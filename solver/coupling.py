@@ -63,7 +63,7 @@ from solver.field import solve_field
 from solver.grid import length_um
 from solver.materials import GAS_CONSTANT_J_MOL_K, Materials
 from solver.results import FieldResult
-from templater.surfaces import Surface
+from templater.geometry.surfaces import Surface
 
 __all__ = [
     "CouplingResult",

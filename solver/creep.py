@@ -137,9 +137,9 @@ from skfem import (
 from skfem.helpers import div
 
 from solver.creep_params import CreepParameters
-from templater.errors import DesignError
-from templater.surfaces import Surface
-from templater.units import UM
+from templater.geometry.errors import DesignError
+from templater.geometry.surfaces import Surface
+from templater.geometry.units import UM
 
 __all__ = [
     "CreepResult",
@@ -875,7 +875,7 @@ def solve_creep(
     Parameters
     ----------
     surface : Surface
-        Design (µm), e.g. :class:`templater.surfaces.EggBox`.
+        Design (µm), e.g. :class:`templater.geometry.surfaces.EggBox`.
     current_ratio_fn : callable
         ``(x_um, y_um) -> i_n / J``: local normal current per geometric current density on the
         interface, vectorised (e.g. ``lambda x, y: 1 / A_ratio + 0 * x`` for uniform plating).

@@ -33,7 +33,7 @@ import math
 from dataclasses import dataclass, fields
 
 from solver.materials import FARADAY_C_MOL, GAS_CONSTANT_J_MOL_K
-from templater.errors import DesignError
+from templater.geometry.errors import DesignError
 
 __all__ = ["CreepParameters", "FARADAY_C_MOL", "GAS_CONSTANT_J_MOL_K", "SLIP_CONDITIONS"]
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from scipy.optimize import brentq
 
-from templater.errors import DesignError
+from templater.geometry.errors import DesignError
 
 __all__ = ["DendriteConstants", "critical_current_ratio"]
 

@@ -114,7 +114,7 @@ from skfem.helpers import dot, grad
 from skfem.quadrature import get_quadrature
 from skfem.refdom import RefTri
 
-from templater.surfaces import EggBox, Flat, FrustumArray, PyramidArray, Surface
+from templater.geometry.surfaces import EggBox, Flat, FrustumArray, PyramidArray, Surface
 
 __all__ = [
     "FemFieldSolution",

@@ -26,7 +26,7 @@ from solver.spectral import (
     UnsupportedSurfaceError,
     solve_spectral,
 )
-from templater.surfaces import Flat, Surface
+from templater.geometry.surfaces import Flat, Surface
 
 __all__ = ["solve_field", "SPECTRAL_MAX_ASPECT", "VOXEL_RADIUS_UM"]
 
@@ -121,7 +121,7 @@ def solve_field(
 
     Examples
     --------
-    >>> from templater.surfaces import EggBox
+    >>> from templater.geometry.surfaces import EggBox
     >>> res = solve_field(EggBox(height_um=25, period_um=150), mode="primary")
     >>> round(res.max_current_ratio, 4)
     1.8179

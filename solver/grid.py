@@ -1,6 +1,6 @@
 """Surface (µm) → solver frame (SI): the single µm → m conversion boundary of the solver.
 
-The designs in :mod:`templater.surfaces` give the electrolyte height ``e(x, y)`` in µm. The
+The designs in :mod:`templater.geometry.surfaces` give the electrolyte height ``e(x, y)`` in µm. The
 solver works in the frame of ``../shared/spec/solver.md`` §1 / physics.md §3.4: z points from the
 Li into the electrolyte and the interface is ``z = f(x, y) = H − e(x, y)`` (metres); the
 electrolyte occupies ``z > f``. Peaks of ``f`` are the Li tips (troughs of ``e``).
@@ -23,8 +23,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from templater.surfaces import Surface
-from templater.units import m_to_um, um_to_m
+from templater.geometry.surfaces import Surface
+from templater.geometry.units import m_to_um, um_to_m
 
 __all__ = ["InterfaceGrid", "periodic_grid", "length_m", "length_um", "period_m", "height_m"]
 

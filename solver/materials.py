@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from templater.errors import DesignError
-from templater.units import ma_cm2_to_a_m2, ms_cm_to_s_m
+from templater.geometry.errors import DesignError
+from templater.geometry.units import ma_cm2_to_a_m2, ms_cm_to_s_m
 
 __all__ = ["Materials", "FARADAY_C_MOL", "GAS_CONSTANT_J_MOL_K"]
 
@@ -88,7 +88,7 @@ class Materials:
     ) -> Materials:
         """Build from CLI units (κ in mS/cm, i0 in mA/cm²); ``None`` keeps the default.
 
-        A bad value raises :class:`~templater.errors.DesignError` naming the flag, with the
+        A bad value raises :class:`~templater.geometry.errors.DesignError` naming the flag, with the
         value and the allowed range in the CLI units.
         """
         given = {"kappa_s_m": kappa_ms_cm, "i0_a_m2": i0_ma_cm2, "alpha_a": alpha_a,

@@ -24,10 +24,10 @@ from solver.critical import DendriteConstants, critical_current_ratio
 from solver.field import VOXEL_RADIUS_UM, solve_field
 from solver.materials import Materials
 from solver.results import FieldPair, FieldResult
-from templater.surfaces import Surface
-from templater.units import UM
+from templater.geometry.surfaces import Surface
+from templater.geometry.units import UM
 
-__all__ = ["Prediction", "predict", "prediction_writer", "default_constants"]
+__all__ = ["Prediction", "predict", "default_constants"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -194,26 +194,6 @@ def predict(
         critical_current_a_m2=ratio * constants.flat_critical_current_a_m2,
         coupling_current_change=change, solve_time_s=time.perf_counter() - t0,
     )
-
-
-def prediction_writer(prediction: Prediction):
-    """A ``templater.job.write_job`` extra writer that stores ``prediction.json``
-    (the ``--json`` object of ``templater predict`` without wall times: deterministic)."""
-    import json
-
-    def untimed(value: Any) -> Any:
-        # wall times would make the file differ from run to run
-        if isinstance(value, dict):
-            return {k: untimed(v) for k, v in value.items() if k != "solve_time_s"}
-        return value
-
-    def write(folder, design, options, mesh) -> dict[str, Any]:
-        data = untimed(prediction.to_json_dict())
-        text = json.dumps(data, indent=2, sort_keys=True) + "\n"
-        (folder / "prediction.json").write_text(text, encoding="utf-8")
-        return {"critical_current_ratio": prediction.critical_current_ratio}
-
-    return write
 
 
 def default_constants() -> DendriteConstants:

@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from solver.grid import length_m
 from solver.grid import length_um as m_to_um
 from solver.materials import Materials
-from templater.surfaces import Surface
+from templater.geometry.surfaces import Surface
 
 __all__ = ["FieldResult", "FieldPair"]
 

@@ -55,8 +55,8 @@ import scipy.fft as sfft
 from numpy.typing import NDArray
 
 from solver.grid import InterfaceGrid, periodic_grid
-from templater.errors import TemplaterError
-from templater.surfaces import Surface
+from templater.geometry.errors import TemplaterError
+from templater.geometry.surfaces import Surface
 
 __all__ = [
     "ExchangeFactorFn",

@@ -13,8 +13,8 @@ from solver.creep_params import CreepParameters
 from solver.critical import DendriteConstants
 from solver.materials import Materials
 from solver.prediction import predict
-from templater.errors import DesignError
-from templater.surfaces import Surface
+from templater.geometry.errors import DesignError
+from templater.geometry.surfaces import Surface
 
 __all__ = ["SweepResult", "sweep"]
 

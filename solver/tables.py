@@ -31,7 +31,7 @@ from solver.creep import solve_creep
 from solver.creep_params import CreepParameters
 from solver.field import solve_field
 from solver.materials import Materials
-from templater.surfaces import Surface
+from templater.geometry.surfaces import Surface
 
 __all__ = ["PressureTable", "TABLE_DIR", "generate_table", "save_table", "load_tables",
            "lookup_pressure_factor", "shape_key", "creep_key"]

@@ -1,14 +1,33 @@
 """templater: printable templates for contoured Li / solid-electrolyte interfaces.
 
-The library is light to import (no trimesh): the solver imports only the surface definition.
+Layers: :mod:`templater.geometry` (the one surface definition, parameters, units, errors),
+:mod:`solver` (field, creep, dendrite prediction), :mod:`templater.fab` (mesh, STL, GWL),
+:mod:`templater.jobs` (presets, printer profiles, job folders, workflows) and
+:mod:`templater.cli`. Importing ``templater`` loads only the geometry layer; the preset and
+printer functions below load :mod:`templater.jobs` on first use.
 """
 
-from templater.errors import DesignError, OutputExistsError, TemplaterError
-from templater.presets import load_preset, load_printer, preset_names, printer_names
-from templater.registry import KINDS, design_from_dict, make_design
-from templater.surfaces import SURFACES, EggBox, Flat, FrustumArray, PyramidArray, Surface
+from importlib import import_module
+from typing import Any
 
 __version__ = "0.1.0"
+from templater.geometry import (
+    KINDS,
+    SURFACES,
+    DesignError,
+    EggBox,
+    Flat,
+    FrustumArray,
+    OutputExistsError,
+    PyramidArray,
+    Surface,
+    TemplaterError,
+    design_from_dict,
+    make_design,
+)
+
+_LAZY = {name: "templater.jobs.presets"
+         for name in ("load_preset", "preset_names", "load_printer", "printer_names")}
 
 __all__ = [
     "__version__",
@@ -21,11 +40,14 @@ __all__ = [
     "KINDS",
     "make_design",
     "design_from_dict",
-    "load_preset",
-    "preset_names",
-    "load_printer",
-    "printer_names",
     "TemplaterError",
     "DesignError",
     "OutputExistsError",
+    *_LAZY,
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'templater' has no attribute {name!r}")

@@ -31,7 +31,7 @@ import numpy as np
 
 from solver.creep import richardson_estimate, solve_creep, solve_creep_converged
 from solver.creep_params import CreepParameters
-from templater.surfaces import EggBox
+from templater.geometry.surfaces import EggBox
 
 
 def first_order_current(design: EggBox):

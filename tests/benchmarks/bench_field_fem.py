@@ -18,7 +18,7 @@ import sys
 import time
 
 from solver.fem_field import solve_fem_field
-from templater.surfaces import EggBox, FrustumArray, PyramidArray
+from templater.geometry.surfaces import EggBox, FrustumArray, PyramidArray
 
 EGGBOX_REFERENCE = 1.817863  # spectral, solver.md §5.1 (physics.md §5.4: 1.8179)
 ELL_DEFAULT_UM = 257.0  # default materials (κ = 2 mS/cm, i0 = 2 mA/cm², α = 0.5/0.5, 298.15 K)

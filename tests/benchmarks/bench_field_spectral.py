@@ -22,7 +22,7 @@ import time
 
 from solver import Materials, solve_field
 from solver.spectral import default_nz, solve_spectral_fixed
-from templater.surfaces import EggBox
+from templater.geometry.surfaces import EggBox
 
 
 def _best_of(fn, repeat: int = 3):

@@ -20,7 +20,7 @@ from solver.coupling import (
 from solver.field import solve_field
 from solver.materials import Materials
 from solver.spectral import UnsupportedSurfaceError, solve_spectral, solve_spectral_fixed
-from templater.surfaces import EggBox, Flat, PyramidArray
+from templater.geometry.surfaces import EggBox, Flat, PyramidArray
 
 EGG = EggBox(height_um=25, period_um=150)
 S_M = 150e-6

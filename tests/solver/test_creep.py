@@ -17,8 +17,8 @@ from solver.creep import (
     solve_creep_dimensionless,
 )
 from solver.creep_params import CreepParameters
-from templater.errors import DesignError
-from templater.surfaces import EggBox, Flat, Surface
+from templater.geometry.errors import DesignError
+from templater.geometry.surfaces import EggBox, Flat, Surface
 
 N_LI = 6.56
 

@@ -12,7 +12,7 @@ from solver.calibration import (
     write_calibration,
 )
 from solver.critical import DendriteConstants, critical_current_ratio
-from templater.errors import DesignError
+from templater.geometry.errors import DesignError
 
 N = 6.56
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from solver.fem_field import FemFieldSolution, solve_fem_converged, solve_fem_field
-from templater.surfaces import EggBox, Flat, FrustumArray, PyramidArray
+from templater.geometry.surfaces import EggBox, Flat, FrustumArray, PyramidArray
 
 EGGBOX_H25S150_PRIMARY_MAX = 1.8179  # physics.md §5.4 (field expansion + Padé; spectral 1.817863)
 

@@ -10,7 +10,7 @@ import pytest
 import solver
 from solver import FieldPair, FieldResult, Materials, solve_field
 from solver.grid import periodic_grid
-from templater.surfaces import EggBox, Flat
+from templater.geometry.surfaces import EggBox, Flat
 
 
 def test_public_exports():
@@ -157,7 +157,7 @@ def test_bad_arguments():
 
 def test_forced_spectral_refuses_pyramid():
     from solver.spectral import UnsupportedSurfaceError
-    from templater.surfaces import PyramidArray
+    from templater.geometry.surfaces import PyramidArray
 
     with pytest.raises(UnsupportedSurfaceError):
         solve_field(PyramidArray(height_um=25.0, period_um=150.0), method="spectral",
@@ -173,7 +173,7 @@ def test_max_location_is_a_li_tip():
 
 def test_auto_routes_sharp_designs_to_fem_with_voxel_radius():
     """Pyramids go to FEM with r_eff = max(r, 1 µm); the result is a regular map + nodes."""
-    from templater.surfaces import PyramidArray
+    from templater.geometry.surfaces import PyramidArray
 
     design = PyramidArray(height_um=25.0, period_um=150.0)
     res = solve_field(design, mode="secondary", fem_divisions=6, fem_coarse_divisions=4)

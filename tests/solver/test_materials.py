@@ -6,7 +6,7 @@ import math
 import pytest
 
 from solver.materials import FARADAY_C_MOL, GAS_CONSTANT_J_MOL_K, Materials
-from templater.errors import DesignError
+from templater.geometry.errors import DesignError
 
 
 def test_defaults_give_documented_kinetic_length():

@@ -7,7 +7,7 @@ import pytest
 from solver.creep_params import CreepParameters
 from solver.critical import DendriteConstants
 from solver.prediction import predict
-from templater.surfaces import EggBox, Flat
+from templater.geometry.surfaces import EggBox, Flat
 
 
 def test_flat_interface_predicts_exactly_flat():

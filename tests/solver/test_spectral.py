@@ -18,7 +18,7 @@ from solver.spectral import (
     solve_spectral_fixed,
     trig_interpolation_matrix,
 )
-from templater.surfaces import EggBox, FrustumArray, PyramidArray, Surface
+from templater.geometry.surfaces import EggBox, FrustumArray, PyramidArray, Surface
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

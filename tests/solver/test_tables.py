@@ -15,7 +15,7 @@ from solver.tables import (
     save_table,
     shape_key,
 )
-from templater.surfaces import EggBox, PyramidArray
+from templater.geometry.surfaces import EggBox, PyramidArray
 
 
 def _synthetic(tmp_path):

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from templater.check import check_job
-from templater.gwl_reader import GwlError, read_job
-from templater.gwl_writer import GwlWriter
-from templater.job import TemplateOptions, write_job
-from templater.presets import load_printer
-from templater.surfaces import EggBox
+from templater.fab.check import check_job
+from templater.fab.gwl_reader import GwlError, read_job
+from templater.fab.mesh import TemplateOptions
+from templater.geometry.surfaces import EggBox
+from templater.jobs.gwl_job import GwlWriter
+from templater.jobs.job import write_job
+from templater.jobs.presets import load_printer
 
 PROFILE = dataclasses.replace(load_printer(), block_max_um=60.0)
 DESIGN = EggBox(height_um=4.0, period_um=40.0)
@@ -214,7 +215,7 @@ def test_reader_replays_offsets_and_comments(tmp_path):
 
 
 def test_gwl_only_job_is_checked_against_the_rebuilt_template(tmp_path):
-    from templater.gwl_writer import write_gwl_job
+    from templater.jobs.gwl_job import write_gwl_job
 
     options = TemplateOptions.for_design(DESIGN, size_um=80.0, base_um=1.0)
     job = write_gwl_job(DESIGN, tmp_path / "g", options=options, version="test", profile=PROFILE)
@@ -226,7 +227,7 @@ def test_gwl_only_job_is_checked_against_the_rebuilt_template(tmp_path):
 
 
 def test_stl_only_job_gets_a_recipe(tmp_path):
-    from templater.gwl_writer import RecipeWriter
+    from templater.jobs.gwl_job import RecipeWriter
 
     options = TemplateOptions.for_design(DESIGN, size_um=80.0, base_um=1.0)
     job = write_job(DESIGN, tmp_path / "s", options=options, version="test",
@@ -239,7 +240,7 @@ def test_stl_only_job_gets_a_recipe(tmp_path):
 def test_clean_bill_where_section_crossings_fall_on_rounding_half_way_points(tmp_path):
     """Regression: an inverted frustum on a circle, whose STL sections have crossings at
     x.xxxxxx5 µm; rounding used to split them and the checker's section lost whole parts."""
-    from templater.surfaces import FrustumArray
+    from templater.geometry.surfaces import FrustumArray
 
     design = FrustumArray(height_um=6.0, period_um=30.0, top_fraction=0.3, invert=True)
     options = TemplateOptions.for_design(design, shape="circle", size_um=150.0, base_um=2.0)

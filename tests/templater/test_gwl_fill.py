@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import shapely
 
-from templater.hatch import fill_region, hatch_angle_deg
-from templater.slicer import layer_heights_um
-from templater.stitch import StitchSettings, choose_pitch_um
+from templater.fab.hatch import fill_region, hatch_angle_deg
+from templater.fab.slicer import layer_heights_um
+from templater.fab.stitch import StitchSettings, choose_pitch_um
 
 SETTINGS = StitchSettings(field_diameter_um=400.0, block_max_um=280.0, overlap_um=5.0,
                           shear_angle_deg=30.0)

@@ -14,14 +14,15 @@ import pytest
 import shapely
 import trimesh
 
-from templater.check import _sections, check_job, section_polygon
-from templater.gwl_reader import read_job
-from templater.gwl_writer import GwlWriter, plan_gwl
-from templater.job import TemplateOptions, write_job
-from templater.mesh import build_template_mesh
-from templater.presets import load_printer
-from templater.slicer import TopSurface, layer_heights_um
-from templater.surfaces import EggBox, Flat, FrustumArray, PyramidArray
+from templater.fab.check import _sections, check_job, section_polygon
+from templater.fab.gwl_plan import plan_gwl
+from templater.fab.gwl_reader import read_job
+from templater.fab.mesh import TemplateOptions, build_template_mesh
+from templater.fab.slicer import TopSurface, layer_heights_um
+from templater.geometry.surfaces import EggBox, Flat, FrustumArray, PyramidArray
+from templater.jobs.gwl_job import GwlWriter
+from templater.jobs.job import write_job
+from templater.jobs.presets import load_printer
 
 # small blocks so that a few hundred micrometres give several blocks (and shared interior ones)
 PROFILE = dataclasses.replace(load_printer(), block_max_um=60.0)
@@ -303,7 +304,7 @@ def test_interior_blocks_are_shared():
 def test_default_profile_blocks_fit_the_field():
     design = EggBox(height_um=25.0, period_um=150.0)
     options = TemplateOptions.for_design(design, size_um=600.0)
-    plan = plan_gwl(design, options)
+    plan = plan_gwl(design, options, profile=load_printer())
     assert plan.grid.pitch_um == 150.0 and plan.grid.shape == (4, 4)
     assert max(p.max_radius_um for p in plan.programs) <= 200.0
     assert plan.totals["placements"] == 16 and plan.totals["distinct_blocks"] == 9

@@ -2,7 +2,7 @@
 
 import pytest
 
-from templater.measurements import MeasurementError, read_measurements
+from templater.jobs.measurements import MeasurementError, read_measurements
 
 
 def write(tmp_path, text):

@@ -7,15 +7,15 @@ import pytest
 import trimesh
 from stl import mesh as stl_mesh
 
-from templater.mesh import (
+from templater.fab.mesh import (
     Footprint,
     build_template_mesh,
     interpolation_deviation_um,
     period_nodes_um,
     template_volume_um3,
 )
-from templater.stl import write_stl
-from templater.surfaces import EggBox, Flat, FrustumArray, PyramidArray
+from templater.fab.stl import write_stl
+from templater.geometry.surfaces import EggBox, Flat, FrustumArray, PyramidArray
 
 BASE = 10.0
 DESIGNS = [

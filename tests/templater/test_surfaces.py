@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from templater.errors import DesignError
-from templater.surfaces import EggBox, Flat, FrustumArray, PyramidArray
+from templater.geometry.errors import DesignError
+from templater.geometry.surfaces import EggBox, Flat, FrustumArray, PyramidArray
 
 H, S = 25.0, 150.0
 ALL = [

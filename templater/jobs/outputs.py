@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from templater.errors import OutputError, OutputExistsError
+from templater.geometry.errors import OutputError, OutputExistsError
 
 __all__ = ["atomic_output_dir", "check_output_dir"]
 

@@ -10,38 +10,18 @@ from typing import Any
 
 import trimesh
 
-from templater.mesh import (
-    DEFAULT_BASE_UM,
-    DEFAULT_TOLERANCE_UM,
-    Footprint,
+from templater.fab.mesh import (
+    TemplateOptions,
     build_template_mesh,
     period_nodes_um,
-    resolve_footprint,
 )
-from templater.outputs import atomic_output_dir
-from templater.stl import write_stl
-from templater.surfaces import Surface
+from templater.fab.stl import write_stl
+from templater.geometry.surfaces import Surface
+from templater.jobs.outputs import atomic_output_dir
 
-__all__ = ["TemplateOptions", "JobFiles", "write_job", "design_record", "write_json"]
+__all__ = ["JobFiles", "write_job", "design_record", "write_json"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TemplateOptions:
-    """How the template solid is built around a design (µm)."""
-
-    footprint: Footprint
-    base_um: float = DEFAULT_BASE_UM
-    tolerance_um: float = DEFAULT_TOLERANCE_UM
-
-    @classmethod
-    def for_design(cls, design: Surface, *, shape: str = "square", size_um: float | None = None,
-                   base_um: float = DEFAULT_BASE_UM,
-                   tolerance_um: float = DEFAULT_TOLERANCE_UM) -> TemplateOptions:
-        """Options with the default footprint rule (whole periods closest to 3 mm)."""
-        return cls(footprint=resolve_footprint(design, shape=shape, size_um=size_um),
-                   base_um=base_um, tolerance_um=tolerance_um)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

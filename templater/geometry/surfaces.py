@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from templater.errors import DesignError
+from templater.geometry.errors import DesignError
 
 __all__ = [
     "Surface",

@@ -18,10 +18,10 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from templater.errors import DesignError, TemplaterError
-from templater.presets import load_preset
-from templater.registry import make_design
-from templater.surfaces import Surface
+from templater.geometry.errors import DesignError, TemplaterError
+from templater.geometry.registry import make_design
+from templater.geometry.surfaces import Surface
+from templater.jobs.presets import load_preset
 
 __all__ = ["Measurement", "read_measurements", "MeasurementError"]
 

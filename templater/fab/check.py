@@ -2,7 +2,7 @@
 
 Re-reads the folder from disk: the STL (watertight, matching ``design.json``; a GWL-only job is
 compared with the template rebuilt from ``design.json``), the GWL job via
-:mod:`templater.gwl_reader` (includes, header, field limits, z order, bounds, per-layer coverage
+:mod:`templater.fab.gwl_reader` (includes, header, field limits, z order, bounds, per-layer coverage
 of the STL's exact cross-sections) and the sidecar ``NAME_job.json`` (totals, block table,
 estimated time). Returns a list of problems, one line each; empty means a clean bill.
 
@@ -30,10 +30,10 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 from trimesh.intersections import mesh_multiplane
 
-from templater.errors import TemplaterError
-from templater.gwl_reader import Chunk, GwlError, Replay, read_job
-from templater.mesh import Footprint, build_template_mesh
-from templater.registry import design_from_dict
+from templater.fab.gwl_reader import Chunk, GwlError, Replay, read_job
+from templater.fab.mesh import Footprint, build_template_mesh
+from templater.geometry.errors import TemplaterError
+from templater.geometry.registry import design_from_dict
 
 __all__ = ["check_job", "section_polygon", "FULL_COVERAGE_PLACEMENTS", "IOU_MIN"]
 

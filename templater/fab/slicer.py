@@ -22,7 +22,7 @@ import shapely
 import trimesh
 from numpy.typing import NDArray
 
-from templater.errors import TemplaterError
+from templater.geometry.errors import TemplaterError
 
 __all__ = ["layer_heights_um", "TopSurface", "SurfacePatch"]
 
@@ -160,7 +160,7 @@ class TopSurface:
     Parameters
     ----------
     mesh : trimesh.Trimesh
-        Watertight template solid from :func:`templater.mesh.build_template_mesh` (µm).
+        Watertight template solid from :func:`templater.fab.mesh.build_template_mesh` (µm).
     footprint : shapely.Polygon
         The footprint outline used to build the mesh (its top surface covers exactly this).
     """

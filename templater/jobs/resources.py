@@ -11,7 +11,7 @@ __all__ = ["data_dir"]
 
 def data_dir() -> Traversable:
     """``templates/`` of a source checkout, else the copy installed as ``templater._templates``."""
-    source = Path(__file__).resolve().parent.parent / "templates"
+    source = Path(__file__).resolve().parents[2] / "templates"
     if (source / "designs").is_dir():
         return source
     return resources.files("templater._templates")

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from templater.errors import TemplaterError
+from templater.geometry.errors import TemplaterError
 
 __all__ = ["GwlError", "GwlFile", "Chunk", "Replay", "read_job"]
 

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any
 
-from templater.errors import DesignError
-from templater.surfaces import SURFACES, Surface
+from templater.geometry.errors import DesignError
+from templater.geometry.surfaces import SURFACES, Surface
 
 __all__ = ["KINDS", "design_class", "make_design", "design_from_dict", "suggest"]
 

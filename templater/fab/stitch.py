@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from templater.errors import TemplaterError
+from templater.geometry.errors import TemplaterError
 
 __all__ = ["StitchSettings", "Block", "BlockGrid", "choose_pitch_um", "plan_blocks"]
 

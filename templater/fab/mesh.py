@@ -26,11 +26,12 @@ import shapely
 import trimesh
 from numpy.typing import NDArray
 
-from templater.errors import DesignError
-from templater.surfaces import Surface
+from templater.geometry.errors import DesignError
+from templater.geometry.surfaces import Surface
 
 __all__ = [
     "Footprint",
+    "TemplateOptions",
     "DEFAULT_FOOTPRINT_UM",
     "DEFAULT_BASE_UM",
     "DEFAULT_TOLERANCE_UM",
@@ -383,3 +384,20 @@ def template_volume_um3(design: Surface, footprint: Footprint, base_um: float) -
     if footprint.shape != "square" or abs(periods - round(periods)) > 1e-9:
         raise ValueError("closed-form volume needs a square footprint of whole periods")
     return footprint.area_um2 * (base_um + design.height_um - design.mean_height_um())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TemplateOptions:
+    """How the template solid is built around a design (µm)."""
+
+    footprint: Footprint
+    base_um: float = DEFAULT_BASE_UM
+    tolerance_um: float = DEFAULT_TOLERANCE_UM
+
+    @classmethod
+    def for_design(cls, design: Surface, *, shape: str = "square", size_um: float | None = None,
+                   base_um: float = DEFAULT_BASE_UM,
+                   tolerance_um: float = DEFAULT_TOLERANCE_UM) -> TemplateOptions:
+        """Options with the default footprint rule (whole periods closest to 3 mm)."""
+        return cls(footprint=resolve_footprint(design, shape=shape, size_um=size_um),
+                   base_um=base_um, tolerance_um=tolerance_um)

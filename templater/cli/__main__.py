@@ -1,0 +1,5 @@
+"""``python -m templater.cli``."""
+
+from templater.cli import main
+
+main()

@@ -1,0 +1,33 @@
+"""``templater check``: re-check a job folder independently of the writer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from templater.cli.main import main
+from templater.fab.check import check_job
+from templater.geometry.errors import TemplaterError
+
+__all__ = ["check_cmd"]
+
+
+@main.command("check")
+@click.argument("folder", type=click.Path(path_type=Path))
+def check_cmd(folder: Path) -> None:
+    """Check a job folder independently of the writer (exit 0 clean, 1 problems).
+
+    Re-reads NAME.stl (watertight, matching design.json) and replays the GWL job: includes,
+    header, field limits, bounds and per-layer coverage against the STL's cross-sections,
+    write length and print time against NAME_job.json. Each problem is printed on its own line.
+    """
+    try:
+        problems = check_job(folder)
+    except TemplaterError as exc:
+        problems = [str(exc)]
+    for line in problems:
+        click.echo(line)
+    if problems:
+        raise SystemExit(1)
+    click.echo(f"{folder}: OK")

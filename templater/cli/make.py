@@ -1,0 +1,105 @@
+"""``templater make``: write a design's job folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from templater.cli.main import main
+from templater.cli.options import (
+    UsageFail,
+    design_from_cli,
+    design_options,
+    model_from_cli,
+    model_options,
+)
+from templater.cli.report import critical_current_line, gwl_plan_lines
+from templater.fab.mesh import FOOTPRINT_SHAPES, TemplateOptions
+from templater.geometry.errors import DesignError, OutputError, OutputExistsError, TemplaterError
+from templater.jobs.make import OUTPUT_FORMATS, dry_run, make_job
+
+__all__ = ["make_cmd"]
+
+
+@main.command("make")
+@design_options
+@click.option("--size", "size_um", type=float,
+              help="Footprint side (square) or diameter (circle), [10, 100000] um; default: the "
+                   "whole number of periods closest to 3000 um.")
+@click.option("--footprint", "footprint", type=click.Choice(FOOTPRINT_SHAPES),
+              default="square", show_default=True, help="Footprint shape.")
+@click.option("--base", "base_um", type=float, default=10.0, show_default=True,
+              help="Solid base-plate thickness, [0.5, 1000] um.")
+@click.option("--tolerance", "tolerance_um", type=float, default=0.1, show_default=True,
+              help="Max deviation of curved surfaces from the analytic one, [0.001, 10] um.")
+@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path),
+              help="Output folder (default ./<kind>-H<H>S<S>/).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
+@click.option("--no-predict", is_flag=True,
+              help="Skip the predicted critical current (prediction.json).")
+@click.option("--format", "out_format", type=click.Choice(OUTPUT_FORMATS),
+              default="both", show_default=True,
+              help="Write the STL (+ DeScribe recipe), the GWL job, or both.")
+@click.option("--dry-run", "is_dry_run", is_flag=True,
+              help="Plan the job and print the summary (layers, blocks, write length, "
+                   "estimated print time, sizes); write nothing.")
+@model_options
+def make_cmd(size_um: float | None, footprint: str, base_um: float, tolerance_um: float,
+             out_dir: Path | None, overwrite: bool, no_predict: bool, out_format: str,
+             is_dry_run: bool, **kw: Any) -> None:
+    """Write the template of a design: NAME.stl, design.json, prediction.json and the GWL
+    print job.
+
+    The GWL job (NAME_job.gwl, NAME_files/, NAME_job.json) is sliced, hatched and stitched
+    for the printer profile; NAME.recipe carries the same settings for DeScribe.
+
+    KIND is one of flat, eggbox, pyramid, frustum (or use --preset NAME).
+    """
+    design = design_from_cli(kw)
+    out_dir = out_dir or Path(design.name)
+    try:
+        options = TemplateOptions.for_design(design, shape=footprint, size_um=size_um,
+                                             base_um=base_um, tolerance_um=tolerance_um)
+    except DesignError as exc:
+        raise UsageFail(str(exc)) from exc
+    if is_dry_run:
+        try:
+            plan = dry_run(design, options, out_format=out_format)
+        except TemplaterError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"{design.name}: dry run, nothing written")
+        if plan.plan is not None:
+            for line in gwl_plan_lines(plan.plan):
+                click.echo(line)
+        sizes = [f"STL {plan.stl_bytes / 1e6:.1f} MB" if plan.stl_bytes is not None else "",
+                 f"GWL job ~{plan.gwl_bytes / 1e6:.1f} MB" if plan.gwl_bytes is not None else ""]
+        click.echo("sizes on disk: " + ", ".join(x for x in sizes if x))
+        return
+    model = None if no_predict else model_from_cli(kw)
+
+    def announce(gwl_plan: Any) -> None:
+        for line in gwl_plan_lines(gwl_plan):
+            click.echo(line)
+
+    try:
+        report = make_job(design, out_dir, options=options, out_format=out_format,
+                          overwrite=overwrite, model=model, announce=announce)
+    except (DesignError, OutputExistsError, OutputError) as exc:
+        raise UsageFail(str(exc)) from exc
+    except TemplaterError as exc:
+        raise click.ClickException(str(exc)) from exc
+    s = report.job.summary
+    fp = options.footprint
+    click.echo(f"{design.name}: {fp.shape} footprint {fp.size_um:g} um, base {base_um:g} um, "
+               f"area ratio A/A0 = {design.area_ratio():.5f}")
+    if "stl_bytes" in s:
+        click.echo(f"STL: {s['facets']} facets, {s['stl_bytes'] / 1e6:.1f} MB")
+    if "gwl_bytes" in s:
+        stl = f"STL {s['stl_bytes'] / 1e6:.1f} MB, " if "stl_bytes" in s else ""
+        click.echo(f"sizes on disk: {stl}GWL job {s['gwl_bytes'] / 1e6:.1f} MB")
+    if report.prediction is not None:
+        click.echo(critical_current_line(report.prediction))
+    click.echo(f"wrote {out_dir}/ ({', '.join(p.name for p in report.job.files)}) "
+               f"in {report.wall_time_s:.1f} s")

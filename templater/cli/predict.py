@@ -1,0 +1,62 @@
+"""``templater predict``: current distribution, Li pressure and critical current of a design."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import click
+
+from solver.field import solve_field
+from solver.prediction import predict
+from templater.cli.main import main
+from templater.cli.options import design_from_cli, design_options, model_from_cli, model_options
+from templater.cli.report import prediction_lines
+from templater.geometry.errors import TemplaterError
+
+__all__ = ["predict_cmd"]
+
+
+@main.command("predict")
+@design_options
+@model_options
+@click.option("--field-only", is_flag=True,
+              help="Only the current distribution (primary and with kinetics), no creep.")
+@click.option("--no-tables", is_flag=True,
+              help="Solve the creep problem even when a shipped table covers the design.")
+@click.option("--couple", is_flag=True,
+              help="Iterate the pressure -> exchange-current coupling (Monroe-Newman; slow).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (schema: README).")
+def predict_cmd(field_only: bool, no_tables: bool, couple: bool, as_json: bool,
+                **kw: Any) -> None:
+    """Predict the current distribution, Li pressure and critical current of a design.
+
+    KIND is one of flat, eggbox, pyramid, frustum (or use --preset NAME).
+    """
+    design = design_from_cli(kw)
+    model = model_from_cli(kw)
+    t0 = time.perf_counter()
+    try:
+        if field_only:
+            pair = solve_field(design, model.materials)
+            data = pair.to_json_dict()
+            data["solve_time_s"] = time.perf_counter() - t0
+            if as_json:
+                click.echo(json.dumps(data, indent=2, sort_keys=True))
+                return
+            for res, label in ((pair.primary, "primary"), (pair.secondary, "with kinetics")):
+                click.echo(f"{design.name} max local current / J ({label}): "
+                           f"{res.max_current_ratio:.4f} (min {res.min_current_ratio:.4f})")
+            click.echo(f"area ratio A/A0 = {pair.area_ratio:.5f}; "
+                       f"solve time {data['solve_time_s']:.2f} s")
+            return
+        pred = predict(design, model.materials, model.creep, model.constants,
+                       calibration=model.calibration, use_tables=not no_tables, couple=couple)
+    except TemplaterError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(pred.to_json_dict(), indent=2, sort_keys=True))
+    else:
+        for line in prediction_lines(pred):
+            click.echo(line)
