@@ -4,7 +4,8 @@ Used to show that a refactor changed structure, not behaviour: each preset's STL
 sidecar, recipe, design.json and prediction.json are written by the reference revision and by the
 working tree, then compared byte for byte.
 
-    python scripts/compare_outputs.py --ref 7267efa          # a git revision of this repository
+    python scripts/compare_outputs.py --ref 7267efa          # working tree against a revision
+    python scripts/compare_outputs.py --ref 7267efa --new HEAD   # two revisions
     python scripts/compare_outputs.py --ref-tree /some/checkout
 
 Exit status 0 when every file of every preset is identical, 1 otherwise.
@@ -53,6 +54,7 @@ def main() -> int:
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--ref", help="git revision of this repository to compare against")
     group.add_argument("--ref-tree", type=Path, help="source tree to compare against")
+    parser.add_argument("--new", help="git revision to check (default: the working tree)")
     parser.add_argument("--preset", action="append", help="only these presets (repeatable)")
     args = parser.parse_args()
 
@@ -64,16 +66,22 @@ def main() -> int:
                             str(ref_tree), args.ref], check=True)
         else:
             ref_tree = args.ref_tree.resolve()
+        new_tree = ROOT
+        if args.new is not None:
+            new_tree = tmp_path / "new-src"
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q",
+                            str(new_tree), args.new], check=True)
         try:
             names = args.preset or presets(ROOT)
-            for side, tree in (("ref", ref_tree), ("new", ROOT)):
+            for side, tree in (("ref", ref_tree), ("new", new_tree)):
                 (tmp_path / side).mkdir()
                 make_all(tree, tmp_path / side, names, [])
             total, bad = compare(tmp_path / "ref", tmp_path / "new")
         finally:
-            if args.ref is not None:
-                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
-                                str(ref_tree)], check=False)
+            for rev, tree in ((args.ref, ref_tree), (args.new, new_tree)):
+                if rev is not None:
+                    subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
+                                    str(tree)], check=False)
     print(f"{len(names)} presets, {total} files compared, {len(bad)} differ")
     for rel in bad:
         print(f"  differs: {rel}")
