@@ -1,16 +1,16 @@
 """Choose the shipped default dendrite constants (dP_margin, n_g) by a reproducible scan.
 
-The paper's trends (physics.md §11 item 15) are evaluated on J*/J_flat for every
-(dP_margin, n_g) in the physically plausible ranges
+The paper's four trends of the critical current (docs/theory.md, "Verification") are evaluated
+on J*/J_flat for every (dP_margin, n_g) in the physically plausible ranges
 
 * dP_margin = P_c − p_stack in [0.5, 100] MPa: P_c = K_IC / (Y sqrt(π c)) with
   K_IC = 0.2-1 MPa m^1/2 (Li2S-P2S5 0.23, Singh 2022) and tip cracks c = 1-200 µm, Y = 1.122,
   p_stack = 7 MPa;
-* n_g in {1, 2, 4, n}: n from the extrusion argument (physics.md §8.2), 1 the linear
+* n_g in {1, 2, 4, n}: n from the extrusion argument (docs/theory.md), 1 the linear
   alternative.
 
 The choice maximises the number of reproduced trends; ties go to n_g = n, then to the margin
-closest (in log) to the spec's 4.6 MPa. The script also prints the competing terms: along each
+closest (in log) to the a-priori 4.6 MPa. The script also prints the competing terms: along each
 series, the pressure weight k = n_g/dP_margin at which the step between neighbouring designs
 changes sign, k* = Δ(−ln m)/Δ(Δp) (linearised criterion, ln J* ≈ −ln m − k·Δp). An interior
 maximum needs k below k* on the first steps and above it on the last ones.
@@ -47,7 +47,7 @@ def scan(terms: dict) -> list[tuple[int, float, float | None, dict[str, bool]]]:
 
 
 def choose(results: list) -> tuple[int, float, float | None, dict[str, bool]]:
-    """Most trends; then n_g = n; then the margin closest to the spec's value."""
+    """Most trends; then n_g = n; then the margin closest to the a-priori 4.6 MPa."""
     return max(results, key=lambda r: (r[0], r[2] is None,
                                        -abs(math.log(r[1] / SPEC_MARGIN_MPA))))
 

@@ -1,8 +1,9 @@
 """Field, creep and dendrite solvers for contoured Li / solid-electrolyte interfaces.
 
 Public API: :func:`solve_field` (primary and secondary current on one periodic cell),
-:class:`Materials`, :class:`FieldResult` / :class:`FieldPair`; :func:`solve_creep` and
-:class:`CreepParameters` (Li creep → interfacial pressure); :func:`predict` (field + creep +
+:class:`Materials`, :class:`FieldResult` / :class:`FieldPair` (and :class:`FieldSolution`, the
+SI result of both field backends); :func:`solve_creep` with :class:`CreepParameters` and
+:class:`CreepOptions` (Li creep → interfacial pressure); :func:`predict` (field + creep +
 dendrite criterion → J*/J_flat) with :class:`DendriteConstants`; :func:`sweep`.
 The creep and prediction names load lazily (scikit-fem only when they are used).
 """
@@ -12,12 +13,13 @@ from typing import Any
 
 from solver.field import solve_field
 from solver.materials import Materials
-from solver.results import FieldPair, FieldResult
+from solver.results import FieldPair, FieldResult, FieldSolution
 from solver.spectral import UnsupportedSurfaceError
 
 _LAZY = {
     "solve_creep": "solver.creep",
     "CreepResult": "solver.creep",
+    "CreepOptions": "solver.creep",
     "CreepParameters": "solver.creep_params",
     "DendriteConstants": "solver.critical",
     "predict": "solver.prediction",
@@ -30,6 +32,7 @@ __all__ = [
     "Materials",
     "FieldResult",
     "FieldPair",
+    "FieldSolution",
     "UnsupportedSurfaceError",
     *_LAZY,
 ]

@@ -1,4 +1,4 @@
-"""Closed-form references for the current distribution (physics.md §5.3, §9; solver.md §4).
+"""Closed-form references for the current distribution (docs/theory.md, "Verification").
 
 All functions return ratios i_n/J (dimensionless) unless stated; lengths are in consistent units
 (any), angles in radians.
@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 SQRT2 = math.sqrt(2.0)
-# i_tip/J = Σ c_n β^n, β = πH/S (physics.md §5.3; c0..c2 exact, c3..c5 from the field expansion)
+# i_tip/J = Σ c_n β^n, β = πH/S (c0..c2 exact, c3..c5 from a high-order field expansion)
 EGGBOX_TIP_SERIES = (1.0, SQRT2, SQRT2 - 1.0, -0.25773, -0.03979, 0.11555)
 
 
@@ -65,7 +65,7 @@ def eggbox_tip_first_order(aspect_ratio: float, kinetic_length_over_period: floa
     return 1.0 + SQRT2 * beta * robin_attenuation(2 * math.pi * kinetic_length_over_period)
 
 
-# --- exact 2D trochoid (conformal map z = ζ + iε e^{ikζ}, physics.md §9.2) --------------------
+# --- exact 2D trochoid (conformal map z = ζ + iε e^{ikζ}) ---------------------------------------
 def _check_trochoid(eps_k: float) -> None:
     if not 0.0 <= eps_k < 1.0:
         raise ValueError(f"trochoid needs 0 <= εk < 1, got {eps_k}")

@@ -1,50 +1,16 @@
 """Pressure-kinetics coupling (Monroe & Newman): field solver ↔ creep pressure, fixed point.
 
-Model (``../shared/spec/physics.md`` §7; issue 5 item 2, off by default)
-------------------------------------------------------------------------
-The mechanical state of the Li changes the electrochemical potential at the interface. In the
-hydrostatic approximation with only the Li side pressurised, the chemical-potential change of Li
-is Δμ = V̄_Li Δp, with Δp the excess interfacial pressure of the creeping Li (p − p_stack, the
-output of :func:`solver.creep.solve_creep`) and V̄_Li = 13.0 cm³/mol. The exchange current is
+Off by default. The excess Li pressure Δp raises the local exchange current,
+i0_eff = i0 g, g = exp[s (1 − α_a) V̄_Li Δp / (R T)] (hydrostatic approximation, Li side only;
+sign ``pressure_sign`` s = +1, the choice that reinforces current focusing at the Li tips), so
+the secondary condition becomes u = (L_k/g) ∂u/∂n. The iteration alternates the secondary field
+and ``solve_pressure(i_n/J)`` (a caller-supplied callable, e.g. :func:`creep_pressure_solver`)
+until the maximum relative change of i_n is below ``tol``. The quarter-cell pressure is extended
+to the periodic cell by mirroring (:func:`pressure_interpolant`, a smooth cosine fit by default
+so the spectral solver keeps its geometric convergence). The equilibrium-potential shift
+V̄_Li Δp/F is not included.
 
-    i0_eff(x, y) = i0 g(x, y),   g = exp[s (1 − α_a) V̄_Li Δp(x, y) / (R T)],
-
-and the secondary (linearised Butler-Volmer) condition becomes u = (L_k/g) ∂u/∂n
-(:func:`solver.field.solve_field` with ``exchange_factor_fn``).
-
-Sign convention (``pressure_sign`` s, default +1): higher Li pressure raises the chemical
-potential of the Li and, with s = +1, the plating exchange current. This is the form of
-physics.md §7 with Δμ = +V̄_Li Δp_Li (the electrolyte-side term V̄_Li+ Δp_SE dropped: the
-electrolyte is stiff and its pressure change is not modelled). The spec itself flags the sign as
-"verify against Monroe & Newman 2004/2005"; we choose s = +1 because at the Li tips, where both
-the current and the excess pressure peak, it *reinforces* current focusing, i.e. the direction
-that is conservative for the dendrite prediction. The magnitude of the change is first-order
-symmetric in s, so the "< 1 %" statement does not depend on the choice; s = −1 gives the other.
-
-Not included: the equilibrium-potential shift ΔU_eq = Δμ/F of physics.md §7. Note its size:
-V̄_Li Δp/F = 0.27 mV at 2 MPa against the kinetic overpotential J R_ct = 12.8 mV at the defaults
-(1 mA/cm²), i.e. it could shift the local current by a few per cent, more than the
-exchange-current term; it needs an inhomogeneous Robin condition and is left open.
-
-Magnitude (physics.md §7): (1 − α_a) V̄_Li Δp / (R T) = 0.26 % per MPa at α_a = 0.5, T = 298 K,
-so |g − 1| ≈ 0.13, 0.26, 0.53 % for 0.5, 1, 2 MPa. With a large kinetic length the local
-current follows g almost fully (a boundary mode of wavenumber q is passed with the factor
-q L_k / (1 + q L_k), ≈ 0.92 for the egg-box fundamental at L_k = 257 µm, S = 150 µm).
-
-Iteration (physics.md §7): uncoupled secondary field → Δp = ``solve_pressure(i_n/J)`` →
-g → coupled field → Δp → … until the maximum relative change of i_n between successive fields,
-max |i_k − i_{k−1}| / i_{k−1} over the interface, is below ``tol``. ``solve_pressure`` is a
-callable supplied by the caller (e.g. a wrapper of :func:`solver.creep.solve_creep`, see
-:func:`creep_pressure_solver`), so this module does not depend on the creep solver's internals.
-
-The creep solver returns the pressure on the interface nodes of the quarter cell [0, S/2]²; the
-designs are mirror symmetric about x = 0, x = S/2, y = 0 and y = S/2, so the map is extended to
-the full periodic cell by mirroring (:func:`pressure_interpolant`): ``"linear"`` (piecewise
-linear on the quarter-cell nodes, query points folded by the mirror planes) or
-``"cosine"`` (default: the even trigonometric series cos(2πmx/S) cos(2πny/S) fitted to the nodes,
-which interpolates exactly when the nodes form a tensor grid; smooth, so the spectral field
-solver keeps its geometric convergence, whereas the kinks of the linear interpolant make it
-climb the resolution ladder).
+Model and magnitudes: docs/theory.md ("Pressure-kinetics coupling").
 """
 
 from __future__ import annotations
@@ -76,7 +42,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-LI_MOLAR_VOLUME_M3_MOL = 13.0e-6  # V̄_Li (6.941 g/mol / 0.534 g/cm³), physics.md §7, §10
+LI_MOLAR_VOLUME_M3_MOL = 13.0e-6  # V̄_Li (6.941 g/mol / 0.534 g/cm³)
 
 #: (x_um, y_um) -> i_n / J on the interface (the creep solver's current input).
 CurrentRatioFnUm = Callable[[NDArray[np.float64], NDArray[np.float64]], NDArray[np.float64]]

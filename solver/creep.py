@@ -1,115 +1,17 @@
 """Power-law (Norton) creep of plated Li below a contoured interface: excess interfacial pressure.
 
-Model (physics.md §6, solver.md §9)
------------------------------------
-Solver frame: z points from the Li into the electrolyte; the interface is z = f(x, y) = H − e(x, y)
-(e = ``surface.z_um``), the Li fills −D < z < f. Li is an incompressible, rigid-viscoplastic
-power-law fluid (inertia-free Stokes flow): div σ = 0, div u = 0, σ = −p I + 2ηD,
-η = (1/3) A*^(−1/n) ε̇_e^(1/n − 1), ε̇_e = sqrt((2/3) D:D + ε̇₀²) (regularised).
+Li is an incompressible power-law fluid (inertia-free Stokes flow) filling −D < z < f(x, y),
+f = H − e(x, y) (solver frame: z from the Li into the electrolyte). Plated Li enters along the
+interface normal at Ω i_n / F (bonded, ``slip="noslip"``, by default; ``"freeslip"`` is the other
+bounding case); the far boundary translates rigidly at the stack pressure. One quarter cell is
+discretised with isoparametric Taylor-Hood P2/P1 tetrahedra (scikit-fem) and solved by Newton's
+method with continuation in n. The problem is homogeneous, Δp = Π·Σ with Σ = (V0/(A* S))^(1/n),
+so the solver works dimensionless. Outputs: the excess hydrostatic pressure (it feeds the dendrite
+criterion), the excess normal traction, their maxima and Π, with optional grid-convergence
+estimates (:func:`richardson_estimate`, :func:`solve_creep_converged`).
 
-* Interface: plated Li enters along the normal at v_n = Ω i_n / F, so u·n = −v_n (n into the
-  electrolyte). ``slip="noslip"`` (default, bonded): u = −v_n n. ``slip="freeslip"``: zero shear
-  traction. Both use the analytic surface normal at the P2 interface nodes (rotated nodal frame).
-* Far boundary z = −D (D = ``depth_factor`` · S below the lowest interface point): u_x = u_y = 0
-  and zero excess normal traction, i.e. rigid translation at the stack pressure (solver.md §9.1).
-  The net outflow equals the plated volume, so no flux constraint is needed.
-* Lateral: the designs are symmetric under the mirror planes x = 0, x = S/2, y = 0, y = S/2, so
-  one quarter cell [0, S/2]² with symmetry conditions (u·n = 0, zero shear) replaces the
-  periodic cell.
-
-Non-dimensional form (solver.md §9.2): lengths in S, velocity in V0 = J Ω / F, stress in
-Σ = (V0 / (A* S))^(1/n). The dimensionless problem has η' = (1/3) ε̇'^(1/n − 1) and depends only on
-shape, H/S, the current distribution i_n/J, n, slip, D/S and ε̇₀/(V0/S), so Δp = Π·Σ exactly.
-
-Discretisation: Taylor-Hood P2/P1 tetrahedra (scikit-fem ``MeshTet2``, isoparametric quadratic
-geometry), structured mesh of the quarter cell: ``divisions`` × ``divisions`` uniform columns
-(hexahedra split into 6 tetrahedra, Kuhn split, symmetric under x ↔ y), mapped by
-z = −D + (f(x, y) + D) s. The layers are graded geometrically away from the interface, the first
-one ``interface_layer`` (default 1/16) times the lateral spacing thick, with growth ratio
-1 + 0.3·4/divisions (1.3 at 4 divisions), so that all element sizes, the deep layers included,
-shrink ∝ 1/divisions: the levels form a proper h-family, which the error estimate needs (the
-earlier fixed ratio 1.3 left the deep layers unrefined; at 4 divisions a ratio 1.15 changes Π
-by 0.4 %). With a bonded interface the power-law flow has a thin shear layer at the wall: with
-first layer = lateral spacing Π was overestimated by 50 % at 4 divisions (3.48 vs 2.24); at 4
-divisions the first layer 1/8, 1/16, 1/32, 1/64 of the spacing gives Π = 5.036, 4.991, 4.972,
-4.947 (focused current), so the lateral resolution dominates the error (below).
-Newton's method with backtracking line search and continuation in n (1 → 2.5 → 4.5 → n; the
-n = 1 stage is linear and takes one exact step, the intermediate stages stop at a relative update
-of 0.1, the last at ``tol`` or when the interface pressures have stalled (``pressure_tol``,
-default 1e-6 relative, two successive steps: the late steps only update the nearly rigid,
-regularised far region; measured 12 instead of 19 steps, Π unchanged to 4e-7); ~15 % fewer steps
-than 1 → 2 → 3.5 with 1e-2 as well);
-the viscous Jacobian (Picard part plus the rank-one power-law term per quadrature point) is
-assembled with batched numpy matrix products from the precomputed symmetric gradients of the 30
-local basis functions (14-point positive-weight rule), the divergence block once with
-scikit-fem; each Newton system is solved by SuperLU (symmetric-mode minimum-degree ordering,
-~2-5× faster than the default). The factorisation is ~70 % of the time (0.8 s at 12.6k DOFs on
-an idle core); reusing the last factorisation as a GMRES preconditioner was tried and rejected
-(the power-law Jacobian changes too much between Newton steps: GMRES failed in most steps).
-
-Outputs on the interface vertices of the quarter cell: the excess hydrostatic pressure
-Δp = p − p_stack (nodal P1 value; this one feeds the dendrite model, physics.md §6.2) and the
-excess normal traction −n·σ·n − p_stack, recovered variationally (the momentum residual at the
-rotated normal unknowns of the interface nodes is ∫ (σn)·n φ dA; one interface mass-matrix solve
-gives nodal values), their maxima and locations, and Π = max Δp / Σ.
-
-Measured (2-core machine shared with other jobs, load 1.5-6, so times vary by 2-5×; egg-box
-H25S150, n = 6.56, D = S, no-slip; Σ = 0.326 MPa at 1 mA/cm²; ``tests/benchmarks/bench_creep.py``;
-h-family layers as above). Π = max Δp/Σ per lateral ``divisions``:
-
-==========================  =====  =====  =====  =====  =====  =====
-current i_n/J, grading g    2      3      4      5      6      7
-==========================  =====  =====  =====  =====  =====  =====
-secondary-like, g = 0       2.543  2.815  2.893  2.884  2.875
-secondary-like, g = 0.6            2.871  2.872  2.857
-focused, g = 0                     5.094  4.991  4.851  4.764
-focused, g = 0.6                   5.025  4.903  4.680  4.610
-focused, g = 0.8                   5.019  4.886  4.645  4.582  4.541
-focused, g = 0.9                          4.883  4.639  4.619
-DOFs                        1.3k   3883   7933   14115  22879  34675
-time per level (s)          1.1    2.4-5  7-22   17-46  43-250 128-190
-==========================  =====  =====  =====  =====  =====  =====
-
-
-"secondary-like" = (1 − 0.07 cos kx cos ky)/(A/A0), a stand-in for the secondary current of the
-default materials (i_max/J ≈ 0.986); "focused" = the first-order primary current
-1 − √2 k (H/2) cos kx cos ky (tip value 1.74). The lowest times are for a level run alone (load
-average ~2 from other jobs), the highest with two more solver jobs of this study running.
-
-* Secondary-like current: the change between the two finest levels is 0.3 % from 4 → 5 and
-  5 → 6 (the issue's criterion), with the maximum at the Li tip; the three-level sequences are
-  oscillatory (3-5) or converge slower than first order (4-6: equal steps of 0.009), so the
-  conservative GCI of :func:`richardson_estimate` is 3-4 % (1.6 % from the two levels 4, 5 with
-  p = 1). ``solve_creep_converged(..., rtol=0.01, criterion="step", start_divisions=4)`` stops at
-  5 divisions: Π = 2.884 ± 0.046 (GCI), Δp_max = 0.94 MPa, 28.5-29.2 s (7 + 22 s).
-* Focused current: the tip pressure converges slowly and pre-asymptotically (steps 2.0 %, 2.9 %,
-  1.8 % with uniform spacing). The cause is a sharp internal feature below the Li tip: along the
-  vertical through the tip p/Σ stays ≈ 4.9 down to a depth ≈ 0.06 S and then drops by ~1.6 within
-  0.03 S (4 divisions, g = 0.6) — a localised shear zone of the strongly shear-thinning flow —
-  which the lateral spacing must resolve; refining the wall layers (table above) or the deep
-  layers changes Π by < 1 %. Lateral grading towards the mirror planes (where the Li tips lie)
-  helps: with g = 0.8 the steps are 5.2 %, 1.4 %, 0.9 % (4 → 5 → 6 → 7), i.e. the 1 % criterion
-  is met between 6 and 7 divisions, not within 60 s: ``solve_creep_converged(...,
-  rtol=0.01, criterion="step", start_divisions=5, lateral_grading=0.8)`` solves 5, 6, 7
-  (16.9 + 43.4 + 128.0 s = 188 s, 34.7k DOFs) and returns Π = 4.541 ± 0.164 (GCI 3.6 %,
-  observed order 1.73, Richardson Π∞ = 4.41), Δp_max = 1.48 MPa. Caution: the step criterion
-  alone can mislead: with g = 0.9 the step 5 → 6 is only 0.4 %, but the 6-division maximum
-  has left the tip (at (0.479, 0.021) S) and lies above the g = 0.8 values at 6 and 7; quote the
-  GCI, not the step, as the error. g = 0.8 is not the default
-  because flat-topped maxima (uniform plating) become erratic with it (previous measurement with
-  the old layers: 2.38, 2.25, 2.29 for 3-5 divisions, maximum off the tip).
-
-Older measurements (fixed layer growth 1.3, before the h-family): uniform plating 2.179, 2.241,
-2.235, 2.238 for 3-6 divisions (maximum flat-topped around the tip); free slip with the focused
-current Π = 3.21, 3.12, 3.05 for 3-5 divisions (maximum 0.1-0.125 S from the tip on the mirror
-plane); depth D = 3 S changes Π by −0.5 %, ε̇₀ = 1e-4 instead of 1e-3 by < 1e-4. The Newtonian
-oracle (physics.md §9.5, qε = 0.05) is met to 0.6 % (pressure) and 1 % (traction) at 16 × 2
-divisions; the Newtonian egg-box with the focused current converges at roughly second order
-(17.66, 16.53, 15.99, 15.76 for 3-6 divisions).
-
-Error estimates: ``solve_creep(..., estimate_error=True)`` also solves divisions − 2 and − 1 and
-reports the grid-convergence index of Π (:func:`richardson_estimate`); ``solve_creep_converged``
-refines until an rtol is met and reports the sequence. Quote focused-current values with them.
+Model and method: docs/theory.md ("Li creep", "Numerical methods"); measured convergence and
+timings: docs/benchmarks.md ("Creep solver").
 """
 
 from __future__ import annotations
@@ -142,6 +44,7 @@ from templater.geometry.surfaces import Surface
 from templater.geometry.units import UM
 
 __all__ = [
+    "CreepOptions",
     "CreepResult",
     "DimensionlessCreep",
     "RichardsonEstimate",
@@ -159,6 +62,44 @@ _GROWTH = 1.3  # geometric growth of layer thickness away from the interface
 _INTORDER = 5  # 14-point rule with positive weights (the Gram-matrix assembly needs w > 0)
 _N_STAGES = (1.0, 2.5, 4.5)  # continuation in n (values >= n are skipped)
 _STAGE_TOL = 0.1  # intermediate stages only predict the next one (measured: fewest its)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreepOptions:
+    """Numerical settings of the creep solver (the physics is in :class:`CreepParameters`).
+
+    Attributes
+    ----------
+    interface_layer : float, default 1/16
+        Thickness of the first element layer at the interface relative to the lateral spacing,
+        0.001 to 1 (the no-slip shear layer of the power-law flow needs strong grading).
+    lateral_grading : float, default 0.0
+        Lateral spacing factor 1 − g at the mirror planes and 1 + g mid-cell, 0 to 0.9. With
+        g = 0.8 the focused-current tip pressure converges faster (see the module notes), but
+        flat-topped maxima (uniform plating) become erratic, hence the default 0.
+    tol : float, default 1e-8
+        Newton tolerance on the relative maximum update (final n).
+    max_iter : int, default 40
+        Newton iterations per continuation stage.
+    pressure_tol : float or None, default 1e-6
+        Also stop the final Newton stage when the interface pressures changed by less than
+        this (relative to their maximum) in two successive iterations; None: ``tol`` only.
+        Measured: 12 instead of 19 Newton steps at 3 divisions, Π changed by 4e-7 (1e-5).
+    """
+
+    interface_layer: float = 1.0 / 16.0
+    lateral_grading: float = 0.0
+    tol: float = 1e-8
+    max_iter: int = 40
+    pressure_tol: float | None = 1e-6
+
+    def __post_init__(self) -> None:
+        if not 0.001 <= self.interface_layer <= 1.0:
+            raise DesignError("creep", "interface_layer", "creep-interface-layer",
+                              self.interface_layer, "[0.01, 1]", "")
+        if not 0.0 <= self.lateral_grading <= 0.9:
+            raise DesignError("creep", "lateral_grading", "creep-lateral-grading",
+                              self.lateral_grading, "[0, 0.9]", "")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -515,17 +456,10 @@ def _newton(
 def solve_creep_dimensionless(
     surface: Surface,
     current_ratio_fn: CurrentRatioFn,
+    params: CreepParameters | None = None,
     *,
-    stress_exponent: float = 6.56,
-    slip: str = "noslip",
-    depth_factor: float = 1.0,
-    regularisation: float = 1e-3,
     divisions: int | tuple[int, int] = 4,
-    interface_layer: float = 1.0 / 16.0,
-    lateral_grading: float = 0.0,
-    tol: float = 1e-8,
-    max_iter: int = 40,
-    pressure_tol: float | None = 1e-6,
+    options: CreepOptions | None = None,
 ) -> DimensionlessCreep:
     """Solve the dimensionless creep problem (lengths in S, velocity in V0, stress in Σ).
 
@@ -535,81 +469,40 @@ def solve_creep_dimensionless(
         Design (µm); must have the mirror symmetries x = 0, x = S/2, y = 0, y = S/2.
     current_ratio_fn : callable
         ``(x_um, y_um) -> i_n / J`` on the interface, vectorised.
-    stress_exponent : float, default 6.56
-        n; continuation from n = 1.
-    slip : {"noslip", "freeslip"}
-        Interface condition.
-    depth_factor : float, default 1.0
-        Li depth D / S below the lowest interface point.
-    regularisation : float, default 1e-3
-        ε̇₀ / (V0/S).
+    params : CreepParameters, optional
+        Only the dimensionless options enter: ``stress_exponent`` n (continuation from n = 1),
+        ``slip``, ``depth_factor`` (Li depth D / S below the lowest interface point) and
+        ``regularisation`` (ε̇₀ / (V0/S)).
     divisions : int or (int, int), default 4
         Elements along x and y of the quarter cell (one number: both), 2 to 32 each.
-    interface_layer : float, default 1/16
-        Thickness of the first element layer at the interface relative to the lateral spacing,
-        0.001 to 1 (the no-slip shear layer of the power-law flow needs strong grading).
-    lateral_grading : float, default 0.0
-        Lateral spacing factor 1 − g at the mirror planes and 1 + g mid-cell, 0 to 0.9. With
-        g = 0.8 the focused-current tip pressure converges faster (see the module notes), but
-        flat-topped maxima (uniform plating) become erratic, hence the default 0.
-    tol : float, default 1e-8
-        Newton tolerance on the relative maximum update (final n).
-    max_iter : int, default 40
-        Newton iterations per continuation stage.
-    pressure_tol : float or None, default 1e-6
-        Also stop the final Newton stage when the interface pressures changed by less than
-        this (relative to their maximum) in two successive iterations; None: ``tol`` only.
-        Measured: 12 instead of 19 Newton steps at 3 divisions, Π changed by 4e-7 (1e-5).
+    options : CreepOptions, optional
+        Mesh grading and Newton settings.
     """
     return _solve_level(
         surface,
         current_ratio_fn,
-        stress_exponent=stress_exponent,
-        slip=slip,
-        depth_factor=depth_factor,
-        regularisation=regularisation,
-        divisions=divisions,
-        interface_layer=interface_layer,
-        lateral_grading=lateral_grading,
-        tol=tol,
-        max_iter=max_iter,
-        pressure_tol=pressure_tol,
+        CreepParameters() if params is None else params,
+        CreepOptions() if options is None else options,
+        divisions,
     )[0]
 
 
 def _solve_level(
     surface: Surface,
     current_ratio_fn: CurrentRatioFn,
-    *,
-    stress_exponent: float,
-    slip: str,
-    depth_factor: float,
-    regularisation: float,
+    params: CreepParameters,
+    options: CreepOptions,
     divisions: int | tuple[int, int],
-    interface_layer: float,
-    lateral_grading: float,
-    tol: float,
-    max_iter: int,
-    pressure_tol: float | None = 1e-6,
 ) -> tuple[DimensionlessCreep, _Problem, NDArray[np.float64]]:
     """One level of the dimensionless problem: (solution, problem, rotated unknowns)."""
     cells = _cells(divisions)
-    params = CreepParameters(
-        stress_exponent=stress_exponent,
-        slip=slip,
-        depth_factor=depth_factor,
-        regularisation=regularisation,
-    )
-    if not 0.001 <= interface_layer <= 1.0:
-        raise DesignError(
-            "creep", "interface_layer", "creep-interface-layer", interface_layer, "[0.01, 1]", ""
-        )
-    if not 0.0 <= lateral_grading <= 0.9:
-        raise DesignError(
-            "creep", "lateral_grading", "creep-lateral-grading", lateral_grading, "[0, 0.9]", ""
-        )
     prob = _Problem(
-        surface, cells, params.depth_factor, params.slip, interface_layer, lateral_grading
+        surface,
+        cells,
+        params.depth_factor,
+        params.slip,
+        options.interface_layer,
+        options.lateral_grading,
     )
     period_um = surface.period_um
     xn, yn = prob.mesh.doflocs[0], prob.mesh.doflocs[1]
@@ -636,9 +529,9 @@ def _solve_level(
             w,
             1.0 / n,
             params.regularisation,
-            tol if last else _STAGE_TOL,
-            max_iter,
-            pressure_tol if last else None,
+            options.tol if last else _STAGE_TOL,
+            options.max_iter,
+            options.pressure_tol if last else None,
         )
         total += its
         logger.debug(
@@ -835,27 +728,6 @@ def _result(
     )
 
 
-def _solver_kwargs(
-    params: CreepParameters,
-    interface_layer: float,
-    lateral_grading: float,
-    tol: float,
-    max_iter: int,
-    pressure_tol: float | None,
-) -> dict[str, object]:
-    return dict(
-        pressure_tol=pressure_tol,
-        stress_exponent=params.stress_exponent,
-        slip=params.slip,
-        depth_factor=params.depth_factor,
-        regularisation=params.regularisation,
-        interface_layer=interface_layer,
-        lateral_grading=lateral_grading,
-        tol=tol,
-        max_iter=max_iter,
-    )
-
-
 def solve_creep(
     surface: Surface,
     current_ratio_fn: CurrentRatioFn,
@@ -863,12 +735,8 @@ def solve_creep(
     *,
     current_density_a_m2: float = 10.0,
     divisions: int | tuple[int, int] = 4,
-    interface_layer: float = 1.0 / 16.0,
-    lateral_grading: float = 0.0,
     estimate_error: bool = False,
-    tol: float = 1e-8,
-    max_iter: int = 40,
-    pressure_tol: float | None = 1e-6,
+    options: CreepOptions | None = None,
 ) -> CreepResult:
     """Excess interfacial pressure from power-law creep of plated Li (quarter cell, SI output).
 
@@ -880,27 +748,18 @@ def solve_creep(
         ``(x_um, y_um) -> i_n / J``: local normal current per geometric current density on the
         interface, vectorised (e.g. ``lambda x, y: 1 / A_ratio + 0 * x`` for uniform plating).
     params : CreepParameters, optional
-        Creep constants and options; defaults from physics.md §10.
+        Creep constants and options; defaults from the shipped parameter set.
     current_density_a_m2 : float, default 10.0
         Geometric current density J [A/m²] (10 A/m² = 1 mA/cm²), > 0.
     divisions : int or (int, int), default 4
         Elements along x and y of the quarter cell (one number: both), 2 to 32 each.
-    interface_layer : float, default 1/16
-        First element layer at the interface relative to the lateral spacing, 0.001 to 1.
-    lateral_grading : float, default 0.0
-        Lateral refinement towards the mirror planes, 0 to 0.9 (see
-        :func:`solve_creep_dimensionless`).
     estimate_error : bool, default False
         Also solve at divisions − 1 and divisions − 2 (when ≥ 2) and report the grid-convergence
         error estimate of Π (:func:`richardson_estimate`: observed order, or first order when
         it cannot be determined). ``pressure_factor`` stays the value at ``divisions``; the
         Richardson value is in ``extrapolated_pressure_factor``. Adds ~40 % to the cost.
-    tol : float, default 1e-8
-        Newton tolerance (relative maximum update).
-    max_iter : int, default 40
-        Newton iterations per continuation stage.
-    pressure_tol : float or None, default 1e-6
-        Newton stop on stalled interface pressures (see :func:`solve_creep_dimensionless`).
+    options : CreepOptions, optional
+        Mesh grading and Newton settings (defaults: :class:`CreepOptions`).
 
     Returns
     -------
@@ -910,9 +769,7 @@ def solve_creep(
     params = CreepParameters() if params is None else params
     start = time.perf_counter()
     sigma_pa = params.stress_scale_pa(current_density_a_m2, surface.period_um * UM)
-    kwargs = _solver_kwargs(
-        params, interface_layer, lateral_grading, tol, max_iter, pressure_tol
-    )
+    options = CreepOptions() if options is None else options
     cells = _cells(divisions)
     sequence: list[tuple[int, float, float]] = []
     if estimate_error:
@@ -922,13 +779,15 @@ def solve_creep(
                 continue
             t0 = time.perf_counter()
             coarse = solve_creep_dimensionless(
-                surface, current_ratio_fn, divisions=coarse_cells, **kwargs
+                surface, current_ratio_fn, params, divisions=coarse_cells, options=options
             )
             sequence.append(
                 (max(coarse_cells), float(coarse.pressure.max()), time.perf_counter() - t0)
             )
     t0 = time.perf_counter()
-    sol = solve_creep_dimensionless(surface, current_ratio_fn, divisions=cells, **kwargs)
+    sol = solve_creep_dimensionless(
+        surface, current_ratio_fn, params, divisions=cells, options=options
+    )
     sequence.append((max(cells), float(sol.pressure.max()), time.perf_counter() - t0))
     est = None
     if len(sequence) >= 2:
@@ -960,18 +819,14 @@ def solve_creep_converged(
     time_budget_s: float | None = None,
     criterion: str = "gci",
     extrapolate: bool = False,
-    interface_layer: float = 1.0 / 16.0,
-    lateral_grading: float = 0.0,
-    tol: float = 1e-8,
-    max_iter: int = 40,
-    pressure_tol: float | None = 1e-6,
+    options: CreepOptions | None = None,
 ) -> CreepResult:
     """Refine the creep mesh until the error estimate of Π meets ``rtol`` (accuracy-driven).
 
     Solves divisions = ``start_divisions``, +1, … and after each level (from the second)
     computes :func:`richardson_estimate` of Π over the levels so far; stops when the criterion
     is met (``"gci"``: the error estimate ≤ ``rtol``·Π; ``"step"``: the change between the two
-    finest levels ≤ ``rtol``·Π, the issue's convergence criterion, weaker), at
+    finest levels ≤ ``rtol``·Π, weaker), at
     ``max_divisions``, or when the next level would likely exceed
     ``time_budget_s`` (its cost extrapolated from the last level by the DOF growth,
     ~ (d+1)³/d³ · 1.3). The result holds the finest level's maps and ``accuracy_met``,
@@ -1000,7 +855,7 @@ def solve_creep_converged(
         2.543, 2.815, 2.893 at 2-4 divisions extrapolates to 2.99, the finer levels give 2.88),
         so the finest value is the more reliable one; Π∞ is always in
         ``extrapolated_pressure_factor``.
-    interface_layer, lateral_grading, tol, max_iter, pressure_tol
+    options : CreepOptions, optional
         As for :func:`solve_creep`.
 
     Returns
@@ -1025,9 +880,7 @@ def solve_creep_converged(
     params = CreepParameters() if params is None else params
     start = time.perf_counter()
     sigma_pa = params.stress_scale_pa(current_density_a_m2, surface.period_um * UM)
-    kwargs = _solver_kwargs(
-        params, interface_layer, lateral_grading, tol, max_iter, pressure_tol
-    )
+    options = CreepOptions() if options is None else options
     sequence: list[tuple[int, float, float]] = []
     est: RichardsonEstimate | None = None
     met = False
@@ -1039,7 +892,9 @@ def solve_creep_converged(
             if time.perf_counter() - start + forecast > time_budget_s:
                 break
         t0 = time.perf_counter()
-        sol = solve_creep_dimensionless(surface, current_ratio_fn, divisions=d, **kwargs)
+        sol = solve_creep_dimensionless(
+            surface, current_ratio_fn, params, divisions=d, options=options
+        )
         sequence.append((d, float(sol.pressure.max()), time.perf_counter() - t0))
         logger.info("creep level %d: Π = %.5g (%.1f s)", d, sequence[-1][1], sequence[-1][2])
         if len(sequence) >= 2:

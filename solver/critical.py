@@ -1,8 +1,8 @@
-"""Dendrite growth criterion → geometric current density for dendrite growth J* (physics.md §8).
+"""Dendrite growth criterion → geometric current density for dendrite growth J*.
 
-Normalised crack-growth closure (Ning 2023 as used by the paper, reconstructed in physics.md
-§8.2): the current needed to grow a Li-filled crack at the Li tip falls as the local interfacial
-pressure P rises,
+Normalised crack-growth closure (Ning et al., Nature 2023, 618, 287 as used by the paper; a
+reconstruction): the current needed to grow a Li-filled crack at the Li tip falls as the local
+interfacial pressure P rises,
 
     i_g(P) / i_g(p_stack) = ((P_c − P) / (P_c − p_stack))^n_g = (1 − Δp / dP_margin)^n_g .
 
@@ -28,24 +28,15 @@ from dataclasses import dataclass
 
 from scipy.optimize import brentq
 
-from templater.geometry.errors import DesignError
+from templater.geometry.parameters import declare, validate_fields
 
 __all__ = ["DendriteConstants", "critical_current_ratio"]
 
 
-def _check(name: str, flag: str, value: float, low: float, high: float, unit: str,
-           low_open: bool = True) -> None:
-    ok = (not isinstance(value, bool) and isinstance(value, (int, float))
-          and math.isfinite(value) and (value > low if low_open else value >= low)
-          and value <= high)
-    if not ok:
-        bracket = "(" if low_open else "["
-        raise DesignError("dendrite", name, flag, value, f"{bracket}{low:g}, {high:g}]", unit)
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DendriteConstants:
-    """Free constants of the dendrite criterion (SI).
+    """Free constants of the dendrite criterion (SI); defaults and their sources are in the
+    default parameter set (``templates/parameters/default.toml``).
 
     Parameters
     ----------
@@ -58,24 +49,19 @@ class DendriteConstants:
         current. The default is chosen by ``examples/calibrate_defaults.py`` (a scan over the
         plausible range 0.5-100 MPa: P_c = K_IC/(Y sqrt(π c)) with K_IC 0.2-1 MPa m^1/2 and tip
         cracks c = 1-200 µm); 6.67 MPa is P_c = 13.7 MPa, e.g. K_IC = 0.23 MPa m^1/2 and
-        c ≈ 70 µm. The spec's first estimate was 4.6 MPa (c = 100 µm).
+        c ≈ 70 µm. A first a-priori estimate was 4.6 MPa (c = 100 µm).
     growth_exponent : float or None, default 2.0
         n_g, range [0.5, 20]; None means n_g = n, the creep stress exponent (extrusion
-        argument, physics.md §8.2). The default 2 (between the linear alternative 1 and n) is
+        argument). The default 2 (between the linear alternative 1 and n) is
         chosen by the same scan.
     """
 
-    flat_critical_current_a_m2: float = 10.0
-    pressure_margin_pa: float = 6.67e6
-    growth_exponent: float | None = 2.0
+    flat_critical_current_a_m2: float = declare("flat_critical_current_a_m2", default=True)
+    pressure_margin_pa: float = declare("pressure_margin_pa", default=True)
+    growth_exponent: float | None = declare("growth_exponent", default=True, nullable=True)
 
     def __post_init__(self) -> None:
-        _check("flat_critical_current_a_m2", "flat-ccd", self.flat_critical_current_a_m2,
-               0.0, 1e4, "A/m2")
-        _check("pressure_margin_pa", "pressure-margin", self.pressure_margin_pa, 0.0, 1e8, "Pa")
-        if self.growth_exponent is not None:
-            _check("growth_exponent", "growth-exponent", self.growth_exponent, 0.5, 20.0, "",
-                   low_open=False)
+        validate_fields(self, "dendrite")
 
 
 def critical_current_ratio(

@@ -1,94 +1,15 @@
 """Finite-element field solver on the 1/8 mirror-symmetric wedge (pyramids, frustums, steep shapes).
 
-Problem (``../shared/spec/solver.md`` §3, §6). Laplace Δu = 0 in the electrolyte above one cell,
-solver frame z from the Li into the electrolyte, interface z = f = H − e(x, y). Solved
-dimensionless in units of S (the primary problem is scale free; the secondary depends on ℓ/S), on
-the wedge 0 <= y <= x <= S/2: every design is symmetric under the mirror planes y = 0, y = x and
-x = S/2, which carry the natural zero-flux condition, so no periodic constraints are needed. Top
-at Z = max f + S with ∂u/∂n = 1 (uniform current J; the neglected DtN correction is ~e^{-2KS}).
-Primary: u = 0 on the interface. Secondary: u = ℓ ∂u/∂n (Robin, kinetic length ℓ); i_n/J = u/ℓ.
+Laplace's equation in the electrolyte above one cell, dimensionless in units of S, on the wedge
+0 <= y <= x <= S/2 (the mirror planes carry zero-flux conditions), with a uniform current at the
+top. Primary: u = 0 on the interface; secondary: u = ℓ ∂u/∂n, i_n/J = u/ℓ. Isoparametric P2
+elements (scikit-fem ``MeshTet2``) on a structured mesh whose lines follow the hips, cell edges,
+plateau rims and rounded-edge bands, graded towards the Li-convex features, so sharp faces are
+meshed exactly and curved ones to second order. The primary current is the element normal
+gradient averaged at the interface nodes; linear systems use SuperLU.
 
-Mesh. Columns x = x_i (graded) carry nodes at d = x − y (distance to the hip, graded
-independently, plus y = 0); neighbouring columns are zipped in order of d. Cells are thus thin
-along the hip y = x, the cell edge x = S/2 and (frustums) the rim x = tS/2, which are all mesh
-lines, so sharp pyramid/frustum faces are meshed exactly (planar). The triangles are extruded in ζ
-(layers graded towards the interface), each prism split into 3 tetrahedra by the global-index rule
-(conforming), and mapped by the terrain-following z = f + ζ (Z − f). The map is applied to the
-P2 nodes (``MeshTet2``, isoparametric P2), so curved surfaces (egg-box, rounded edges) are
-represented to second order; an affine mesh of a curved Dirichlet surface has spurious convex
-edges (solver.md §6.1). 1-D node spacing ∝ min(w/8 + distance, 0.2 L)^γ towards the Li-convex
-features (γ = ``grading``), w the half-width of the rounded band of the surface definition
-(r m/√(1 + m²) at the cell edge and apex, its hip and rim analogues); both band edges (curvature
-jumps of f) are mesh lines. Default orientation: graded towards the Li ridge x = S/2 and along
-it towards the mid-ridge point (S/2, 0); ``invert``: towards the Li apex (or the frustum top edge
-x = tS/2) and the hip. Smooth designs: mildly graded towards the wedge corners (w = 0.1 S).
-Sharp edges (r = 0) are graded with w = 0.002 S, so refinement keeps approaching the
-singularity.
-
-Current. Secondary: u/ℓ at the interface nodes (conservative by construction). Primary: n·∇u of
-every element at its own interface P2 nodes, averaged over the elements sharing the node (n the
-analytic normal of the design, taken inside each element so that sharp faces keep their own
-normal). The variational flux (residual of the assembled system on the Dirichlet rows, then a
-P2 boundary mass solve; ``current_ratio_variational``) is exactly conservative and gives
-``flux_ratio`` = 1 to round-off, but its nodal maximum converges more slowly where it matters:
-rounded Li apex (pyramid ``invert``, r = 1 µm) 4.334 / 4.262 / 4.215 at 8 / 12 / 16 divisions
-against 4.209 / 4.210 / 4.216 for the averaged gradient (default-orientation ridge: 2.613 /
-2.613 / 2.608 against 2.601 / 2.598 / 2.601; egg-box H25S150: −0.38 / −0.12 / −0.03 % against
-−0.16 / −0.04 / −0.01 % off the spectral value). ``flux_ratio_gradient`` reports the
-conservation of the averaged-gradient current, a discretisation diagnostic (egg-box
-2.3e-3 / 6.5e-4 / 2.8e-4, rounded pyramids ~3e-3 / 2e-3 / 1e-3).
-Linear systems: SuperLU (symmetric mode, minimum degree on A + Aᵀ).
-
-Measured (``python tests/benchmarks/bench_field_fem.py``; 2 shared cores, other jobs running, so
-times are upper bounds; DOFs 2601 / 8125 / 18513 at 8 / 12 / 16 divisions, 3553 / 11425 / 26301
-for the inverted frustum). Egg-box H25S150 primary max vs the spectral 1.817863: 1.81498 /
-1.81718 / 1.81764 (−1.6e-3 / −3.8e-4 / −1.3e-4) in 0.1 / 0.4 / 1.8 s; ``invert`` (Li tips at the
-45° wedge corner) +1.8e-3 / +7.3e-4 / +4.1e-4. H25S150, r = 1 µm, max i_n/J at 8 / 12 / 16
-divisions:
-
-=============================  =============================  ===========================
-design                         primary                        secondary ℓ = 10 µm
-=============================  =============================  ===========================
-pyramid (Li ridges, default)   2.60118 / 2.59773 / 2.60124    1.33681 / 1.33611 / 1.33601
-pyramid ``invert`` (Li tips)   4.20923 / 4.21029 / 4.21573    1.67771 / 1.67792 / 1.67807
-frustum t = 0.5 (Li ridges)    3.94263 / 3.96727 / 3.96735    1.54805 / 1.54680 / 1.54637
-frustum ``invert`` (Li tops)   3.62182 / 3.61504 / 3.63568    1.41833 / 1.41829 / 1.41832
-=============================  =============================  ===========================
-
-The maxima sit on the rounded Li ridge at mid-edge (S/2, 0) (the ridge crossing is less exposed),
-within 0.2 µm of the Li apex, and at the frustum top corner (tS/2, tS/2). Primary maxima agree to
-0.14 % (0.6 % for the inverted frustum's top corner) between the finest levels, secondary to 0.03
-%. Successive differences can understate the error at a rounded Li apex, which is approached from
-below: 20 divisions (35k DOFs) give 4.2299 and 12 divisions with 24 ζ layers 4.2327, so the values
-above are ≈ 0.5 % (12) and 0.3 % (16) low. The ridges are converged (12 divisions with 24 layers:
-pyramid 2.60123, frustum 3.96899). Sharp pyramid (``invert``, r = 0): the primary maximum grows
-4.96 / 7.00 / 7.48 at 6 / 9 / 12 divisions while the secondary (ℓ = 10 µm) stays at 1.6873-1.6874.
-The inverted frustum's top corner (a rounded 3-D vertex) converges most slowly and is limited by
-the ζ layers: with 1.5× as many layers as divisions it gives 3.597 / 3.635 / 3.641 at 8 / 12 / 16
-(limit ≈ 3.64-3.65), so the equal-division value at 16 is within ~0.3 % of it. Steep designs (H/S
->= 1) need more levels (egg-box H150S150: 5.33 / 5.68 at 8 / 12), and under-resolved Li-concave
-corners can give negative nodal minima of the primary current; these are reported as computed. Very
-steep or narrow faces (H/S = 2 frustum, m = 8; t = 0.9, m = 3.3) are not converged at 16 divisions
-(maxima still rising by 4-13 % per level); |flux_ratio_gradient − 1| above ~1e-2 (there: 3-36 %) is
-the under-resolution alarm, against <= 4e-3 for the resolved H25S150 designs.
-
-Edge radius (12 divisions), primary max for r = 0.5 / 1 / 2 / 4 µm, and the local exponent
-d ln i_max / d ln r:
-
-* pyramid ridges 2.923 / 2.598 / 2.313 / 2.055, exponent −0.170 / −0.168 / −0.170 (ridge
-  asymptotics, solver.md §4 O5: −0.170);
-* pyramid ``invert`` apex 5.036 / 4.210 / 3.576 / 3.021, exponent −0.26 / −0.24 / −0.24
-  (solver.md §7: h-refinement at the sharp apex ~ −0.22, cone estimate −0.27);
-* frustum ridges 4.790 / 3.967 / 3.286 / 2.725, exponent −0.272 / −0.272 / −0.270 (O5: −0.272);
-* frustum ``invert`` top corner 4.316 / 3.615 / 3.045 / 2.549, exponent −0.26 / −0.25 / −0.26
-  (the corner is stronger than the top edge, −0.158).
-
-The secondary maximum (ℓ = 10 µm) changes by only 0.3-1 % per doubling of r. Ridge crossing
-(S/2, S/2) of the default orientation (open question of solver.md §14; indicative only, the mesh
-is not graded towards it): i = 2.29 / 2.03 / 1.78 / 1.56 (pyramid) and 3.26 / 2.64 / 2.12 / 1.68
-(frustum) for r = 0.5 / 1 / 2 / 4 µm, local exponents −0.17 to −0.19 and −0.31 to −0.33: a slightly
-stronger singularity than the ridge but with a smaller amplitude, so the mid-ridge point stays the
-maximum for any printable r.
+Method: docs/theory.md ("Numerical methods"); measured convergence, edge-radius dependence and
+timings: docs/benchmarks.md ("FEM field solver").
 """
 
 from __future__ import annotations
@@ -114,10 +35,11 @@ from skfem.helpers import dot, grad
 from skfem.quadrature import get_quadrature
 from skfem.refdom import RefTri
 
-from templater.geometry.surfaces import EggBox, Flat, FrustumArray, PyramidArray, Surface
+from solver.grid import length_m
+from solver.results import FieldSolution
+from templater.geometry.surfaces import Surface
 
 __all__ = [
-    "FemFieldSolution",
     "FemConvergenceStudy",
     "solve_fem_field",
     "solve_fem_converged",
@@ -134,72 +56,13 @@ _CAP = 0.2  # spacing stops growing at this fraction of the graded interval
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class FemFieldSolution:
-    """Normal current on the interface of the 1/8 wedge 0 <= y <= x <= S/2.
-
-    Attributes
-    ----------
-    current_ratio : (n,) float
-        Local normal current i_n/J at the interface nodes (P2 vertices and edge midpoints):
-        primary, n·∇u averaged over the elements sharing the node; secondary, u/ℓ.
-    x_um, y_um : (n,) float
-        Projected node positions, µm (cell centred on the electrolyte apex/peak).
-    max_current_ratio, min_current_ratio : float
-        Extremes of ``current_ratio``.
-    max_location_um : tuple of float
-        (x, y) of the maximum, µm.
-    flux_ratio : float
-        ∫ i_n dA / (J A0) over the wedge with the conservative current (variational flux for the
-        primary, u/ℓ for the secondary): 1 up to round-off, a check of the solve.
-    flux_ratio_gradient : float
-        The same integral of ``current_ratio`` (primary: differs from 1 by the discretisation
-        error of the averaged gradient; secondary: equal to ``flux_ratio``).
-    current_ratio_variational : (n,) float
-        Conservative current at the same nodes (primary: residual of the Dirichlet rows solved
-        with the P2 boundary mass matrix; secondary: u/ℓ).
-    dofs : int
-        Number of P2 unknowns.
-    divisions : int
-        Mesh divisions per direction.
-    edge_radius_um : float or None
-        Edge radius solved (None for shapes without edges).
-    kinetic_length_um : float or None
-        Kinetic length ℓ, µm (None: primary).
-    solve_time_s : float
-        Wall time of mesh, assembly and solve, s.
-    design : Surface
-        The exact design solved (with the edge radius override applied).
-    """
-
-    current_ratio: NDArray[np.float64]
-    x_um: NDArray[np.float64]
-    y_um: NDArray[np.float64]
-    max_current_ratio: float
-    min_current_ratio: float
-    max_location_um: tuple[float, float]
-    flux_ratio: float
-    flux_ratio_gradient: float
-    current_ratio_variational: NDArray[np.float64]
-    dofs: int
-    divisions: int
-    edge_radius_um: float | None
-    kinetic_length_um: float | None
-    solve_time_s: float
-    design: Surface
-
-    def __post_init__(self) -> None:
-        for name in ("current_ratio", "current_ratio_variational", "x_um", "y_um"):
-            getattr(self, name).flags.writeable = False
-
-
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class FemConvergenceStudy:
     """Result of :func:`solve_fem_converged`.
 
     Attributes
     ----------
-    solution : FemFieldSolution
-        Finest solution.
+    solution : FieldSolution
+        Finest solution (``method="fem"``).
     error_estimate : float
         |max_n − max_{n−1}| / max_n between the last two levels.
     divisions : tuple of int
@@ -210,7 +73,7 @@ class FemConvergenceStudy:
         True if ``error_estimate <= rtol``.
     """
 
-    solution: FemFieldSolution
+    solution: FieldSolution
     error_estimate: float
     divisions: tuple[int, ...]
     maxima: tuple[float, ...]
@@ -231,18 +94,12 @@ class _Grading:
 
 
 def _band_widths(surface: Surface) -> tuple[float, float, float]:
-    """Half-widths (units of S) of the rounded bands: cell edge/apex, hip, frustum rim."""
-    s = surface.period_um
-    r = getattr(surface, "edge_radius_um", 0.0)
-    if r <= 0.0:
+    """Half-widths (units of S) of the rounded bands: cell edge/apex, hip, plateau rim."""
+    if surface.edge_radius_um <= 0.0:
         return _SHARP_WIDTH, _SHARP_WIDTH, _SHARP_WIDTH
-    m = surface.face_slope
-    mh = m / math.sqrt(2.0)
-    w_edge = r * m / math.sqrt(1.0 + m * m) / s
-    w_hip = math.sqrt(2.0) * r * mh / math.sqrt(1.0 + mh * mh) / s
-    w_rim = 0.5 * r * m / math.sqrt(1.0 + m * m) / s
-    return w_edge, w_hip, w_rim
-
+    s = surface.period_um
+    edge, hip, rim = surface.rounding_half_widths_um()
+    return edge / s, hip / s, rim / s
 
 
 def _grading_for(surface: Surface) -> _Grading:
@@ -253,9 +110,9 @@ def _grading_for(surface: Surface) -> _Grading:
     ``invert``, the Li apex x = 0 or the frustum top edge x = t/2, and the hips d = 0.
     Li-concave features (current → 0) get mesh lines only.
     """
-    if isinstance(surface, (PyramidArray, FrustumArray)):
+    if not surface.is_smooth:
         w_edge, w_hip, w_rim = _band_widths(surface)
-        t = getattr(surface, "top_fraction", 0.0)
+        t = surface.plateau_fraction
         breaks = (0.0, 0.5 * t, 0.5) if t > 0.0 else (0.0, 0.5)
         if not surface.invert:  # d = 1/2 is the mid-ridge point (S/2, 0), where the maximum sits
             return _Grading(breaks, ((0.5, w_edge),), ((0.5, w_edge),), w_edge)
@@ -318,7 +175,7 @@ def _graded_nodes(
 
 
 def _interface_height(surface: Surface, x: NDArray[np.float64], y: NDArray[np.float64]):
-    """f = (H − e)/S at dimensionless (x, y) (units of S): the solver frame of solver.md §1."""
+    """f = (H − e)/S at dimensionless (x, y) (units of S): the solver frame."""
     s = surface.period_um
     return (surface.height_um - surface.z_um(x * s, y * s)) / s
 
@@ -491,8 +348,10 @@ def _factorize(matrix: sp.spmatrix) -> spl.SuperLU:
 def _check_inputs(
     surface: Surface, kinetic_length_um: float | None, divisions: int, grading: float
 ) -> None:
-    if not isinstance(surface, (Flat, EggBox, PyramidArray, FrustumArray)):
-        raise TypeError(f"solve_fem_field: unsupported surface {type(surface).__name__}")
+    if not surface.is_square_symmetric:
+        raise TypeError(
+            f"solve_fem_field: {type(surface).__name__} lacks the mirror symmetry of the 1/8 wedge"
+        )
     if kinetic_length_um is not None and not (
         math.isfinite(kinetic_length_um) and kinetic_length_um > 0.0
     ):
@@ -512,7 +371,8 @@ def solve_fem_field(
     divisions: int = 12,
     edge_radius_um: float | None = None,
     grading: float = 1.0,
-) -> FemFieldSolution:
+    map_nodes: int = 64,
+) -> FieldSolution:
     """Primary or secondary current on one periodic cell by P2 finite elements on the 1/8 wedge.
 
     Parameters
@@ -529,18 +389,19 @@ def solve_fem_field(
     grading : float, default 1.0
         Grading power γ in [0, 1]: the mesh spacing grows like (w + d)^γ with the distance d from
         an edge, apex or interface (w: rounded band half-width); 0 is uniform.
+    map_nodes : int, default 64
+        Nodes per period of the regular map ``current_ratio`` (the wedge's nodal values
+        interpolated linearly with the design's mirror symmetry).
 
     Returns
     -------
-    FemFieldSolution
+    FieldSolution
+        ``method="fem"``, ``resolution=(divisions,)``; the nodal values are in ``node_*``; no
+        error estimate (see :func:`solve_fem_converged`).
     """
     _check_inputs(surface, kinetic_length_um, divisions, grading)
     if edge_radius_um is not None:
-        if not isinstance(surface, (PyramidArray, FrustumArray)):
-            raise ValueError(
-                f"edge_radius_um applies to pyramids and frustums, not to {surface.kind}"
-            )
-        surface = dataclasses.replace(surface, edge_radius_um=float(edge_radius_um))
+        surface = surface.with_edge_radius(float(edge_radius_um))
     start = time.perf_counter()
     s = surface.period_um
     mesh, ref, _ = _wedge_mesh(surface, divisions, grading)
@@ -579,23 +440,55 @@ def solve_fem_field(
     x_um = mesh.doflocs[0, dof_i] * s
     y_um = mesh.doflocs[1, dof_i] * s
     k = int(np.argmax(current))
-    return FemFieldSolution(
-        current_ratio=np.asarray(current, dtype=float),
-        x_um=x_um,
-        y_um=y_um,
+    current = np.asarray(current, dtype=float)
+    grid = np.asarray(length_m(s * np.arange(map_nodes) / map_nodes))
+    location = np.asarray(length_m(np.asarray((float(x_um[k]), float(y_um[k])))))
+    return FieldSolution(
+        design=surface,
+        method="fem",
+        kinetic_length_m=None if kinetic_length_um is None else length_m(kinetic_length_um),
+        x_m=grid,
+        y_m=grid.copy(),
+        current_ratio=_nodal_map(x_um, y_um, current, s, map_nodes),
         max_current_ratio=float(current[k]),
         min_current_ratio=float(np.min(current)),
-        max_location_um=(float(x_um[k]), float(y_um[k])),
+        max_location_m=(float(location[0]), float(location[1])),
         flux_ratio=flux,
         flux_ratio_gradient=flux_gradient,
-        current_ratio_variational=np.asarray(variational, dtype=float),
-        dofs=int(basis.N),
-        divisions=divisions,
-        edge_radius_um=getattr(surface, "edge_radius_um", None),
-        kinetic_length_um=kinetic_length_um,
+        resolution=(divisions,),
+        degrees_of_freedom=int(basis.N),
         solve_time_s=elapsed,
-        design=surface,
+        node_x_m=np.asarray(length_m(x_um)),
+        node_y_m=np.asarray(length_m(y_um)),
+        node_current_ratio=current,
+        node_current_ratio_variational=np.asarray(variational, dtype=float),
     )
+
+
+def _fold(x: NDArray[np.float64], y: NDArray[np.float64],
+          s: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Map points into the mirror wedge 0 ≤ y ≤ x ≤ S/2 (D4 symmetry about the origin)."""
+    x, y = np.mod(x, s), np.mod(y, s)
+    x, y = np.minimum(x, s - x), np.minimum(y, s - y)
+    return np.maximum(x, y), np.minimum(x, y)
+
+
+def _nodal_map(x_um: NDArray[np.float64], y_um: NDArray[np.float64],
+               values: NDArray[np.float64], s_um: float, n: int) -> NDArray[np.float64]:
+    """Interpolate the wedge's nodal values onto the regular n × n cell grid (µm)."""
+    from scipy.interpolate import LinearNDInterpolator, NearestNDInterpolator
+
+    fx, fy = _fold(np.asarray(x_um, float), np.asarray(y_um, float), s_um)
+    pts = np.round(np.column_stack([fx, fy]), 9)
+    pts, idx = np.unique(pts, axis=0, return_index=True)
+    vals = np.asarray(values, float)[idx]
+    g = s_um * np.arange(n) / n
+    qx, qy = _fold(*np.meshgrid(g, g, indexing="ij"), s_um)
+    out = LinearNDInterpolator(pts, vals)(qx, qy)
+    missing = ~np.isfinite(out)
+    if missing.any():
+        out[missing] = NearestNDInterpolator(pts, vals)(qx[missing], qy[missing])
+    return out
 
 
 def solve_fem_converged(
@@ -627,14 +520,15 @@ def solve_fem_converged(
     Returns
     -------
     FemConvergenceStudy
-        The finest solution, the error estimate (relative change to the previous level), the
-        levels and their maxima; ``converged`` is False if the last level still misses ``rtol``.
+        The finest solution (carrying the study's error estimate and convergence flag), the
+        error estimate (relative change to the previous level), the levels and their maxima;
+        ``converged`` is False if the last level still misses ``rtol``.
     """
     if len(divisions) < 2 or any(b <= a for a, b in zip(divisions, divisions[1:], strict=False)):
         raise ValueError(f"divisions = {divisions!r} must be at least two increasing levels")
     if not (math.isfinite(rtol) and rtol > 0.0):
         raise ValueError(f"rtol = {rtol!r} must be a positive number")
-    def level(n: int) -> FemFieldSolution:
+    def level(n: int) -> FieldSolution:
         return solve_fem_field(
             surface, kinetic_length_um, divisions=n, edge_radius_um=edge_radius_um,
             grading=grading,
@@ -651,6 +545,7 @@ def solve_fem_converged(
         if err <= rtol:
             break
     done = divisions[: len(maxima)]
+    sol = dataclasses.replace(sol, error_estimate=err, converged=err <= rtol)
     return FemConvergenceStudy(
         solution=sol,
         error_estimate=err,

@@ -1,11 +1,11 @@
 """Public entry point of the field solver: :func:`solve_field`.
 
-Method choice (solver.md §8): the flat interface has the exact uniform solution; smooth designs
+Method choice (docs/theory.md): the flat interface has the exact uniform solution; smooth designs
 (flat, egg-box) up to H/S = ``spectral_max_aspect`` (default 0.5) use the pseudo-spectral solver
 (:mod:`solver.spectral`, ~0.05-0.5 s to 1e-6); pyramids, frustums and steeper designs use the FEM
 path (:mod:`solver.fem_field`, P2 on the 1/8 mirror wedge). The primary current is singular at
 sharp convex Li edges, so the FEM path always solves the design with an edge radius
-r_eff = max(r, r_voxel), r_voxel = 1 µm by default (physics.md §3.3); the radius used is reported.
+r_eff = max(r, r_voxel), r_voxel = 1 µm by default; the radius used is reported.
 """
 
 from __future__ import annotations
@@ -15,25 +15,24 @@ import time
 from typing import Literal, overload
 
 import numpy as np
-from numpy.typing import NDArray
 
 from solver.grid import length_m, length_um, period_m
 from solver.materials import Materials
-from solver.results import FieldPair, FieldResult
+from solver.results import FieldPair, FieldResult, FieldSolution
 from solver.spectral import (
     MAX_ASPECT_RATIO,
     ExchangeFactorFn,
     UnsupportedSurfaceError,
     solve_spectral,
 )
-from templater.geometry.surfaces import Flat, Surface
+from templater.geometry.surfaces import Surface
 
 __all__ = ["solve_field", "SPECTRAL_MAX_ASPECT", "VOXEL_RADIUS_UM"]
 
 log = logging.getLogger(__name__)
 
 SPECTRAL_MAX_ASPECT = 0.5  # H/S up to which the automatic choice is spectral
-VOXEL_RADIUS_UM = 1.0  # printer voxel-scale edge radius (physics.md §3.3, §10)
+VOXEL_RADIUS_UM = 1.0  # printer voxel-scale edge radius (unconfirmed, ~1 voxel)
 
 Mode = Literal["primary", "secondary"]
 
@@ -73,7 +72,7 @@ def solve_field(
     surface : Surface
         The design (electrolyte surface, µm).
     materials : Materials, optional
-        Conductivity and kinetics (defaults: physics.md §10). The secondary problem uses the
+        Conductivity and kinetics (default: :class:`Materials`). The secondary problem uses the
         kinetic length κ R_ct.
     mode : {"both", "primary", "secondary"}, default "both"
         "both" returns a :class:`FieldPair`, a single mode a :class:`FieldResult`.
@@ -174,7 +173,7 @@ def solve_field(
 
 
 def _choose_method(surface: Surface, method: str, spectral_max_aspect: float) -> str:
-    if isinstance(surface, Flat) or surface.height_um == 0.0:
+    if surface.is_flat:
         return "exact"
     if method != "auto":
         return method
@@ -197,12 +196,11 @@ def _uniform_factor(exchange_factor_fn: ExchangeFactorFn, surface: Surface,
 def _edge_radius(surface: Surface, edge_radius_um: float | None,
                  voxel_radius_um: float) -> float | None:
     """r_eff for sharp designs (None for smooth designs, which have no edges)."""
-    design_r = getattr(surface, "edge_radius_um", None)
-    if design_r is None:
+    if surface.is_smooth:
         return None
     if edge_radius_um is not None:
         return float(edge_radius_um)
-    return max(float(design_r), float(voxel_radius_um))
+    return max(float(surface.edge_radius_um), float(voxel_radius_um))
 
 
 def _flat(common: dict, surface: Surface, n: int) -> FieldResult:
@@ -225,41 +223,32 @@ def _spectral(common: dict, surface: Surface, ell_m: float | None, *, rtol: floa
               exchange_factor_fn: ExchangeFactorFn | None = None) -> FieldResult:
     sol = solve_spectral(surface, kinetic_length_m=ell_m, rtol=rtol, max_n=max_n,
                          max_aspect=max_aspect, exchange_factor_fn=exchange_factor_fn)
+    return _result(common, sol, mean_ratio=sol.mean_current_ratio,
+                   solve_time_s=sol.solve_time_s, error=sol.error_estimate,
+                   converged=sol.converged)
+
+
+def _result(common: dict, sol: FieldSolution, *, mean_ratio: float | None,
+            solve_time_s: float, error: float, converged: bool,
+            edge_radius_um: float | None = None) -> FieldResult:
+    """FieldResult (current densities at J) from a backend's FieldSolution.
+
+    ``mean_ratio`` None: the mean is J · flux / (A/A0) (FEM, conservative flux)."""
     j = common["applied_current_density_a_m2"]
-    ratio = np.asarray(sol.current_ratio)
+    mean = (j * sol.flux_ratio / common["area_ratio"] if mean_ratio is None
+            else j * mean_ratio)
+    nodes = sol.node_current_ratio
     return FieldResult(
-        **common, x_m=sol.x_m, y_m=sol.y_m, current_density_a_m2=j * ratio,
-        max_current_density_a_m2=j * sol.max_ratio, min_current_density_a_m2=j * sol.min_ratio,
-        mean_current_density_a_m2=j * sol.mean_ratio, max_location_m=sol.max_location_m,
-        error_estimate=sol.error_estimate, converged=sol.converged, iterations=sol.iterations,
-        resolution=sol.resolution, degrees_of_freedom=int(np.prod(sol.resolution)),
-        method="spectral", solve_time_s=sol.solve_time_s, flux_residual=sol.flux_residual,
+        **common, x_m=sol.x_m, y_m=sol.y_m, current_density_a_m2=j * sol.current_ratio,
+        max_current_density_a_m2=j * sol.max_current_ratio,
+        min_current_density_a_m2=j * sol.min_current_ratio,
+        mean_current_density_a_m2=mean, max_location_m=sol.max_location_m,
+        error_estimate=error, converged=converged, iterations=sol.iterations,
+        resolution=sol.resolution, degrees_of_freedom=sol.degrees_of_freedom,
+        method=sol.method, solve_time_s=solve_time_s, flux_residual=sol.flux_residual,
+        edge_radius_um=edge_radius_um, node_x_m=sol.node_x_m, node_y_m=sol.node_y_m,
+        node_current_density_a_m2=None if nodes is None else j * nodes,
     )
-
-
-def _fold(x: NDArray[np.float64], y: NDArray[np.float64],
-          s: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Map points into the mirror wedge 0 ≤ y ≤ x ≤ S/2 (D4 symmetry about the origin)."""
-    x, y = np.mod(x, s), np.mod(y, s)
-    x, y = np.minimum(x, s - x), np.minimum(y, s - y)
-    return np.maximum(x, y), np.minimum(x, y)
-
-
-def _nodal_map(x_um, y_um, values, s_um: float, n: int) -> NDArray[np.float64]:
-    """Interpolate scattered FEM surface values onto the regular n × n cell grid (µm)."""
-    from scipy.interpolate import LinearNDInterpolator, NearestNDInterpolator
-
-    fx, fy = _fold(np.asarray(x_um, float), np.asarray(y_um, float), s_um)
-    pts = np.round(np.column_stack([fx, fy]), 9)
-    pts, idx = np.unique(pts, axis=0, return_index=True)
-    vals = np.asarray(values, float)[idx]
-    g = s_um * np.arange(n) / n
-    qx, qy = _fold(*np.meshgrid(g, g, indexing="ij"), s_um)
-    out = LinearNDInterpolator(pts, vals)(qx, qy)
-    missing = ~np.isfinite(out)
-    if missing.any():
-        out[missing] = NearestNDInterpolator(pts, vals)(qx[missing], qy[missing])
-    return out
 
 
 def _fem(common: dict, surface: Surface, ell_m: float | None, r_eff: float | None,
@@ -268,30 +257,16 @@ def _fem(common: dict, surface: Surface, ell_m: float | None, r_eff: float | Non
 
     ell_um = None if ell_m is None else float(length_um(ell_m))
     t0 = time.perf_counter()
-    fine = solve_fem_field(surface, ell_um, divisions=divisions, edge_radius_um=r_eff)
+    fine = solve_fem_field(surface, ell_um, divisions=divisions, edge_radius_um=r_eff,
+                           map_nodes=n_map)
     error = float("nan")
     if 0 < coarse < divisions:
-        rough = solve_fem_field(surface, ell_um, divisions=coarse, edge_radius_um=r_eff)
+        rough = solve_fem_field(surface, ell_um, divisions=coarse, edge_radius_um=r_eff,
+                                map_nodes=n_map)
         error = abs(fine.max_current_ratio - rough.max_current_ratio) / fine.max_current_ratio
-    j = common["applied_current_density_a_m2"]
-    s_um = float(surface.period_um)
-    ratio_map = _nodal_map(fine.x_um, fine.y_um, fine.current_ratio, s_um, n_map)
-    x = np.asarray(length_m(s_um * np.arange(n_map) / n_map))
-    flux = float(fine.flux_ratio)
     if not np.isfinite(error) or error > fem_rtol:
         log.warning("%s: FEM maximum changed by %.2e between %d and %d divisions (rtol %.1e)",
                     surface.name, error, coarse, divisions, fem_rtol)
-    loc = tuple(float(v) for v in np.asarray(length_m(np.asarray(fine.max_location_um))))
-    return FieldResult(
-        **common, x_m=x, y_m=x.copy(), current_density_a_m2=j * ratio_map,
-        max_current_density_a_m2=j * float(fine.max_current_ratio),
-        min_current_density_a_m2=j * float(fine.min_current_ratio),
-        mean_current_density_a_m2=j * flux / common["area_ratio"],
-        max_location_m=loc, error_estimate=error,
-        converged=bool(np.isfinite(error) and error <= fem_rtol), iterations=0,
-        resolution=(int(fine.divisions),), degrees_of_freedom=int(fine.dofs), method="fem",
-        solve_time_s=time.perf_counter() - t0, flux_residual=flux - 1.0, edge_radius_um=r_eff,
-        node_x_m=np.asarray(length_m(np.asarray(fine.x_um))),
-        node_y_m=np.asarray(length_m(np.asarray(fine.y_um))),
-        node_current_density_a_m2=j * np.asarray(fine.current_ratio),
-    )
+    return _result(common, fine, mean_ratio=None, solve_time_s=time.perf_counter() - t0,
+                   error=error, converged=bool(np.isfinite(error) and error <= fem_rtol),
+                   edge_radius_um=r_eff)

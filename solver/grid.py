@@ -1,7 +1,7 @@
 """Surface (µm) → solver frame (SI): the single µm → m conversion boundary of the solver.
 
 The designs in :mod:`templater.geometry.surfaces` give the electrolyte height ``e(x, y)`` in µm. The
-solver works in the frame of ``../shared/spec/solver.md`` §1 / physics.md §3.4: z points from the
+solver works in its own frame (docs/theory.md, "Solver frame"): z points from the
 Li into the electrolyte and the interface is ``z = f(x, y) = H − e(x, y)`` (metres); the
 electrolyte occupies ``z > f``. Peaks of ``f`` are the Li tips (troughs of ``e``).
 

@@ -1,12 +1,12 @@
 """Full prediction for one design: field → creep pressure → dendrite criterion → J*/J_flat, J*.
 
-Chain (physics.md "model chain"): the secondary (linearised Butler-Volmer) current distribution
+Chain (docs/theory.md, "Model chain"): the secondary (linearised Butler-Volmer) current distribution
 gives the maximum local current m = i_max/J and the plating rate that feeds the creep solver; the
 creep solver gives the maximum excess hydrostatic pressure Δp_max at the reference current
 J_ref = 1 mA/cm² (Δp = Π·Σ, Π from a shipped table when the design is covered, else from a direct
 solve); the dendrite criterion (:mod:`solver.critical`) combines m and P_f = Δp_max(J_flat) into
 J*/J_flat and J* = J_flat × J*/J_flat. The hydrostatic pressure (not the normal traction) feeds
-the criterion (physics.md §6.2 default); both are reported.
+the criterion (an assumption); both are reported.
 
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from solver.calibration import REFERENCE_CURRENT_A_M2
@@ -97,7 +97,7 @@ def _pressure(design: Surface, secondary: FieldResult, params: CreepParameters, 
     if not design.is_smooth:
         # sharp edges make the bonded creep flow singular too: use the field's edge radius
         radius = max(design.edge_radius_um, secondary.edge_radius_um or VOXEL_RADIUS_UM)
-        design = replace(design, edge_radius_um=radius)
+        design = design.with_edge_radius(radius)
     if use_tables:
         from solver.tables import lookup_pressure_factor
 
@@ -136,8 +136,8 @@ def predict(
     surface : Surface
         The design (µm).
     materials, creep_params, constants : optional
-        Electrochemistry, creep and dendrite constants (defaults: physics.md §10 and the
-        shipped calibration).
+        Electrochemistry, creep and dendrite constants (defaults: the shipped
+        parameter set and calibration).
     calibration : str, default "default"
         Label of where ``constants`` came from (reported).
     use_tables : bool, default True

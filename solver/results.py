@@ -19,7 +19,7 @@ from solver.grid import length_um as m_to_um
 from solver.materials import Materials
 from templater.geometry.surfaces import Surface
 
-__all__ = ["FieldResult", "FieldPair"]
+__all__ = ["FieldSolution", "FieldResult", "FieldPair"]
 
 
 def _num(value: float | None) -> float | None:
@@ -34,6 +34,109 @@ def _trig_rows(n: int, x: NDArray[np.float64]) -> NDArray[np.float64]:
     """Rows evaluating the trigonometric interpolant of n periodic samples at x (radians)."""
     k = np.fft.fftfreq(n, 1.0 / n)
     return np.real(np.exp(1j * np.outer(x, k)) @ np.fft.fft(np.eye(n), axis=0)) / n
+
+
+def _read_only(obj: object, names: tuple[str, ...]) -> None:
+    """Store the named array attributes as read-only float arrays (None stays None)."""
+    for name in names:
+        value = getattr(obj, name)
+        if value is not None:
+            arr = np.array(value, dtype=float)
+            arr.flags.writeable = False
+            object.__setattr__(obj, name, arr)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class FieldSolution:
+    """Normal current i_n/J on one periodic cell, as returned by both field backends (SI).
+
+    Attributes
+    ----------
+    design : Surface
+        The design solved (FEM: with the edge radius actually used).
+    method : {"spectral", "fem"}
+        Backend.
+    kinetic_length_m : float or None
+        ℓ = κ R_ct [m] of the Robin condition (None: primary).
+    x_m, y_m : (nx,), (ny,) float
+        Map node coordinates [m], x_i = i S/nx (design origin, cell ``[0, S)``).
+    current_ratio : (nx, ny) float
+        i_n/J at ``(x_m[i], y_m[j])`` (FEM: the nodal values interpolated with the design's
+        mirror symmetry; spectral: the collocation values).
+    max_current_ratio, min_current_ratio : float
+        Extremes (spectral: of the trigonometric interpolant; FEM: nodal).
+    max_location_m : tuple of float
+        (x, y) of the maximum [m].
+    min_location_m : tuple of float or None
+        (x, y) of the minimum [m] (spectral only).
+    mean_current_ratio : float or None
+        Interface-area mean of i_n/J (spectral; FEM: None, use ``flux_ratio`` / A/A0).
+    flux_ratio : float
+        ∫ i_n dA / (J A0) with the conservative current: 1 up to the solver's error.
+    error_estimate : float
+        Relative error estimate against a coarser level (NaN: none solved).
+    converged : bool
+        The solve met its tolerance (False when no estimate was made).
+    iterations : int
+        GMRES operator applications at the final level (0 for direct FEM solves).
+    resolution : tuple of int
+        Spectral: (nx, ny, nz + 1); FEM: (divisions,).
+    degrees_of_freedom : int
+        Unknowns of the final solve.
+    solve_time_s : float
+        Wall time [s].
+    history : tuple of tuple
+        Spectral levels: (nx, ny, nz + 1, max, min, iterations, seconds, error_estimate).
+    gmres_converged : bool
+        Spectral: GMRES met its tolerance at the final level (True for FEM).
+    node_x_m, node_y_m, node_current_ratio : (m,) float or None
+        FEM: projected interface nodes [m] of the 1/8 wedge and i_n/J there (primary: n·∇u
+        averaged over the elements sharing the node; secondary: u/ℓ).
+    node_current_ratio_variational : (m,) float or None
+        FEM: the conservative current at the same nodes.
+    flux_ratio_gradient : float or None
+        FEM: ``flux_ratio`` integrated from ``node_current_ratio`` instead.
+    """
+
+    design: Surface
+    method: str
+    kinetic_length_m: float | None
+    x_m: NDArray[np.float64]
+    y_m: NDArray[np.float64]
+    current_ratio: NDArray[np.float64]
+    max_current_ratio: float
+    min_current_ratio: float
+    max_location_m: tuple[float, float]
+    min_location_m: tuple[float, float] | None = None
+    mean_current_ratio: float | None = None
+    flux_ratio: float
+    error_estimate: float = math.nan
+    converged: bool = False
+    iterations: int = 0
+    resolution: tuple[int, ...]
+    degrees_of_freedom: int
+    solve_time_s: float
+    history: tuple[tuple[float, ...], ...] = ()
+    gmres_converged: bool = True
+    node_x_m: NDArray[np.float64] | None = None
+    node_y_m: NDArray[np.float64] | None = None
+    node_current_ratio: NDArray[np.float64] | None = None
+    node_current_ratio_variational: NDArray[np.float64] | None = None
+    flux_ratio_gradient: float | None = None
+
+    def __post_init__(self) -> None:
+        _read_only(self, ("x_m", "y_m", "current_ratio", "node_x_m", "node_y_m",
+                          "node_current_ratio", "node_current_ratio_variational"))
+
+    @property
+    def flux_residual(self) -> float:
+        """Charge conservation ``flux_ratio − 1``."""
+        return self.flux_ratio - 1.0
+
+    @property
+    def edge_radius_um(self) -> float | None:
+        """Edge radius of the design solved, µm (None for shapes without edges)."""
+        return None if self.design.is_smooth else self.design.edge_radius_um
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -116,13 +219,8 @@ class FieldResult:
     node_current_density_a_m2: NDArray[np.float64] | None = None
 
     def __post_init__(self) -> None:
-        for name in ("x_m", "y_m", "current_density_a_m2", "node_x_m", "node_y_m",
-                     "node_current_density_a_m2"):
-            value = getattr(self, name)
-            if value is not None:
-                arr = np.array(value, dtype=float)
-                arr.flags.writeable = False
-                object.__setattr__(self, name, arr)
+        _read_only(self, ("x_m", "y_m", "current_density_a_m2", "node_x_m", "node_y_m",
+                          "node_current_density_a_m2"))
 
     @property
     def max_current_ratio(self) -> float:
@@ -235,7 +333,7 @@ class FieldPair:
     def to_json_dict(self) -> dict[str, Any]:
         """The object printed by ``templater predict --json``.
 
-        Schema (stable keys; later issues may add keys, never remove these)::
+        Schema (stable keys; later versions may add keys, never remove these)::
 
             {
               "design": {"kind": str, "H_um": float, "S_um": float, ...design options},

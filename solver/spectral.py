@@ -1,45 +1,18 @@
 """Pseudo-spectral current-distribution solver for smooth periodic interfaces.
 
-Method (``../shared/spec/solver.md`` §5). Non-dimensional potential u = κ(φ_e − φ_Li)/J (a length)
-solves Δu = 0 in the electrolyte z > f(x, y), ∂u/∂z → 1 far away, periodic in x and y, with
-u = 0 (primary) or u = ℓ ∂u/∂n (secondary, ℓ = κ R_ct) on the interface; i_n/J = ∂u/∂n.
-Spatially varying kinetics (``exchange_factor_fn``, e.g. the Monroe-Newman pressure coupling of
-:mod:`solver.coupling`): i0_eff = i0 g(x, y), so u = (ℓ/g) ∂u/∂n; the preconditioner keeps the
-constant ℓ/mean(g).
+Solves Δu = 0 in the electrolyte z > f(x, y) for u = κ(φ_e − φ_Li)/J, ∂u/∂z → 1 far away,
+periodic in x and y, with u = 0 (primary) or u = ℓ ∂u/∂n (secondary, ℓ = κ R_ct) on the
+interface; i_n/J = ∂u/∂n. Spatially varying kinetics (``exchange_factor_fn``, e.g. the pressure
+coupling of :mod:`solver.coupling`) give u = (ℓ/g) ∂u/∂n. Fourier × Chebyshev on a
+terrain-following map with the exact Dirichlet-to-Neumann condition at the top, GMRES
+right-preconditioned by the flat-interface operator; the resolution rises until two levels agree
+to ``rtol`` (the reported error estimate). Designs with mirror planes are solved on the even
+subspace. Lipschitz shapes (pyramids, frustums) and steep ones are refused
+(:class:`UnsupportedSurfaceError`) and go to :mod:`solver.fem_field` through
+:func:`solver.field.solve_field`.
 
-- Terrain-following map z = ζ + f̃(x, y)(1 − ζ/Z)², ζ ∈ [0, Z] (f̃ = zero-mean part of f). The map
-  is the identity at the top, so the top row is the exact Dirichlet-to-Neumann condition of the
-  half space above, mode by mode: ∂_ζ û = −|k| û (k ≠ 0), ∂_ζ û = 1 (k = 0).
-- Fourier in x, y (real FFTs), Chebyshev (Gauss-Lobatto) in ζ; the Laplacian is applied as
-  D_x(D_x u) + D_y(D_y u) + D_z(D_z u) with D_x = ∂_X + ζ_x ∂_ζ, D_z = ζ_z ∂_ζ, using the analytic
-  slope of the surface (no second-derivative metric terms).
-- GMRES (own restarted loop, no threaded BLAS), right-preconditioned by the flat-interface
-  operator, which is diagonal in Fourier and inverted exactly by one small dense Chebyshev
-  matrix per wavenumber (precomputed). The unknown is the departure from the flat solution
-  z + ℓ, so large kinetic lengths (ℓ ≫ S) do not floor the residual.
-- Designs with mirror planes x = 0 and y = 0 (every egg-box) are solved on the even subspace
-  (DCT-I/DST-I on the nodes 0 … N/2): the same discrete solution (agreement 1e-11), 2-4x faster.
-- Lengths are scaled internally by S/2π (exact scale invariance of the primary problem); inputs
-  and outputs are SI. The map top is Z = max(S/2, 1.8 × relief) (see :func:`_top_height`).
-- Resolution is chosen automatically along N = 8, 12, 16, 20, 24, 32, 40, 48, 64, …
-  (Chebyshev N/2 + 9 points) until the current maps of two successive levels agree to ``rtol``
-  relative to the maximum; that difference is the reported error estimate (it over-estimates
-  the error of the finer level, convergence being geometric).
-
-Why this method (measured on the project's 2-core machine while other jobs ran, numpy 2.4,
-scipy 1.17; ``python tests/benchmarks/bench_field_spectral.py``): egg-box H25S150, primary
-maximum 1.817863126; relative error 1.4e-5 / 6.4e-7 / 2.9e-8 / 6e-11 at N = 16 / 20 / 24 / 32
-(21 GMRES iterations, 0.01 / 0.015 / 0.025 / 0.03-0.06 s per solve); secondary with the default
-materials (ℓ = 257 µm) 0.985769427, same cost. ``solve_field`` (primary + secondary, area ratio,
-error estimates) takes 0.08 s per design at rtol 1e-6 and 0.07 s at 1e-3; H/S = 1/3 and 1/2
-take 0.6 s and 1.0 s; H/S = 1 (forced) 16 s at 80×80×49.
-The flux identity holds to < 1e-10; the 2D trochoid oracle (physics.md
-§9.2, εk = 0.5) is met to 1.5e-5 pointwise at N = 64; small-amplitude and Robin oracles to their
-truncation error. Finite elements need ~2 s for 0.4 % on the same egg-box (solver.md §6.1).
-The method needs an analytic (C∞) surface and a moderate slope: on Lipschitz shapes (pyramids,
-frustums) the maximum does not converge (Gibbs) and on steep shapes (H/S ≳ 1) GMRES iterations
-explode. Those are refused here (:class:`UnsupportedSurfaceError`) and go to the FEM path
-(:mod:`solver.fem_field`) through :func:`solver.field.solve_field`.
+Method: docs/theory.md ("Numerical methods"); measured accuracy and timings:
+docs/benchmarks.md ("Spectral field solver").
 """
 
 from __future__ import annotations
@@ -48,19 +21,18 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import scipy.fft as sfft
 from numpy.typing import NDArray
 
 from solver.grid import InterfaceGrid, periodic_grid
+from solver.results import FieldSolution
 from templater.geometry.errors import TemplaterError
 from templater.geometry.surfaces import Surface
 
 __all__ = [
     "ExchangeFactorFn",
-    "SpectralSolution",
     "UnsupportedSurfaceError",
     "solve_spectral",
     "solve_spectral_fixed",
@@ -75,7 +47,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-MAX_ASPECT_RATIO = 1.0  # H/S above which the spectral path refuses (solver.md §5.4)
+MAX_ASPECT_RATIO = 1.0  # H/S above which the spectral path refuses (cost explodes)
 RESOLUTION_LADDER = (8, 12, 16, 20, 24, 32, 40, 48, 64, 80, 96, 128, 160, 192, 256)
 _KRYLOV_BYTES = 4e8  # memory budget of the GMRES basis
 
@@ -85,62 +57,6 @@ ExchangeFactorFn = Callable[[NDArray[np.float64], NDArray[np.float64]], NDArray[
 
 class UnsupportedSurfaceError(TemplaterError, ValueError):
     """The surface is outside the spectral method's envelope (sharp or too steep)."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class SpectralSolution:
-    """Normal current on the interface from the spectral solver, i_n/J on the grid.
-
-    Attributes
-    ----------
-    x_m, y_m : (nx,), (ny,) float
-        Grid node coordinates [m] (design origin, cell ``[0, S)``).
-    current_ratio : (nx, ny) float
-        i_n/J at ``(x_m[i], y_m[j])``.
-    max_ratio, min_ratio : float
-        Maximum and minimum of the trigonometric interpolant of the map.
-    max_location_m, min_location_m : tuple of float
-        Their (x, y) positions [m].
-    mean_ratio : float
-        Interface-area mean of i_n/J (= 1/(A/A0) by charge conservation).
-    flux_residual : float
-        ``mean(i_n sqrt(1 + |∇f|²)) − 1`` (charge conservation; should be ~1e-10).
-    iterations : int
-        Operator applications of GMRES at the final resolution.
-    gmres_converged : bool
-        GMRES reached its tolerance at the final resolution.
-    converged : bool
-        ``gmres_converged`` and ``error_estimate <= rtol``.
-    error_estimate : float
-        Sup-norm difference to the previous (coarser) resolution / max (NaN if none).
-    resolution : tuple of int
-        (nx, ny, nz + 1) of the final solve.
-    history : tuple of tuple
-        Per level: (nx, ny, nz + 1, max_ratio, min_ratio, iterations, seconds, error_estimate).
-    solve_time_s : float
-        Wall time of all levels [s].
-    """
-
-    x_m: NDArray[np.float64]
-    y_m: NDArray[np.float64]
-    current_ratio: NDArray[np.float64]
-    max_ratio: float
-    min_ratio: float
-    max_location_m: tuple[float, float]
-    min_location_m: tuple[float, float]
-    mean_ratio: float
-    flux_residual: float
-    iterations: int
-    gmres_converged: bool
-    converged: bool
-    error_estimate: float
-    resolution: tuple[int, int, int]
-    history: tuple[tuple[float, ...], ...]
-    solve_time_s: float
-
-    def __post_init__(self) -> None:
-        for a in (self.x_m, self.y_m, self.current_ratio):
-            a.flags.writeable = False
 
 
 # --- spectral building blocks -----------------------------------------------------------------
@@ -639,7 +555,7 @@ def _factor_symmetry(exchange_factor_fn: ExchangeFactorFn, period: float,
 
 
 def default_nz(n: int) -> int:
-    """Chebyshev intervals for N Fourier modes (N/2 + 8, as in solver.md §5.1)."""
+    """Chebyshev intervals for N Fourier modes (N/2 + 8)."""
     return n // 2 + 8
 
 
@@ -700,7 +616,7 @@ def solve_spectral(
     use_symmetry: bool = True,
     warm_start: bool = True,
     exchange_factor_fn: ExchangeFactorFn | None = None,
-) -> SpectralSolution:
+) -> FieldSolution:
     """Current distribution on a smooth periodic interface, resolution chosen for ``rtol``.
 
     Parameters
@@ -736,8 +652,8 @@ def solve_spectral(
 
     Returns
     -------
-    SpectralSolution
-        Map, extrema, diagnostics and the error estimate.
+    FieldSolution
+        Map, extrema, diagnostics and the error estimate (``method="spectral"``).
 
     Raises
     ------
@@ -807,18 +723,20 @@ def solve_spectral(
     cur, grid, its, ok, (vmax, xmax, ymax), (vmin, xmin, ymin) = result
     unit = grid.period_m / (2 * np.pi)
     weight = grid.area_factor
-    flux = float(np.mean(cur * weight) - 1.0)
+    flux = float(np.mean(cur * weight))
     converged = bool(ok and error <= rtol)
     if not converged:
         log.warning("%s: spectral solve not converged to rtol %.1e (estimate %.2e)",
                     surface.name, rtol, error)
-    return SpectralSolution(
+    return FieldSolution(
+        design=surface, method="spectral", kinetic_length_m=kinetic_length_m,
         x_m=np.array(grid.x_m), y_m=np.array(grid.y_m), current_ratio=np.array(cur),
-        max_ratio=vmax, min_ratio=vmin,
+        max_current_ratio=vmax, min_current_ratio=vmin,
         max_location_m=(xmax * unit + float(grid.x_m[0]), ymax * unit + float(grid.y_m[0])),
         min_location_m=(xmin * unit + float(grid.x_m[0]), ymin * unit + float(grid.y_m[0])),
-        mean_ratio=float(np.sum(cur * weight) / np.sum(weight)),
-        flux_residual=flux, iterations=its, gmres_converged=bool(ok), converged=converged,
+        mean_current_ratio=float(np.sum(cur * weight) / np.sum(weight)),
+        flux_ratio=flux, iterations=its, gmres_converged=bool(ok), converged=converged,
         error_estimate=error, resolution=(grid.shape[0], grid.shape[1], int(history[-1][2])),
+        degrees_of_freedom=grid.shape[0] * grid.shape[1] * int(history[-1][2]),
         history=tuple(history), solve_time_s=time.perf_counter() - t0,
     )

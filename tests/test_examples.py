@@ -19,7 +19,7 @@ def test_current_maxima_reproduces_the_paper_trends(tmp_path):
     mod = load("current_maxima")
     table = mod.compute()
     const = table["Fig. 2b/2c: H/S = 1/6"]
-    # Fig. 2b: scale invariance of the primary maximum (physics.md §5.4 value 1.8179)
+    # Fig. 2b: scale invariance of the primary maximum (field-expansion value 1.8179)
     for row in const:
         assert row["primary_max"] == pytest.approx(1.8179, abs=5e-4)
     # Fig. 2c, 3c, 3f trends of the maximum with kinetics

@@ -16,8 +16,10 @@ from templater.cli.options import (
     model_options,
 )
 from templater.cli.report import critical_current_line, gwl_plan_lines
+from templater.fab.gwl_plan import GwlPlan
 from templater.fab.mesh import FOOTPRINT_SHAPES, TemplateOptions
 from templater.geometry.errors import DesignError, OutputError, OutputExistsError, TemplaterError
+from templater.geometry.parameters import default_value, help_text
 from templater.jobs.make import OUTPUT_FORMATS, dry_run, make_job
 
 __all__ = ["make_cmd"]
@@ -26,14 +28,14 @@ __all__ = ["make_cmd"]
 @main.command("make")
 @design_options
 @click.option("--size", "size_um", type=float,
-              help="Footprint side (square) or diameter (circle), [10, 100000] um; default: the "
-                   "whole number of periods closest to 3000 um.")
+              help=help_text("size_um", default=False)[:-1] + "; default: the whole number of "
+                   f"periods closest to {default_value('size_um'):g} um.")
 @click.option("--footprint", "footprint", type=click.Choice(FOOTPRINT_SHAPES),
               default="square", show_default=True, help="Footprint shape.")
-@click.option("--base", "base_um", type=float, default=10.0, show_default=True,
-              help="Solid base-plate thickness, [0.5, 1000] um.")
-@click.option("--tolerance", "tolerance_um", type=float, default=0.1, show_default=True,
-              help="Max deviation of curved surfaces from the analytic one, [0.001, 10] um.")
+@click.option("--base", "base_um", type=float, default=default_value("base_um"),
+              help=help_text("base_um"))
+@click.option("--tolerance", "tolerance_um", type=float, default=default_value("tolerance_um"),
+              help=help_text("tolerance_um"))
 @click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path),
               help="Output folder (default ./<kind>-H<H>S<S>/).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
@@ -79,7 +81,7 @@ def make_cmd(size_um: float | None, footprint: str, base_um: float, tolerance_um
         return
     model = None if no_predict else model_from_cli(kw)
 
-    def announce(gwl_plan: Any) -> None:
+    def announce(gwl_plan: GwlPlan) -> None:
         for line in gwl_plan_lines(gwl_plan):
             click.echo(line)
 
@@ -90,16 +92,16 @@ def make_cmd(size_um: float | None, footprint: str, base_um: float, tolerance_um
         raise UsageFail(str(exc)) from exc
     except TemplaterError as exc:
         raise click.ClickException(str(exc)) from exc
-    s = report.job.summary
+    job = report.job
     fp = options.footprint
     click.echo(f"{design.name}: {fp.shape} footprint {fp.size_um:g} um, base {base_um:g} um, "
                f"area ratio A/A0 = {design.area_ratio():.5f}")
-    if "stl_bytes" in s:
-        click.echo(f"STL: {s['facets']} facets, {s['stl_bytes'] / 1e6:.1f} MB")
-    if "gwl_bytes" in s:
-        stl = f"STL {s['stl_bytes'] / 1e6:.1f} MB, " if "stl_bytes" in s else ""
-        click.echo(f"sizes on disk: {stl}GWL job {s['gwl_bytes'] / 1e6:.1f} MB")
+    if job.stl_bytes is not None:
+        click.echo(f"STL: {job.facets} facets, {job.stl_bytes / 1e6:.1f} MB")
+    if job.print_job_bytes is not None:
+        stl = f"STL {job.stl_bytes / 1e6:.1f} MB, " if job.stl_bytes is not None else ""
+        click.echo(f"sizes on disk: {stl}GWL job {job.print_job_bytes / 1e6:.1f} MB")
     if report.prediction is not None:
         click.echo(critical_current_line(report.prediction))
-    click.echo(f"wrote {out_dir}/ ({', '.join(p.name for p in report.job.files)}) "
+    click.echo(f"wrote {out_dir}/ ({', '.join(p.name for p in job.files)}) "
                f"in {report.wall_time_s:.1f} s")

@@ -10,9 +10,10 @@ from typing import Any
 import click
 
 from templater.geometry.errors import DesignError, TemplaterError
+from templater.geometry.parameters import PARAMETERS, help_text
 from templater.geometry.registry import KINDS, make_design, suggest
 from templater.geometry.surfaces import SURFACES, Surface, parameter_specs
-from templater.jobs.model import ModelInputs, model_inputs
+from templater.jobs.model import CLI_NAMES, ModelInputs, model_inputs
 from templater.jobs.presets import load_preset, preset_names
 
 __all__ = ["UsageFail", "design_options", "build_design", "design_from_cli", "model_options",
@@ -27,24 +28,11 @@ class UsageFail(click.ClickException):
     exit_code = 2
 
 
-def _spec_help(kind_field: str) -> str:
-    """Help text from the surface definition: range, unit and the kinds that use it."""
-    parts, kinds = "", []
-    for kind, cls in SURFACES.items():
-        spec = parameter_specs(cls).get(kind_field)
-        if spec is None:
-            continue
-        kinds.append(kind)
-        if not parts:
-            if "choices" in spec:
-                parts = f"{spec['help']}"
-            else:
-                lo, hi = spec["range"]
-                lo_open, hi_open = spec.get("open", (False, False))
-                rng = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
-                unit = f" {spec['unit']}" if spec["unit"] else ""
-                parts = f"{spec['help']}, {rng}{unit}"
-    return f"{parts} ({', '.join(kinds)})"
+def _spec_help(kind_field: str, extra: str = "") -> str:
+    """Help text from the parameter registry: range, unit, default and the kinds that use it."""
+    kinds = [kind for kind, cls in SURFACES.items() if kind_field in parameter_specs(cls)]
+    text = help_text(kind_field, default=kind_field not in ("height_um", "period_um"))
+    return f"{text[:-1]}{extra} ({', '.join(kinds)})."
 
 
 _DESIGN_FLAGS = {
@@ -71,15 +59,13 @@ def design_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--preset", "preset", metavar="NAME",
                      help="Named design from templates/designs (see `templater list`); "
                           "explicit flags override its values."),
-        click.option("--H", "height_um", type=float,
-                     help="Peak-to-trough height H, (0, 280] um, H/S <= 2."),
-        click.option("--S", "period_um", type=float,
-                     help="Lateral period S (peak separation), [2, 5000] um."),
-        click.option("--form", "form", type=str, help="Egg-box variant: product (default) | sum."),
+        click.option("--H", "height_um", type=float, help=_spec_help("height_um", ", H/S <= 2")),
+        click.option("--S", "period_um", type=float, help=_spec_help("period_um")),
+        click.option("--form", "form", type=str, help=_spec_help("form")),
         click.option("--top-fraction", "top_fraction", type=float,
-                     help=_spec_help("top_fraction") + "; default 0.5."),
+                     help=_spec_help("top_fraction")),
         click.option("--edge-radius", "edge_radius_um", type=float,
-                     help=_spec_help("edge_radius_um") + "; default 0."),
+                     help=_spec_help("edge_radius_um")),
         click.option("--invert", "invert", is_flag=True, default=None,
                      help="Opposite relief: electrolyte pits instead of peaks (e -> H - e)."),
     ]
@@ -127,47 +113,22 @@ def build_design(kind: str | None, preset: str | None, values: dict[str, Any]) -
         raise UsageFail(str(exc)) from exc
 
 
+def _model_option(key: str) -> Callable[..., Any]:
+    """One model option generated from its parameter declaration (flag, range, unit, default)."""
+    p = PARAMETERS[CLI_NAMES[key][0]]
+    kind: Any = click.Choice(list(p.choices)) if p.kind == "choice" else float
+    return click.option(f"--{p.flag}", key, type=kind, help=help_text(p.name))
+
+
 def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Material, creep and dendrite overrides (CLI units), shared by predict/make/calibrate."""
-    opts = [
-        click.option("--kappa", "kappa_ms_cm", type=float,
-                     help="Electrolyte conductivity, mS/cm (default 2)."),
-        click.option("--i0", "i0_ma_cm2", type=float,
-                     help="Exchange current density, mA/cm^2 (default 2)."),
-        click.option("--alpha-a", "alpha_a", type=float, help="Anodic transfer coefficient "
-                     "(default 0.5)."),
-        click.option("--alpha-c", "alpha_c", type=float, help="Cathodic transfer coefficient "
-                     "(default 0.5)."),
-        click.option("--temperature", "temperature_k", type=float,
-                     help="Temperature, K (default 298.15)."),
-        click.option("--creep-A", "creep_a", type=float,
-                     help="Li creep prefactor A, s^-1 MPa^-n (default 4.25e4, LePage 2019)."),
-        click.option("--creep-n", "creep_n", type=float,
-                     help="Li creep stress exponent n (default 6.56)."),
-        click.option("--creep-Q", "creep_q_kj_mol", type=float,
-                     help="Li creep activation energy, kJ/mol (default 37)."),
-        click.option("--stack-pressure", "stack_pressure_mpa", type=float,
-                     help="Stack pressure, MPa (default 7)."),
-        click.option("--slip", "slip", type=click.Choice(["noslip", "freeslip"]),
-                     help="Li/electrolyte interface for creep: bonded (default) or free slip."),
-        click.option("--flat-ccd", "flat_ccd_ma_cm2", type=float,
-                     help="Measured critical current of a flat interface J_flat, mA/cm^2 "
-                          "(default 1.0, a placeholder)."),
-        click.option("--pressure-margin", "pressure_margin_mpa", type=float,
-                     help="Dendrite pressure margin dP_margin = P_c - p_stack, MPa (default "
-                          "6.67, calibrated by examples/calibrate_defaults.py)."),
-        click.option("--growth-exponent", "growth_exponent", type=float,
-                     help="Dendrite growth exponent n_g (default 2, calibrated by "
-                          "examples/calibrate_defaults.py)."),
-        click.option("--calibration", "calibration", type=click.Path(path_type=Path),
-                     help="Calibration TOML written by `templater calibrate`."),
-    ]
+    opts = [_model_option(key) for key in CLI_NAMES]
+    opts.append(click.option("--calibration", "calibration", type=click.Path(path_type=Path),
+                             help="Calibration TOML written by `templater calibrate`."))
     return apply_options(opts, func)
 
 
-MODEL_KEYS = ("kappa_ms_cm", "i0_ma_cm2", "alpha_a", "alpha_c", "temperature_k", "creep_a",
-              "creep_n", "creep_q_kj_mol", "stack_pressure_mpa", "slip", "flat_ccd_ma_cm2",
-              "pressure_margin_mpa", "growth_exponent", "calibration")
+MODEL_KEYS = (*CLI_NAMES, "calibration")
 
 
 def model_from_cli(kw: dict[str, Any]) -> ModelInputs:

@@ -47,10 +47,9 @@ def gwl_plan_lines(plan: GwlPlan) -> list[str]:
     """Summary lines of a planned GWL job (layers, blocks, write length, estimated time)."""
     t, e = plan.totals, plan.estimate
     return [
-        f"GWL: {len(plan.layer_heights_um)} layers, blocks {t['distinct_blocks']} distinct / "
-        f"{t['placements']} placed (pitch {plan.grid.pitch_um:g} um), write length "
-        f"{t['write_length_um'] / 1e6:.1f} m in {t['polylines']} lines",
-        f"estimated print time: {format_duration(e['total_s'])} (write {e['write_s']:.0f} s "
-        f"+ lines {e['lines_s']:.0f} s + layers {e['layers_s']:.0f} s + blocks "
-        f"{e['blocks_s']:.0f} s)",
+        f"GWL: {len(plan.layer_heights_um)} layers, blocks {t.distinct_blocks} distinct / "
+        f"{t.placements} placed (pitch {plan.grid.pitch_um:g} um), write length "
+        f"{t.write_length_um / 1e6:.1f} m in {t.polylines} lines",
+        f"estimated print time: {format_duration(e.total_s)} (write {e.write_s:.0f} s "
+        f"+ lines {e.lines_s:.0f} s + layers {e.layers_s:.0f} s + blocks {e.blocks_s:.0f} s)",
     ]

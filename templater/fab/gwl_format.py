@@ -11,26 +11,38 @@ coordinates; z is measured from the substrate interface (the STL's z = 0).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import trimesh
 
 from templater.fab.gwl_plan import BlockProgram, GwlPlan, format_duration
+from templater.fab.mesh import TemplateOptions
 from templater.fab.printer import PrinterProfile
 from templater.fab.stitch import BlockGrid
 from templater.geometry.surfaces import Surface
 
-__all__ = ["CRLF", "block_text", "job_text", "sidecar_record", "recipe_text", "planned_sizes"]
+__all__ = ["CRLF", "PlannedSizes", "block_text", "job_text", "sidecar_record", "recipe_text",
+           "planned_sizes"]
 
 CRLF = "\r\n"
 
 
-def planned_sizes(plan: GwlPlan, design: Surface, options: Any, *, version: str) -> dict[str, int]:
-    """Bytes the job would take: ``stl`` (binary STL) and ``gwl`` (job file + block files;
-    the small sidecar and recipe are not counted), without writing anything."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlannedSizes:
+    """Bytes a job would take: the binary STL and the GWL job file + block files (the small
+    sidecar and recipe are not counted)."""
+
+    stl_bytes: int
+    gwl_bytes: int
+
+
+def planned_sizes(plan: GwlPlan, design: Surface, options: TemplateOptions, *,
+                  version: str) -> PlannedSizes:
+    """Sizes of the files of ``plan`` on disk, without writing anything."""
     gwl = len(job_text(plan, design, options, version))
     gwl += sum(len(block_text(prog, plan.name)) for prog in plan.programs)
-    return {"stl": 84 + 50 * plan.stl_facets, "gwl": gwl}
+    return PlannedSizes(stl_bytes=84 + 50 * plan.stl_facets, gwl_bytes=gwl)
 
 
 def _num(v: float) -> str:
@@ -38,6 +50,7 @@ def _num(v: float) -> str:
 
 
 def block_text(prog: BlockProgram, name: str) -> str:
+    """The block file ``NAME_files\\block_KKK.gwl`` of one distinct block."""
     out = [f"% templater block {prog.number:03d} of job {name}",
            "% block-local coordinates, um: origin at the writing-field centre",
            f"% {prog.polylines} polylines, {prog.segments} segments, "
@@ -53,7 +66,7 @@ def block_text(prog: BlockProgram, name: str) -> str:
     return CRLF.join(out) + CRLF
 
 
-def _header(plan: GwlPlan, design: Surface, options: Any, version: str) -> list[str]:
+def _header(plan: GwlPlan, design: Surface, options: TemplateOptions, version: str) -> list[str]:
     p = plan.profile
     g = plan.grid
     fp = options.footprint
@@ -72,8 +85,8 @@ def _header(plan: GwlPlan, design: Surface, options: Any, version: str) -> list[
         f"{_num(g.settings.overlap_um)} um, shear {_num(g.settings.shear_angle_deg)} deg, "
         f"{g.settings.order}; {len(plan.programs)} distinct, {len(plan.placements)} placed",
         "% stage starts at the STL origin (x = 0, y = 0) and returns there at the end",
-        f"% estimated print time {_num(plan.estimate['total_s'])} s "
-        f"({format_duration(plan.estimate['total_s'])})",
+        f"% estimated print time {_num(plan.estimate.total_s)} s "
+        f"({format_duration(plan.estimate.total_s)})",
         "% System initialization",
         "InvertZAxis 1",
         "% Writing configuration",
@@ -95,7 +108,8 @@ def _header(plan: GwlPlan, design: Surface, options: Any, version: str) -> list[
     ]
 
 
-def job_text(plan: GwlPlan, design: Surface, options: Any, version: str) -> str:
+def job_text(plan: GwlPlan, design: Surface, options: TemplateOptions, version: str) -> str:
+    """The job file ``NAME_job.gwl``: header, then one stage move and include per placement."""
     out = _header(plan, design, options, version)
     n = len(plan.placements)
     files = f"{plan.name}_files"
@@ -117,8 +131,9 @@ def job_text(plan: GwlPlan, design: Surface, options: Any, version: str) -> str:
     return CRLF.join(out) + CRLF
 
 
-def sidecar_record(plan: GwlPlan, design: Surface, options: Any, version: str,
-             stl_sha256: str | None) -> dict[str, Any]:
+def sidecar_record(plan: GwlPlan, design: Surface, options: TemplateOptions, version: str,
+                   stl_sha256: str | None) -> dict[str, Any]:
+    """The JSON record of the sidecar ``NAME_job.json`` (everything a reader needs to check)."""
     p = plan.profile
     g = plan.grid
     files = f"{plan.name}_files"
@@ -168,12 +183,13 @@ def sidecar_record(plan: GwlPlan, design: Surface, options: Any, version: str,
              "block": prog}
             for b, prog in zip(plan.placements, plan.placement_program, strict=True)
         ],
-        "totals": dict(plan.totals),
-        "estimate": plan.estimate,
+        "totals": plan.totals.to_record(),
+        "estimate": plan.estimate.to_record(),
     }
 
 
 def recipe_text(name: str, p: PrinterProfile, g: BlockGrid, mesh: trimesh.Trimesh) -> str:
+    """The DeScribe recipe ``NAME.recipe``: the STL with the same slicing, filling and blocks."""
     (x0, y0, z0), (x1, y1, z1) = mesh.bounds.tolist()
     a = g.pitch_um
     height = z1 - z0 + p.anchor_um

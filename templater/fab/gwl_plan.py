@@ -10,8 +10,8 @@ N_layers the layers summed over block placements and N_blocks the placements.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import shapely
@@ -19,15 +19,15 @@ import trimesh
 from numpy.typing import NDArray
 
 from templater.fab.hatch import fill_region, hatch_angle_deg
-from templater.fab.mesh import build_template_mesh
+from templater.fab.mesh import TemplateOptions, build_template_mesh
 from templater.fab.printer import PrinterProfile
 from templater.fab.slicer import TopSurface, layer_heights_um
 from templater.fab.stitch import Block, BlockGrid, StitchSettings, plan_blocks
 from templater.geometry.errors import TemplaterError
 from templater.geometry.surfaces import Surface
 
-__all__ = ["BlockProgram", "GwlPlan", "plan_gwl", "block_layout", "estimate_time",
-           "format_duration"]
+__all__ = ["BlockProgram", "GwlTotals", "PrintTimeEstimate", "GwlPlan", "plan_gwl",
+           "block_layout", "estimate_time", "format_duration"]
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,77 @@ class BlockProgram:
     max_radius_um: float
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GwlTotals:
+    """Totals of a job over all block placements (a block placed n times counts n times)."""
+
+    placements: int
+    distinct_blocks: int
+    polylines: int
+    segments: int
+    write_length_um: float
+    layers_written: int
+
+    def to_record(self) -> dict[str, int | float]:
+        """The sidecar's ``"totals"`` object."""
+        return {"placements": self.placements, "distinct_blocks": self.distinct_blocks,
+                "polylines": self.polylines, "segments": self.segments,
+                "write_length_um": self.write_length_um, "layers_written": self.layers_written}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PrintTimeEstimate:
+    """Print-time estimate T = L/v + N_lines·t_line + N_layers·t_layer + N_blocks·t_block (s)."""
+
+    FORMULA: ClassVar[str] = "T = L/v + N_lines*t_line + N_layers*t_layer + N_blocks*t_block"
+
+    write_length_um: float
+    scan_speed_um_s: float
+    polylines: int
+    line_overhead_s: float
+    layers: int
+    layer_overhead_s: float
+    placements: int
+    block_overhead_s: float
+
+    @property
+    def write_s(self) -> float:
+        """Writing time L/v."""
+        return self.write_length_um / self.scan_speed_um_s
+
+    @property
+    def lines_s(self) -> float:
+        """Polyline overheads N_lines·t_line."""
+        return self.polylines * self.line_overhead_s
+
+    @property
+    def layers_s(self) -> float:
+        """Layer overheads N_layers·t_layer."""
+        return self.layers * self.layer_overhead_s
+
+    @property
+    def blocks_s(self) -> float:
+        """Block overheads N_blocks·t_block."""
+        return self.placements * self.block_overhead_s
+
+    @property
+    def total_s(self) -> float:
+        """The estimated print time T."""
+        return sum((self.write_s, self.lines_s, self.layers_s, self.blocks_s))
+
+    def to_record(self) -> dict[str, object]:
+        """The sidecar's ``"estimate"`` object: formula, inputs, each term and the total."""
+        return {
+            "formula": self.FORMULA,
+            "inputs": {"L_um": self.write_length_um, "v_um_s": self.scan_speed_um_s,
+                       "N_lines": self.polylines, "t_line_s": self.line_overhead_s,
+                       "N_layers": self.layers, "t_layer_s": self.layer_overhead_s,
+                       "N_blocks": self.placements, "t_block_s": self.block_overhead_s},
+            "write_s": self.write_s, "lines_s": self.lines_s, "layers_s": self.layers_s,
+            "blocks_s": self.blocks_s, "total_s": self.total_s,
+        }
+
+
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class GwlPlan:
     """Everything needed to write (or summarise) a GWL job, computed without writing."""
@@ -62,25 +133,14 @@ class GwlPlan:
     grid: BlockGrid
     programs: tuple[BlockProgram, ...]
     placement_program: tuple[int, ...]  # program number of each placement, in order
-    totals: dict[str, Any] = field(default_factory=dict)
-    estimate: dict[str, Any] = field(default_factory=dict)
-    stl_facets: int = 0
+    totals: GwlTotals
+    estimate: PrintTimeEstimate
+    stl_facets: int
 
     @property
     def placements(self) -> tuple[Block, ...]:
         """Block placements in writing order."""
         return self.grid.blocks
-
-    def summary(self) -> dict[str, Any]:
-        """Figures for the CLI (layers, blocks, write length, estimated time)."""
-        return {
-            "gwl_layers": len(self.layer_heights_um),
-            "gwl_blocks_distinct": len(self.programs),
-            "gwl_blocks_placed": len(self.placements),
-            "gwl_write_length_um": self.totals["write_length_um"],
-            "gwl_polylines": self.totals["polylines"],
-            "gwl_estimated_time_s": self.estimate["total_s"],
-        }
 
 
 def _stitch_settings(profile: PrinterProfile) -> StitchSettings:
@@ -161,23 +221,13 @@ def _translate(geom: shapely.Geometry, dx: float, dy: float) -> shapely.Geometry
 
 
 def estimate_time(profile: PrinterProfile, *, write_length_um: float, polylines: int,
-                  layers: int, placements: int) -> dict[str, Any]:
-    """Print-time estimate, each term shown (gwl.md §4), seconds."""
-    terms = {
-        "write_s": write_length_um / profile.scan_speed_um_s,
-        "lines_s": polylines * profile.line_overhead_s,
-        "layers_s": layers * profile.layer_overhead_s,
-        "blocks_s": placements * profile.block_overhead_s,
-    }
-    return {
-        "formula": "T = L/v + N_lines*t_line + N_layers*t_layer + N_blocks*t_block",
-        "inputs": {"L_um": write_length_um, "v_um_s": profile.scan_speed_um_s,
-                   "N_lines": polylines, "t_line_s": profile.line_overhead_s,
-                   "N_layers": layers, "t_layer_s": profile.layer_overhead_s,
-                   "N_blocks": placements, "t_block_s": profile.block_overhead_s},
-        **terms,
-        "total_s": sum(terms.values()),
-    }
+                  layers: int, placements: int) -> PrintTimeEstimate:
+    """Print-time estimate with the overheads of ``profile`` (docs/printer-guide.md)."""
+    return PrintTimeEstimate(write_length_um=write_length_um,
+                             scan_speed_um_s=profile.scan_speed_um_s, polylines=polylines,
+                             line_overhead_s=profile.line_overhead_s, layers=layers,
+                             layer_overhead_s=profile.layer_overhead_s, placements=placements,
+                             block_overhead_s=profile.block_overhead_s)
 
 
 def block_layout(design: Surface, footprint: shapely.Polygon, top_um: float,
@@ -193,7 +243,7 @@ def block_layout(design: Surface, footprint: shapely.Polygon, top_um: float,
     return heights, grid
 
 
-def plan_gwl(design: Surface, options: Any, *, profile: PrinterProfile,
+def plan_gwl(design: Surface, options: TemplateOptions, *, profile: PrinterProfile,
              mesh: trimesh.Trimesh | None = None) -> GwlPlan:
     """Slice, fill and stitch ``design`` without writing anything.
 
@@ -231,18 +281,18 @@ def plan_gwl(design: Surface, options: Any, *, profile: PrinterProfile,
         raise TemplaterError(f"a block reaches {worst:.3f} um from its field centre, beyond the "
                          f"{limit:g} um field radius")
     count = np.bincount(order, minlength=len(progs) + 1)[1:]
-    totals = {
-        "placements": len(order),
-        "distinct_blocks": len(progs),
-        "polylines": int(sum(p.polylines * c for p, c in zip(progs, count, strict=True))),
-        "segments": int(sum(p.segments * c for p, c in zip(progs, count, strict=True))),
-        "write_length_um": float(sum(p.write_length_um * c
-                                     for p, c in zip(progs, count, strict=True))),
-        "layers_written": int(sum(len(p.layers) * c for p, c in zip(progs, count, strict=True))),
-    }
-    est = estimate_time(profile, write_length_um=totals["write_length_um"],
-                        polylines=totals["polylines"], layers=totals["layers_written"],
-                        placements=totals["placements"])
+    totals = GwlTotals(
+        placements=len(order),
+        distinct_blocks=len(progs),
+        polylines=int(sum(p.polylines * c for p, c in zip(progs, count, strict=True))),
+        segments=int(sum(p.segments * c for p, c in zip(progs, count, strict=True))),
+        write_length_um=float(sum(p.write_length_um * c
+                                  for p, c in zip(progs, count, strict=True))),
+        layers_written=int(sum(len(p.layers) * c for p, c in zip(progs, count, strict=True))),
+    )
+    est = estimate_time(profile, write_length_um=totals.write_length_um,
+                        polylines=totals.polylines, layers=totals.layers_written,
+                        placements=totals.placements)
     return GwlPlan(name=design.name, profile=profile, layer_heights_um=heights, grid=grid,
                    programs=progs, placement_program=tuple(order), totals=totals, estimate=est,
                    stl_facets=len(mesh.faces))

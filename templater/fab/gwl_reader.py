@@ -1,4 +1,4 @@
-"""Independent GWL reader and replayer (``../shared/spec/gwl.md`` (c)).
+"""Independent GWL reader and replayer (docs/printer-guide.md, "Checking a job").
 
 Reads a job file and its includes from disk and replays them into global coordinates; it
 shares no code with the writer, so ``templater check`` and the tests compare two independent

@@ -27,6 +27,7 @@ import trimesh
 from numpy.typing import NDArray
 
 from templater.geometry.errors import DesignError
+from templater.geometry.parameters import PARAMETERS, check, declare, default_value, validate_fields
 from templater.geometry.surfaces import Surface
 
 __all__ = [
@@ -44,10 +45,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DEFAULT_FOOTPRINT_UM = 3000.0
-DEFAULT_BASE_UM = 10.0
-DEFAULT_TOLERANCE_UM = 0.1
-FOOTPRINT_SHAPES = ("square", "circle")
+DEFAULT_FOOTPRINT_UM = default_value("size_um")
+DEFAULT_BASE_UM = default_value("base_um")
+DEFAULT_TOLERANCE_UM = default_value("tolerance_um")
+FOOTPRINT_SHAPES = PARAMETERS["shape"].choices
 MAX_NODES_PER_PERIOD = 4096
 
 
@@ -55,17 +56,11 @@ MAX_NODES_PER_PERIOD = 4096
 class Footprint:
     """Printed area: ``square`` [0, L]² or ``circle`` of diameter L centred at (L/2, L/2), µm."""
 
-    shape: str = "square"
-    size_um: float = DEFAULT_FOOTPRINT_UM
+    shape: str = declare("shape", default=True)
+    size_um: float = declare("size_um", default=True)
 
     def __post_init__(self) -> None:
-        if self.shape not in FOOTPRINT_SHAPES:
-            raise DesignError("footprint", "shape", "footprint", self.shape,
-                              " | ".join(FOOTPRINT_SHAPES), "")
-        v = self.size_um
-        if (isinstance(v, bool) or not isinstance(v, (int, float, np.floating))
-                or not math.isfinite(v) or not 10.0 <= v <= 100_000.0):
-            raise DesignError("footprint", "size_um", "size", v, "[10, 100000]", "um")
+        validate_fields(self, "footprint")
 
     @property
     def area_um2(self) -> float:
@@ -97,9 +92,7 @@ def resolve_footprint(
 
 
 def _check_tolerance(tolerance_um: float) -> None:
-    if not (isinstance(tolerance_um, (int, float)) and math.isfinite(tolerance_um)
-            and 0.001 <= tolerance_um <= 10.0):
-        raise DesignError("mesh", "tolerance_um", "tolerance", tolerance_um, "[0.001, 10]", "um")
+    check("tolerance_um", tolerance_um, context="mesh")
 
 
 def _main_diagonal(
@@ -350,9 +343,7 @@ def build_template_mesh(
     nodes_um : array, optional
         Precomputed :func:`period_nodes_um` (saves the tolerance search).
     """
-    if not (isinstance(base_um, (int, float)) and math.isfinite(base_um)
-            and 0.5 <= base_um <= 1000.0):
-        raise DesignError("template", "base_um", "base", base_um, "[0.5, 1000]", "um")
+    check("base_um", base_um, context="template")
     footprint = footprint or resolve_footprint(design)
     if nodes_um is None:
         nodes = period_nodes_um(design, tolerance_um, base_um=base_um)

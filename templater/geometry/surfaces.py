@@ -1,6 +1,6 @@
 """The one parametric surface definition shared by the STL writer, the GWL writer and the solver.
 
-Project convention (``../shared/spec/physics.md`` §3): every design describes the **electrolyte**
+Project convention (docs/theory.md, "Geometry"): every design describes the **electrolyte**
 surface ``e(x, y)`` in micrometres, ``0 <= e <= H``, periodic with period ``S`` in x and y (what an
 SEM of the pressed pellet shows). Li fills the electrolyte troughs; the Li tips are where ``e = 0``.
 The printed template is the negative, ``z_T = base + H - e``. ``invert=True`` replaces ``e`` by
@@ -22,17 +22,19 @@ GWL and solver all evaluate them through :meth:`z_um` and :meth:`gradient`.
 from __future__ import annotations
 
 import math
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields, replace
 from functools import lru_cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from templater.geometry.errors import DesignError
+from templater.geometry.parameters import PARAMETERS, Parameter, declare, validate_fields
 
 __all__ = [
     "Surface",
+    "EdgeBands",
     "Flat",
     "EggBox",
     "PyramidArray",
@@ -48,83 +50,33 @@ __all__ = [
     "ASPECT_MAX",
 ]
 
-H_MAX_UM = 280.0  # one piezo z field
-S_MIN_UM = 2.0
-S_MAX_UM = 5000.0
+H_MAX_UM = PARAMETERS["height_um"].high  # one piezo z field
+S_MIN_UM = PARAMETERS["period_um"].low
+S_MAX_UM = PARAMETERS["period_um"].high
 ASPECT_MAX = 2.0  # H/S
 
 
-def param(
-    flag: str,
-    low: float,
-    high: float,
-    help: str,
-    *,
-    unit: str = "um",
-    low_open: bool = False,
-    high_open: bool = False,
-    default: Any = MISSING,
-) -> Any:
-    """Declare a numeric design parameter: CLI flag, allowed range, unit, help text."""
-    meta = {
-        "flag": flag,
-        "range": (low, high),
-        "open": (low_open, high_open),
-        "unit": unit,
-        "help": help,
-    }
-    return field(default=default, metadata=meta)
+def param(name: str, *, default: bool = False) -> Any:
+    """A design field validated as parameter ``name`` of :mod:`templater.geometry.parameters`
+    (flag, range, unit and help are declared there; ``default=True`` takes the default from
+    the default parameter set)."""
+    return declare(name, default=default)
 
 
-def choice(flag: str, allowed: tuple[str, ...], help: str, default: str) -> Any:
-    """Declare a categorical design parameter: CLI flag, allowed values, help text."""
-    return field(default=default, metadata={"flag": flag, "choices": allowed, "help": help})
+choice = param  # categorical parameters are declared in the same registry
 
 
-def _range_text(low: float, high: float, low_open: bool, high_open: bool) -> str:
-    return f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-
-
-def parameter_specs(cls: type) -> dict[str, dict[str, Any]]:
-    """Field name → metadata (flag, range or choices, unit, help) of a design class."""
-    return {f.name: dict(f.metadata) for f in fields(cls) if f.metadata}
-
-
-def _check_number(kind: str, name: str, meta: dict[str, Any], value: object) -> float:
-    low, high = meta["range"]
-    low_open, high_open = meta["open"]
-    allowed = _range_text(low, high, low_open, high_open)
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise DesignError(kind, name, meta["flag"], value, allowed + " (a number)", meta["unit"])
-    v = float(value)
-    bad = (
-        not math.isfinite(v)
-        or v < low
-        or v > high
-        or (low_open and v == low)
-        or (high_open and v == high)
-    )
-    if bad:
-        raise DesignError(kind, name, meta["flag"], value, allowed, meta["unit"])
-    return v
+def parameter_specs(cls: type) -> dict[str, Parameter]:
+    """Field name → parameter declaration (flag, range or choices, unit, help) of a design."""
+    return {f.name: PARAMETERS[f.metadata["parameter"]] for f in fields(cls)
+            if "parameter" in f.metadata}
 
 
 def _validate(obj: Any) -> None:
     """Validate every declared field of a design dataclass; coerce ints to float."""
-    for f in fields(obj):
-        meta = f.metadata
-        if not meta:
-            if f.name == "invert" and not isinstance(obj.invert, (bool, np.bool_)):
-                raise DesignError(obj.kind, "invert", "invert", obj.invert, "true or false", "")
-            continue
-        value = getattr(obj, f.name)
-        if "choices" in meta:
-            if value not in meta["choices"]:
-                raise DesignError(
-                    obj.kind, f.name, meta["flag"], value, " | ".join(meta["choices"]), ""
-                )
-            continue
-        object.__setattr__(obj, f.name, _check_number(obj.kind, f.name, meta, value))
+    if not isinstance(obj.invert, (bool, np.bool_)):
+        raise DesignError(obj.kind, "invert", "invert", obj.invert, "true or false", "")
+    validate_fields(obj, obj.kind)
 
 
 def _check_aspect(obj: Any) -> None:
@@ -169,6 +121,14 @@ def _fillet_half_width(r: float, slope_half_jump: float) -> float:
     return r * slope_half_jump / math.sqrt(1.0 + slope_half_jump**2)
 
 
+class EdgeBands(NamedTuple):
+    """Horizontal half-widths (µm) of the rounded bands that replace the slope discontinuities."""
+
+    edge_um: float  # cell edges (grooves) and the pyramid apex lines
+    hip_um: float  # hips (the diagonals |x| = |y|)
+    rim_um: float  # frustum plateau rim (0 without a plateau)
+
+
 class Surface:
     """Common behaviour of all designs (a mixin over frozen dataclasses).
 
@@ -197,6 +157,59 @@ class Surface:
     def is_smooth(self) -> bool:
         """True for analytic (C∞) surfaces: flat and egg-box."""
         return True
+
+    # --- shape protocol (what solvers may ask instead of inspecting classes) ---------------------
+    @property
+    def is_flat(self) -> bool:
+        """True if the interface has no relief (e ≡ 0)."""
+        return self.height_um == 0.0
+
+    @property
+    def is_square_symmetric(self) -> bool:
+        """True if e is mirror symmetric about x = 0, y = 0 and x = y (with the period, also
+        about x = S/2, y = S/2): the wedge 0 <= y <= x <= S/2 is then a fundamental domain."""
+        return False
+
+    @property
+    def edge_radius_um(self) -> float:
+        """Radius r (µm) of the fillets rounding the slope discontinuities; 0 for smooth shapes
+        and for sharp edges."""
+        return 0.0
+
+    def with_edge_radius(self, radius_um: float) -> Surface:
+        """A copy with edge radius ``radius_um`` (validated); raises ValueError for shapes
+        without edges."""
+        raise ValueError(
+            f"edge_radius_um applies to shapes with edges (pyramids, frustums), not to {self.kind}"
+        )
+
+    @property
+    def plateau_fraction(self) -> float:
+        """Side of the flat top of a relief / S (frustum ``top_fraction``), 0 without plateau."""
+        return 0.0
+
+    def rounding_half_widths_um(self) -> EdgeBands:
+        """Half-widths (µm) of the rounded bands at the edges, hips and plateau rim (fillet of
+        radius r tangent to both faces: r sin θ, θ the half-angle of the slope change); zeros
+        for smooth shapes and sharp edges."""
+        return EdgeBands(0.0, 0.0, 0.0)
+
+    @property
+    def half_period_shift_invert(self) -> bool:
+        """True if ``invert`` (e → H − e) equals a half-period shift of the same surface."""
+        return False
+
+    def shape_key(self) -> dict[str, Any]:
+        """Shape parameters besides H and S: kind and options, with lengths over S
+        (``edge_radius_over_s``) and ``invert`` False where it is only a half-period shift.
+        Two designs with equal keys and equal H/S are similar (scaled copies)."""
+        key = {k: v for k, v in self.to_dict().items() if k not in ("H_um", "S_um")}
+        if self.half_period_shift_invert:
+            key["invert"] = False
+        if "edge_radius_um" in key:
+            # a radius is a length: what matters is r/S
+            key["edge_radius_over_s"] = round(key.pop("edge_radius_um") / self.period_um, 9)
+        return key
 
     def _e_raw(
         self, x: NDArray[np.float64], y: NDArray[np.float64]
@@ -296,9 +309,7 @@ class Flat(Surface):
     """Flat interface (e = 0). ``period_um`` only sets the size of the solver cell."""
 
     kind: ClassVar[str] = "flat"
-    period_um: float = param(
-        "S", S_MIN_UM, S_MAX_UM, "cell size (a flat interface has no features)", default=150.0
-    )
+    period_um: float = param("period_um", default=True)  # only the size of the solver cell
     invert: bool = False
 
     def __post_init__(self) -> None:
@@ -312,6 +323,10 @@ class Flat(Surface):
     @property
     def name(self) -> str:
         return "flat"
+
+    @property
+    def is_square_symmetric(self) -> bool:
+        return True
 
     def _e_raw(self, x, y):
         z = np.zeros_like(x, dtype=float)
@@ -328,11 +343,11 @@ class Flat(Surface):
 
 
 def _h_field() -> Any:
-    return param("H", 0.0, H_MAX_UM, "peak-to-trough height H", low_open=True)
+    return param("height_um")
 
 
 def _s_field() -> Any:
-    return param("S", S_MIN_UM, S_MAX_UM, "lateral period S (peak separation)")
+    return param("period_um")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -347,11 +362,19 @@ class EggBox(Surface):
     kind: ClassVar[str] = "eggbox"
     height_um: float = _h_field()
     period_um: float = _s_field()
-    form: str = choice("form", ("product", "sum"), "egg-box variant", default="product")
+    form: str = choice("form", default=True)
     invert: bool = False
 
     def __post_init__(self) -> None:
         _grid_shape_ok(self)
+
+    @property
+    def is_square_symmetric(self) -> bool:
+        return True
+
+    @property
+    def half_period_shift_invert(self) -> bool:
+        return True
 
     def _e_raw(self, x, y):
         k = 2.0 * np.pi / self.period_um
@@ -384,6 +407,22 @@ class _SquareRelief(Surface):
         return False
 
     @property
+    def is_square_symmetric(self) -> bool:
+        return True
+
+    def with_edge_radius(self, radius_um: float) -> Surface:
+        return replace(self, edge_radius_um=float(radius_um))  # type: ignore[type-var]
+
+    def rounding_half_widths_um(self) -> EdgeBands:
+        r = self.edge_radius_um
+        m = self.face_slope
+        mh = m / math.sqrt(2.0)
+        edge = r * m / math.sqrt(1.0 + m * m)
+        hip = math.sqrt(2.0) * r * mh / math.sqrt(1.0 + mh * mh)
+        rim = 0.5 * r * m / math.sqrt(1.0 + m * m) if self.plateau_fraction > 0.0 else 0.0
+        return EdgeBands(edge, hip, rim)
+
+    @property
     def face_slope(self) -> float:
         """Slope m of the inclined faces (2H/S for pyramids, 2H/(S(1 − t)) for frustums)."""
         raise NotImplementedError
@@ -411,7 +450,7 @@ class _SquareRelief(Surface):
         if self.edge_radius_um > 0:
             return None
         s = self.period_um
-        t = getattr(self, "top_fraction", 0.0)
+        t = self.plateau_fraction
         if t > 0:
             return (0.0, 0.5 * t * s, 0.5 * s, s - 0.5 * t * s, s)
         return (0.0, 0.5 * s, s)
@@ -427,10 +466,7 @@ class PyramidArray(_SquareRelief):
     kind: ClassVar[str] = "pyramid"
     height_um: float = _h_field()
     period_um: float = _s_field()
-    edge_radius_um: float = param(
-        "edge-radius", 0.0, S_MAX_UM / 4, "edge radius r rounding apexes, hips and grooves "
-        "(0 = sharp; at most S/4)", default=0.0
-    )
+    edge_radius_um: float = param("edge_radius_um", default=True)
     invert: bool = False
 
     def __post_init__(self) -> None:
@@ -468,18 +504,17 @@ class FrustumArray(_SquareRelief):
     kind: ClassVar[str] = "frustum"
     height_um: float = _h_field()
     period_um: float = _s_field()
-    top_fraction: float = param(
-        "top-fraction", 0.0, 1.0, "top side / base side t", unit="", high_open=True, default=0.5
-    )
-    edge_radius_um: float = param(
-        "edge-radius", 0.0, S_MAX_UM / 4, "edge radius r rounding rims, hips and grooves "
-        "(0 = sharp; at most S/4)", default=0.0
-    )
+    top_fraction: float = param("top_fraction", default=True)
+    edge_radius_um: float = param("edge_radius_um", default=True)
     invert: bool = False
 
     def __post_init__(self) -> None:
         _grid_shape_ok(self)
         _check_edge_radius(self)
+
+    @property
+    def plateau_fraction(self) -> float:
+        return self.top_fraction
 
     @property
     def face_slope(self) -> float:

@@ -9,9 +9,10 @@ from pathlib import Path
 
 from solver.calibration import CalibrationResult, fit_dendrite_constants, write_calibration
 from solver.prediction import Prediction, predict
-from templater.geometry.errors import OutputError, OutputExistsError, TemplaterError
+from templater.geometry.errors import TemplaterError
 from templater.jobs.measurements import Measurement, read_measurements
 from templater.jobs.model import ModelInputs
+from templater.jobs.outputs import atomic_output, check_output
 
 __all__ = ["CalibrationReport", "CalibrationPredictionError", "calibrate"]
 
@@ -40,9 +41,7 @@ def calibrate(measurements: Path, out_path: Path, *, model: ModelInputs,
     ``out_path`` only when complete; an existing file is replaced only with ``overwrite``.
     """
     out_path = Path(out_path)
-    if out_path.exists() and not overwrite:
-        raise OutputExistsError(f"calibration file {str(out_path)!r} already exists; pass "
-                                "--overwrite to replace it")
+    check_output(out_path, overwrite=overwrite, folder=False, what="calibration file")
     rows = read_measurements(measurements)
     m_values, p_values, measured = [], [], []
     for row in rows:
@@ -60,11 +59,7 @@ def calibrate(measurements: Path, out_path: Path, *, model: ModelInputs,
                                  creep_exponent=model.creep.stress_exponent,
                                  fit_growth_exponent=fit_growth_exponent,
                                  initial=model.constants)
-    tmp = out_path.with_name(f".{out_path.name}.tmp")
-    try:
+    with atomic_output(out_path, overwrite=overwrite, folder=False,
+                       what="calibration file") as tmp:
         write_calibration(fit, tmp, source=str(measurements))
-        tmp.replace(out_path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {str(out_path)!r}: {exc.strerror}") from exc
     return CalibrationReport(fit=fit, out_path=out_path, rows=len(rows))

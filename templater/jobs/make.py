@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from solver.prediction import Prediction, predict
 from templater import __version__
@@ -19,12 +18,10 @@ from templater.fab.gwl_plan import GwlPlan, plan_gwl
 from templater.fab.mesh import TemplateOptions, build_template_mesh
 from templater.fab.printer import PrinterProfile
 from templater.geometry.surfaces import Surface
-from templater.jobs.gwl_job import GwlWriter, RecipeWriter, write_gwl_job
-from templater.jobs.job import JobFiles, write_job
 from templater.jobs.model import ModelInputs
-from templater.jobs.outputs import check_output_dir
-from templater.jobs.prediction_file import PredictionWriter
+from templater.jobs.outputs import check_output
 from templater.jobs.presets import load_printer
+from templater.jobs.writer import JobReport, write_job
 
 __all__ = ["OUTPUT_FORMATS", "DryRun", "MakeReport", "dry_run", "make_job"]
 
@@ -49,7 +46,7 @@ class MakeReport:
 
     design: Surface
     options: TemplateOptions
-    job: JobFiles
+    job: JobReport
     prediction: Prediction | None
     wall_time_s: float
 
@@ -61,8 +58,8 @@ def dry_run(design: Surface, options: TemplateOptions, *, out_format: str = "bot
     sizes = planned_sizes(plan, design, options, version=__version__)
     return DryRun(design=design, options=options, out_format=out_format,
                   plan=plan if out_format != "stl" else None,
-                  stl_bytes=sizes["stl"] if out_format != "gwl" else None,
-                  gwl_bytes=sizes["gwl"] if out_format != "stl" else None)
+                  stl_bytes=sizes.stl_bytes if out_format != "gwl" else None,
+                  gwl_bytes=sizes.gwl_bytes if out_format != "stl" else None)
 
 
 def make_job(design: Surface, out_dir: Path, *, options: TemplateOptions,
@@ -83,29 +80,21 @@ def make_job(design: Surface, out_dir: Path, *, options: TemplateOptions,
     """
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
-    check_output_dir(out_dir, overwrite=overwrite)  # refuse before the prediction runs
-    extra: list[Any] = []
+    check_output(out_dir, overwrite=overwrite)  # refuse before the prediction runs
     pred = None
     if model is not None:
         pred = predict(design, model.materials, model.creep, model.constants,
                        calibration=model.calibration)
-        extra.append(PredictionWriter(pred))
     profile = profile or load_printer()
-    if out_format == "stl":
-        job = write_job(design, out_dir, options=options, overwrite=overwrite,
-                        version=__version__, extra=[*extra, RecipeWriter(profile=profile)])
-    else:
+    mesh = plan = None
+    if out_format != "stl":
         mesh = build_template_mesh(design, footprint=options.footprint, base_um=options.base_um,
                                    tolerance_um=options.tolerance_um)  # built once, used twice
         plan = plan_gwl(design, options, profile=profile, mesh=mesh)
         if announce is not None:
             announce(plan)
-        if out_format == "gwl":
-            job = write_gwl_job(design, out_dir, options=options, overwrite=overwrite,
-                                version=__version__, plan=plan, extra=extra, mesh=mesh)
-        else:
-            job = write_job(design, out_dir, options=options, overwrite=overwrite,
-                            version=__version__, mesh=mesh,
-                            extra=[*extra, GwlWriter(version=__version__, plan=plan)])
+    job = write_job(design, out_dir, options=options, overwrite=overwrite, version=__version__,
+                    mesh=mesh, stl=out_format != "gwl", gwl=plan,
+                    recipe=profile if out_format != "gwl" else None, prediction=pred)
     return MakeReport(design=design, options=options, job=job, prediction=pred,
                       wall_time_s=time.perf_counter() - t0)

@@ -8,7 +8,7 @@ from typing import Any
 
 from solver.prediction import Prediction
 
-__all__ = ["prediction_record", "PredictionWriter"]
+__all__ = ["prediction_record", "write_prediction"]
 
 
 def _untimed(value: Any) -> Any:
@@ -23,16 +23,9 @@ def prediction_record(prediction: Prediction) -> dict[str, Any]:
     return _untimed(prediction.to_json_dict())
 
 
-class PredictionWriter:
-    """A job-folder writer adding ``prediction.json``."""
-
-    __slots__ = ("prediction",)
-
-    def __init__(self, prediction: Prediction) -> None:
-        self.prediction = prediction
-
-    def __call__(self, folder: Path, design: Any, options: Any, mesh: Any) -> dict[str, Any]:
-        """Write ``prediction.json`` into ``folder``."""
-        text = json.dumps(prediction_record(self.prediction), indent=2, sort_keys=True) + "\n"
-        (Path(folder) / "prediction.json").write_text(text, encoding="utf-8")
-        return {"critical_current_ratio": self.prediction.critical_current_ratio}
+def write_prediction(folder: Path, prediction: Prediction) -> int:
+    """Write ``prediction.json`` into ``folder``; returns its size in bytes."""
+    data = (json.dumps(prediction_record(prediction), indent=2, sort_keys=True)
+            + "\n").encode("utf-8")
+    (Path(folder) / "prediction.json").write_bytes(data)
+    return len(data)

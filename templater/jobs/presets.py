@@ -73,37 +73,39 @@ def printer_names(root: Path | None = None) -> list[str]:
     return _names("printers", root)
 
 
+# printer-profile field → (TOML table, key); the ranges are declared in
+# templater.geometry.parameters and checked by PrinterProfile itself
+_PRINTER_KEYS: dict[str, tuple[str, str]] = {
+    "slice_um": ("slicing", "slice_um"), "anchor_um": ("slicing", "anchor_um"),
+    "hatch_um": ("filling", "hatch_um"), "contour_count": ("filling", "contour_count"),
+    "hatch_angle_deg": ("filling", "hatch_angle_deg"),
+    "hatch_angle_offset_deg": ("filling", "hatch_angle_offset_deg"),
+    "fill_mode": ("filling", "mode"),
+    "field_diameter_um": ("stitching", "field_diameter_um"),
+    "field_z_um": ("stitching", "field_z_um"), "block_max_um": ("stitching", "block_max_um"),
+    "block_overlap_um": ("stitching", "block_overlap_um"),
+    "shear_angle_deg": ("stitching", "shear_angle_deg"),
+    "block_order": ("stitching", "block_order"),
+    "laser_power_percent": ("exposure", "laser_power_percent"),
+    "power_scaling": ("exposure", "power_scaling"),
+    "scan_speed_um_s": ("exposure", "scan_speed_um_s"),
+    "find_interface_at_um": ("exposure", "find_interface_at_um"),
+    "galvo_acceleration": ("exposure", "galvo_acceleration"),
+    "piezo_settling_time": ("exposure", "piezo_settling_time"),
+    "stage_velocity_um_s": ("exposure", "stage_velocity_um_s"),
+    "voxel_lateral_um": ("voxel", "lateral_um"), "voxel_axial_um": ("voxel", "axial_um"),
+    "voxel_edge_radius_um": ("voxel", "edge_radius_um"),
+    "line_overhead_s": ("timing", "line_overhead_s"),
+    "layer_overhead_s": ("timing", "layer_overhead_s"),
+    "block_overhead_s": ("timing", "block_overhead_s"),
+}
+
+
 def load_printer(name: str = DEFAULT_PRINTER, root: Path | None = None) -> PrinterProfile:
-    """Load a printer profile by name."""
+    """Load a printer profile by name (every value checked against its declared range)."""
     d = _read("printers", name, "printer", root)
     try:
-        return PrinterProfile(
-            name=d["name"], description=d["description"],
-            slice_um=float(d["slicing"]["slice_um"]), anchor_um=float(d["slicing"]["anchor_um"]),
-            hatch_um=float(d["filling"]["hatch_um"]),
-            contour_count=int(d["filling"]["contour_count"]),
-            hatch_angle_deg=float(d["filling"]["hatch_angle_deg"]),
-            hatch_angle_offset_deg=float(d["filling"]["hatch_angle_offset_deg"]),
-            fill_mode=str(d["filling"]["mode"]),
-            field_diameter_um=float(d["stitching"]["field_diameter_um"]),
-            field_z_um=float(d["stitching"]["field_z_um"]),
-            block_max_um=float(d["stitching"]["block_max_um"]),
-            block_overlap_um=float(d["stitching"]["block_overlap_um"]),
-            shear_angle_deg=float(d["stitching"]["shear_angle_deg"]),
-            block_order=str(d["stitching"]["block_order"]),
-            laser_power_percent=float(d["exposure"]["laser_power_percent"]),
-            power_scaling=float(d["exposure"]["power_scaling"]),
-            scan_speed_um_s=float(d["exposure"]["scan_speed_um_s"]),
-            find_interface_at_um=float(d["exposure"]["find_interface_at_um"]),
-            galvo_acceleration=float(d["exposure"]["galvo_acceleration"]),
-            piezo_settling_time=float(d["exposure"]["piezo_settling_time"]),
-            stage_velocity_um_s=float(d["exposure"]["stage_velocity_um_s"]),
-            voxel_lateral_um=float(d["voxel"]["lateral_um"]),
-            voxel_axial_um=float(d["voxel"]["axial_um"]),
-            voxel_edge_radius_um=float(d["voxel"]["edge_radius_um"]),
-            line_overhead_s=float(d["timing"]["line_overhead_s"]),
-            layer_overhead_s=float(d["timing"]["layer_overhead_s"]),
-            block_overhead_s=float(d["timing"]["block_overhead_s"]),
-        )
+        values = {field: d[table][key] for field, (table, key) in _PRINTER_KEYS.items()}
+        return PrinterProfile(name=d["name"], description=d["description"], **values)
     except KeyError as exc:
         raise TemplaterError(f"printer profile {name!r}: missing key {exc}") from exc

@@ -9,7 +9,7 @@ Prints, for the pyramid H25S150 with r = 1 µm (both orientations) and the frust
 (t = 0.5, r = 1 µm, both orientations): the maximum i_n/J (primary and secondary) against the mesh
 divisions, with DOFs, relative change to the previous level and wall time; the dependence of the
 maxima on the edge radius r (0.5, 1, 2, 4 µm); and the egg-box cross-check against the spectral
-reference 1.8179 (physics.md §5.4).
+reference 1.8179 (field expansion). Results: docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import time
 from solver.fem_field import solve_fem_field
 from templater.geometry.surfaces import EggBox, FrustumArray, PyramidArray
 
-EGGBOX_REFERENCE = 1.817863  # spectral, solver.md §5.1 (physics.md §5.4: 1.8179)
+EGGBOX_REFERENCE = 1.817863  # spectral (field expansion: 1.8179)
 ELL_DEFAULT_UM = 257.0  # default materials (κ = 2 mS/cm, i0 = 2 mA/cm², α = 0.5/0.5, 298.15 K)
 ELL_SHORT_UM = 10.0
 
@@ -51,8 +51,9 @@ def convergence_table(levels: tuple[int, ...]) -> None:
             for n in levels:
                 sol = solve_fem_field(design, ell, divisions=n)
                 change = "" if prev is None else f"{abs(sol.max_current_ratio / prev - 1):9.2e}"
-                loc = f"({sol.max_location_um[0]:.2f}, {sol.max_location_um[1]:.2f})"
-                print(f"{name:32s} {label:18s} {n:3d} {sol.dofs:7d} {sol.max_current_ratio:9.5f} "
+                loc = f"({sol.max_location_m[0] / 1e-6:.2f}, {sol.max_location_m[1] / 1e-6:.2f})"
+                dofs = sol.degrees_of_freedom
+                print(f"{name:32s} {label:18s} {n:3d} {dofs:7d} {sol.max_current_ratio:9.5f} "
                       f"{change:>9s} {loc:>18s} {sol.solve_time_s:7.2f}", flush=True)
                 prev = sol.max_current_ratio
 
@@ -77,7 +78,7 @@ def eggbox_table(levels: tuple[int, ...]) -> None:
         sol = solve_fem_field(EggBox(height_um=25.0, period_um=150.0), None, divisions=n)
         t = time.perf_counter() - t
         err = sol.max_current_ratio / EGGBOX_REFERENCE - 1
-        print(f"{n:3d} {sol.dofs:7d} {sol.max_current_ratio:9.5f} {err:9.2e} "
+        print(f"{n:3d} {sol.degrees_of_freedom:7d} {sol.max_current_ratio:9.5f} {err:9.2e} "
               f"{sol.flux_ratio - 1:9.1e} {t:7.2f}", flush=True)
 
 

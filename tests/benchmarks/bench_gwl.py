@@ -1,4 +1,4 @@
-"""Benchmark: `templater make eggbox --H 25 --S 150` with STL + GWL output (issue 3).
+"""Benchmark: `templater make eggbox --H 25 --S 150` with STL + GWL output.
 
 Runs the command line in a subprocess (so import and start-up count) for the default 3 mm
 footprint and for a 10 mm footprint (67 periods, 10.05 mm), then prints wall time, sizes on

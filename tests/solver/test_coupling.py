@@ -1,7 +1,7 @@
 """Spatially varying kinetics in the field solver and the Monroe-Newman pressure coupling.
 
 Oracles are closed forms (constant factor = rescaled kinetic length, first-order perturbation
-theory of a flat interface, charge conservation, the magnitudes of physics.md §7) or exact
+theory of a flat interface, charge conservation, the Monroe-Newman magnitudes) or exact
 identities (zero pressure, mirror symmetry); none is produced by the solver under test.
 """
 
@@ -39,7 +39,7 @@ def test_constant_factor_equals_rescaled_kinetic_length():
     np.testing.assert_allclose(var.current_ratio, ref.current_ratio, rtol=0, atol=1e-10)
     # and it is a real change: ℓ/1.7 focuses the current more than ℓ
     base = solve_spectral(EGG, kinetic_length_m=ELL_M, rtol=1e-8)
-    assert ref.max_ratio - base.max_ratio > 1e-3
+    assert ref.max_current_ratio - base.max_current_ratio > 1e-3
     fixed, _, _, ok = solve_spectral_fixed(EGG, n=24, kinetic_length_m=ELL_M,
                                            exchange_factor_fn=lambda x, y: c + 0 * x)
     fixed_ref, _, _, _ = solve_spectral_fixed(EGG, n=24, kinetic_length_m=ELL_M / c)
@@ -63,7 +63,7 @@ def test_charge_conservation_with_varying_kinetics(symmetric):
     assert sol.converged
     assert abs(sol.flux_residual) < 1e-8
     ref = solve_spectral(EGG, kinetic_length_m=50e-6, rtol=1e-7)
-    assert abs(sol.max_ratio - ref.max_ratio) > 1e-2  # g matters
+    assert abs(sol.max_current_ratio - ref.max_current_ratio) > 1e-2  # g matters
 
 
 def test_even_subspace_matches_full_solver_with_symmetric_factor():
@@ -144,7 +144,7 @@ def test_varying_kinetics_errors():
 # --- Monroe-Newman coupling ---------------------------------------------------------------------
 @pytest.mark.parametrize(("dp_mpa", "percent"), [(0.5, 0.13), (1.0, 0.26), (2.0, 0.53)])
 def test_exchange_factor_magnitude_physics_spec(dp_mpa, percent):
-    """physics.md §7: |i0_eff/i0 − 1| = 0.13, 0.26, 0.53 % at 0.5, 1, 2 MPa (α_a = 0.5)."""
+    """|i0_eff/i0 − 1| = 0.13, 0.26, 0.53 % at 0.5, 1, 2 MPa (α_a = 0.5; docs/theory.md)."""
     g = float(exchange_factor(dp_mpa * 1e6, Materials()))
     assert 100 * (g - 1) == pytest.approx(percent, abs=0.006)
     assert float(exchange_factor(dp_mpa * 1e6, Materials(), pressure_sign=-1)) < 1
@@ -197,8 +197,8 @@ def _standin(p_max_pa: float):
 
 
 def test_coupling_standin_changes_current_below_one_percent():
-    """Done-when of issue 5: coupling changes the kinetic current by < 1 % (defaults,
-    egg-box H25S150, pressures up to 2 MPa). physics.md §7 expects ~0.1-0.5 %."""
+    """The paper's statement: coupling changes the kinetic current by < 1 % (defaults,
+    egg-box H25S150, pressures up to 2 MPa). The magnitude estimate gives ~0.1-0.5 %."""
     res = couple_field_creep(EGG, None, None, solve_pressure=_standin(2e6))
     assert res.converged and res.iterations >= 2
     assert res.change_history[-1] < 1e-4

@@ -1,4 +1,4 @@
-"""Power-law creep solver: oracles of physics.md §6.3, §9.5 and §11 (items 1, 11, 12, 13)."""
+"""Power-law creep solver: scaling laws, the Newtonian oracle, flat interface, tip location."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from solver.creep import (
+    CreepOptions,
     CreepResult,
     richardson_estimate,
     solve_creep,
@@ -26,7 +27,7 @@ N_LI = 6.56
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Ridge(Surface):
     """Test-only 2D ridge, e = (H/2)(1 − cos kx): solver-frame interface f = H/2 + (H/2) cos kx,
-    Li tip at x = 0 (the Stokes oracle of physics.md §9.5 with ε = H/2)."""
+    Li tip at x = 0 (the Newtonian Stokes oracle of docs/theory.md with ε = H/2)."""
 
     kind: ClassVar[str] = "ridge"
     height_um: float
@@ -49,7 +50,7 @@ def uniform(x_um, y_um):
 
 
 def first_order(surface: EggBox):
-    """First-order primary current of the product egg-box (physics.md §5.3):
+    """First-order primary current of the product egg-box (small-amplitude series):
     i_n/J = 1 + √2 k (f − H/2) = 1 − √2 k (H/2) cos kx cos ky, maximum 1 + √2 πH/S at the Li tip."""
     k = 2.0 * np.pi / surface.period_um
     amp = math.sqrt(2.0) * k * 0.5 * surface.height_um
@@ -79,7 +80,7 @@ def eggbox_focused() -> CreepResult:
 
 # --- parameters -------------------------------------------------------------------------------
 def test_default_rate_constant_and_flow_stress_match_physics_table():
-    """physics.md §6.1: A*(298.15 K) = 1.40e-2 s⁻¹ MPa⁻ⁿ; flow stress 0.60 MPa at 5e-4 s⁻¹."""
+    """A*(298.15 K) = 1.40e-2 s⁻¹ MPa⁻ⁿ; flow stress 0.60 MPa at 5e-4 s⁻¹ (docs/theory.md)."""
     params = CreepParameters()
     assert params.rate_constant_s_mpa_n == pytest.approx(1.40e-2, rel=5e-3)
     flow_mpa = (5e-4 / params.rate_constant_s_mpa_n) ** (1.0 / params.stress_exponent)
@@ -91,7 +92,7 @@ def test_stress_scale_formula():
     v0 = 10.0 * 13.0e-6 / 96485.33212  # 1 mA/cm², m/s
     expected = (v0 / 150e-6 / params.rate_constant_s_mpa_n) ** (1.0 / 6.56) * 1e6
     assert params.stress_scale_pa(10.0, 150e-6) == pytest.approx(expected, rel=1e-12)
-    assert 0.2e6 < expected < 0.5e6  # physics.md §6.4: O(0.1-1 MPa)
+    assert 0.2e6 < expected < 0.5e6  # magnitude estimate: O(0.1-1 MPa)
 
 
 @pytest.mark.parametrize(
@@ -119,7 +120,7 @@ def test_bad_divisions_raise():
 # --- exact properties -------------------------------------------------------------------------
 @pytest.mark.parametrize("n", [1.0, N_LI])
 def test_flat_interface_uniform_current_gives_zero_excess_pressure(n):
-    """Rigid translation: Δp = 0 and −σ_nn − p_stack = 0 identically (physics.md §6.3)."""
+    """Rigid translation: Δp = 0 and −σ_nn − p_stack = 0 identically (rigid translation)."""
     res = solve_creep(
         Flat(period_um=150.0),
         lambda x, y: 1.0 + 0.0 * x,
@@ -161,16 +162,16 @@ def test_plated_volume_leaves_through_far_boundary(eggbox_noslip):
     [(0.0, (12, 2), False), (0.05, (16, 2), True)],
 )
 def test_newtonian_small_amplitude_matches_stokes_oracle(d, cells, check_traction):
-    """physics.md §9.5, n = 1, qε = 0.05: p − p_far = 2μqV(qε + d) cos qx and
+    """Newtonian oracle, n = 1, qε = 0.05: p − p_far = 2μqV(qε + d) cos qx and
     −σ_nn − p_far = 2μqV d cos qx, with μ = 1/3 in units of Σ S/V0, q = 2π/S, V = 1."""
     q, q_eps = 2.0 * np.pi, 0.05
     surface = Ridge(height_um=2.0 * q_eps / q * 150.0, period_um=150.0)
     sol = solve_creep_dimensionless(
         surface,
         lambda x, y: 1.0 + d * np.cos(2.0 * np.pi * x / 150.0),
-        stress_exponent=1.0,
+        CreepParameters(stress_exponent=1.0),
         divisions=cells,
-        interface_layer=1.0,  # the Newtonian flow has no thin shear layer
+        options=CreepOptions(interface_layer=1.0),  # the Newtonian flow has no thin shear layer
     )
     tip, valley = sol.x < 1e-9, np.abs(sol.x - 0.5) < 1e-9
     mu = 1.0 / 3.0
@@ -183,15 +184,15 @@ def test_newtonian_small_amplitude_matches_stokes_oracle(d, cells, check_tractio
 
 def test_homogeneity_of_the_nonlinear_solver():
     """Doubling the boundary velocity multiplies Π by 2^(1/n) (pure power law, ε̇₀ → 0)."""
-    kw = dict(stress_exponent=N_LI, divisions=3, regularisation=1e-7)
-    one = solve_creep_dimensionless(EGGBOX, uniform, **kw)
-    two = solve_creep_dimensionless(EGGBOX, lambda x, y: 2.0 * uniform(x, y), **kw)
+    params = CreepParameters(stress_exponent=N_LI, regularisation=1e-7)
+    one = solve_creep_dimensionless(EGGBOX, uniform, params, divisions=3)
+    two = solve_creep_dimensionless(EGGBOX, lambda x, y: 2.0 * uniform(x, y), params, divisions=3)
     ratio = two.pressure.max() / one.pressure.max()
     assert ratio == pytest.approx(2.0 ** (1.0 / N_LI), rel=1e-3)
 
 
 def test_current_density_scaling_through_sigma(eggbox_noslip):
-    """Δp(2J)/Δp(J) = 2^(1/n) for the dimensional result (homogeneity, physics.md §6.3)."""
+    """Δp(2J)/Δp(J) = 2^(1/n) for the dimensional result (homogeneity)."""
     double = solve_creep(EGGBOX, uniform, current_density_a_m2=20.0, divisions=3)
     ratio = double.max_excess_pressure_pa / eggbox_noslip.max_excess_pressure_pa
     assert ratio == pytest.approx(2.0 ** (1.0 / N_LI), rel=1e-3)
@@ -247,9 +248,10 @@ def test_pressure_stall_criterion_matches_strict_newton():
     """The default Newton stop on stalled interface pressures (pressure_tol = 1e-6) gives the
     strict-tolerance Π to 1e-5, with fewer iterations where the far field converges slowly
     (measured with lateral grading 0.8: 19 → 12)."""
-    kw = dict(divisions=3, lateral_grading=0.8)
-    strict = solve_creep(EGGBOX, first_order(EGGBOX), pressure_tol=None, **kw)
-    fast = solve_creep(EGGBOX, first_order(EGGBOX), **kw)
+    strict = solve_creep(EGGBOX, first_order(EGGBOX), divisions=3,
+                         options=CreepOptions(lateral_grading=0.8, pressure_tol=None))
+    fast = solve_creep(EGGBOX, first_order(EGGBOX), divisions=3,
+                       options=CreepOptions(lateral_grading=0.8))
     assert strict.converged and strict.step_norm < 1e-8 and fast.converged
     assert fast.pressure_factor == pytest.approx(strict.pressure_factor, rel=1e-5)
     assert fast.iterations < strict.iterations
@@ -262,7 +264,8 @@ def test_current_focusing_adds_pressure(eggbox_noslip, eggbox_focused):
 def test_lateral_grading_option_keeps_tip_maximum(eggbox_focused):
     """Grading towards the mirror planes changes the focused-current Π by a few % at 3 divisions
     (measured 5.02 vs 5.09) and keeps the maximum at the Li tip."""
-    graded = solve_creep(EGGBOX, first_order(EGGBOX), divisions=3, lateral_grading=0.8)
+    graded = solve_creep(EGGBOX, first_order(EGGBOX), divisions=3,
+                         options=CreepOptions(lateral_grading=0.8))
     assert tip_distance_um(graded) < 1e-9
     assert graded.pressure_factor == pytest.approx(eggbox_focused.pressure_factor, rel=0.03)
     assert graded.pressure_factor != eggbox_focused.pressure_factor
@@ -374,7 +377,8 @@ def test_creep_resolution_convergence_focused_current():
     module notes), and the GCI estimate of solve_creep(estimate_error=True) at 6 divisions covers
     the observed change."""
     res = solve_creep(
-        EGGBOX, first_order(EGGBOX), divisions=6, lateral_grading=0.8, estimate_error=True
+        EGGBOX, first_order(EGGBOX), divisions=6, options=CreepOptions(lateral_grading=0.8),
+        estimate_error=True,
     )
     pis = res.pressure_factor_sequence
     assert res.divisions_sequence == (4, 5, 6)

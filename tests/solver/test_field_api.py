@@ -111,7 +111,7 @@ def _secondary_max(h, s):
 
 
 def test_trend_secondary_increases_with_size_at_fixed_aspect():
-    """Paper Fig. 2c (physics.md §11.10): H/S = 1/6, H5S30 → H150S900, default materials."""
+    """Paper Fig. 2c: H/S = 1/6, H5S30 → H150S900, default materials."""
     maxima = [_secondary_max(h, s) for h, s in [(5, 30), (25, 150), (50, 300), (100, 600),
                                                  (150, 900)]]
     assert np.all(np.diff(maxima) > 0), maxima
@@ -138,7 +138,7 @@ def test_secondary_interpolates_between_primary_and_uniform():
     assert tiny.max_current_ratio == pytest.approx(primary.max_current_ratio, rel=5e-3)
     from solver.spectral import solve_spectral
 
-    limit = solve_spectral(design, kinetic_length_m=1e-12).max_ratio
+    limit = solve_spectral(design, kinetic_length_m=1e-12).max_current_ratio
     assert limit == pytest.approx(primary.max_current_ratio, rel=1e-6)
     huge = solve_field(design, Materials.from_kinetic_length(1.0), mode="secondary")
     assert huge.max_current_ratio == pytest.approx(1 / design.area_ratio(), rel=0.05)
@@ -193,7 +193,7 @@ def test_auto_routes_sharp_designs_to_fem_with_voxel_radius():
 
 
 def test_fem_and_spectral_agree_on_eggbox():
-    """Cross-method check (solver.md §6.1): egg-box H25S150 primary within 0.5 %."""
+    """Cross-method check: egg-box H25S150 primary within 0.5 %."""
     design = EggBox(height_um=25.0, period_um=150.0)
     spectral = solve_field(design, mode="primary")
     fem = solve_field(design, mode="primary", method="fem", fem_divisions=8,

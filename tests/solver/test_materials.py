@@ -10,7 +10,7 @@ from templater.geometry.errors import DesignError
 
 
 def test_defaults_give_documented_kinetic_length():
-    """physics.md §5.4: R_ct = 12.85 Ω cm², L_k ≈ 257 µm at κ = 2 mS/cm, i0 = 2 mA/cm²."""
+    """docs/theory.md: R_ct = 12.85 Ω cm², L_k ≈ 257 µm at κ = 2 mS/cm, i0 = 2 mA/cm²."""
     m = Materials()
     assert (m.kappa_s_m, m.i0_a_m2, m.alpha_a, m.alpha_c, m.temperature_k) == (
         0.2, 20.0, 0.5, 0.5, 298.15)

@@ -1,7 +1,7 @@
-"""Pseudo-spectral field solver against the analytic oracles (physics.md §9, §11; solver.md §4).
+"""Pseudo-spectral field solver against the analytic oracles (docs/theory.md, "Verification").
 
 References come from closed forms (small-amplitude series, Robin attenuation, exact trochoid) or
-from the independent field-expansion values of physics.md §5.4; none is produced by this solver.
+from independent field-expansion values (with Padé summation); none is produced by this solver.
 """
 
 import math
@@ -23,7 +23,7 @@ from templater.geometry.surfaces import EggBox, FrustumArray, PyramidArray, Surf
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Trochoid(Surface):
-    """Test-only ridge surface extruded in y: the exact conformal-map solution (physics.md §9.2).
+    """Test-only ridge surface extruded in y: the exact conformal-map solution (trochoid).
 
     Solver-frame interface f = ε cos(k s), x = s − ε sin(k s) (Li tip at x = 0), i.e. electrolyte
     height e = ε − ε cos(k s(x)) ∈ [0, H], H = 2ε.
@@ -43,7 +43,7 @@ class Trochoid(Surface):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LevelSet(Surface):
-    """Test-only 3D surface with an exact primary solution (solver.md §4, O3).
+    """Test-only 3D surface with an exact primary solution (level set of a harmonic function).
 
     u = z − A e^{−Kz} cos kx cos ky is harmonic with ∂u/∂z → 1; its zero level set
     f = A e^{−Kf} cos kx cos ky (Newton per point) is the interface, and i_n/J = |∇u| there.
@@ -100,11 +100,12 @@ def test_levelset_exact_3d_solution():
     exact = design.exact_current(xx, yy)
     err = np.max(np.abs(sol.current_ratio - exact))
     assert err < 1e-7, f"max error {err:.1e} at {sol.resolution}"
-    assert sol.max_ratio == pytest.approx(float(exact.max()), rel=1e-7)
+    assert sol.max_current_ratio == pytest.approx(float(exact.max()), rel=1e-7)
     # the reported error estimate bounds the true error of a loose solve
     loose = solve_spectral(design, rtol=1e-4)
     xx, yy = np.meshgrid(loose.x_m * 1e6, loose.y_m * 1e6, indexing="ij")
-    actual = np.max(np.abs(loose.current_ratio - design.exact_current(xx, yy))) / loose.max_ratio
+    actual = (np.max(np.abs(loose.current_ratio - design.exact_current(xx, yy)))
+              / loose.max_current_ratio)
     assert loose.converged and actual <= loose.error_estimate <= 1e-4
 
 
@@ -131,13 +132,13 @@ def test_trochoid_exact_pointwise():
     exact = analytic.trochoid_current_ratio(s, 0.5 * design.height_um, design.period_um)
     err = np.max(np.abs(sol.current_ratio - exact[:, None]) / exact[:, None])
     assert err < 1e-3, f"max pointwise relative error {err:.2e} at {sol.resolution}"
-    assert sol.max_ratio == pytest.approx(2.0, rel=1e-4)  # tip 1/(1 − εk)
-    assert sol.min_ratio == pytest.approx(1 / 1.5, rel=1e-4)  # valley 1/(1 + εk)
+    assert sol.max_current_ratio == pytest.approx(2.0, rel=1e-4)  # tip 1/(1 − εk)
+    assert sol.min_current_ratio == pytest.approx(1 / 1.5, rel=1e-4)  # valley 1/(1 + εk)
     assert sol.resolution[1] == 4  # detected as a ridge: no resolution wasted along y
 
 
 def test_trochoid_converges_geometrically():
-    """Solver.md §5.3: pointwise trochoid errors fall by orders of magnitude per doubling."""
+    """Pointwise trochoid errors fall by orders of magnitude per doubling."""
     design = trochoid_design(0.5)
     eps, period = 0.5 * design.height_um, design.period_um
     errors = []
@@ -174,10 +175,11 @@ def test_small_amplitude_series():
     """H/S = 1/100: i_max/J = 1 + √2β + (√2−1)β² (β = πH/S) within 2e-5."""
     sol = solve_spectral(EggBox(height_um=1.5, period_um=150.0))
     expected = analytic.eggbox_tip_series(0.01)
-    assert sol.max_ratio == pytest.approx(expected, abs=2e-5)
-    # the residual is the third-order term of physics.md §5.3 (−0.25773 β³ = −8.0e-6)
-    assert sol.max_ratio - expected == pytest.approx(-0.25773 * (math.pi / 100) ** 3, abs=1e-6)
-    assert sol.min_ratio == pytest.approx(analytic.eggbox_trough_series(0.01), abs=2e-5)
+    assert sol.max_current_ratio == pytest.approx(expected, abs=2e-5)
+    # the residual is the third-order term of the series (−0.25773 β³ = −8.0e-6)
+    third = -0.25773 * (math.pi / 100) ** 3
+    assert sol.max_current_ratio - expected == pytest.approx(third, abs=1e-6)
+    assert sol.min_current_ratio == pytest.approx(analytic.eggbox_trough_series(0.01), abs=2e-5)
 
 
 def test_robin_first_order_attenuation():
@@ -189,19 +191,19 @@ def test_robin_first_order_attenuation():
     beta = math.pi / 300
     expected = analytic.robin_attenuation(1.0)
     assert expected == pytest.approx(0.41421, abs=1e-5)
-    assert (sol.max_ratio - 1) / (math.sqrt(2) * beta) == pytest.approx(expected, abs=1e-3)
+    assert (sol.max_current_ratio - 1) / (math.sqrt(2) * beta) == pytest.approx(expected, abs=1e-3)
     # the antisymmetric part (tip − trough)/2 has no second-order term: much tighter
-    odd = (sol.max_ratio - sol.min_ratio) / 2 / (math.sqrt(2) * beta)
+    odd = (sol.max_current_ratio - sol.min_current_ratio) / 2 / (math.sqrt(2) * beta)
     assert odd == pytest.approx(expected, abs=2e-5)
 
 
 @pytest.mark.parametrize(("aspect", "expected"), [(1 / 30, 1.1523), (1 / 9, 1.5331),
                                                   (1 / 6, 1.8179)])
 def test_eggbox_primary_maxima(aspect, expected):
-    """physics.md §5.4 (field expansion + Padé): within 0.5 %, maximum at a Li tip."""
+    """Field expansion + Padé values: within 0.5 %, maximum at a Li tip."""
     period = 150.0
     sol = solve_spectral(EggBox(height_um=aspect * period, period_um=period))
-    assert sol.max_ratio == pytest.approx(expected, rel=5e-3)
+    assert sol.max_current_ratio == pytest.approx(expected, rel=5e-3)
     assert sol.converged and sol.error_estimate <= 1e-6
     assert abs(sol.flux_residual) < 1e-8
     # Li tips of the product egg-box (f = H − e maximal) at (S/2, 0) and (0, S/2)
@@ -213,17 +215,17 @@ def test_eggbox_primary_maxima(aspect, expected):
 @pytest.mark.parametrize(("aspect", "expected"), [(1 / 30, 1.0599), (1 / 9, 1.1866),
                                                   (1 / 6, 1.2658)])
 def test_eggbox_secondary_maxima_lambda_one(aspect, expected):
-    """physics.md §5.4 secondary values at Λ = 2πℓ/S = 1, within 1 %."""
+    """Field-expansion secondary values at Λ = 2πℓ/S = 1, within 1 %."""
     period = 150.0
     sol = solve_spectral(EggBox(height_um=aspect * period, period_um=period),
                          kinetic_length_m=period / (2 * math.pi) * 1e-6)
-    assert sol.max_ratio == pytest.approx(expected, rel=1e-2)
+    assert sol.max_current_ratio == pytest.approx(expected, rel=1e-2)
     assert abs(sol.flux_residual) < 1e-8
 
 
 def test_scale_invariance_of_primary():
     """H5S30 … H150S900 (H/S = 1/6): identical primary maxima within 1e-6."""
-    maxima = [solve_spectral(EggBox(height_um=h, period_um=s)).max_ratio
+    maxima = [solve_spectral(EggBox(height_um=h, period_um=s)).max_current_ratio
               for h, s in [(5, 30), (25, 150), (50, 300), (100, 600), (150, 900)]]
     assert (max(maxima) - min(maxima)) / max(maxima) < 1e-6, maxima
 
@@ -232,8 +234,8 @@ def test_invert_gives_identical_extremes():
     """The egg-box is self-complementary: invert is a half-period shift."""
     a = solve_spectral(EggBox(height_um=25.0, period_um=150.0))
     b = solve_spectral(EggBox(height_um=25.0, period_um=150.0, invert=True))
-    assert b.max_ratio == pytest.approx(a.max_ratio, rel=1e-9)
-    assert b.min_ratio == pytest.approx(a.min_ratio, rel=1e-9)
+    assert b.max_current_ratio == pytest.approx(a.max_current_ratio, rel=1e-9)
+    assert b.min_current_ratio == pytest.approx(a.min_current_ratio, rel=1e-9)
     assert not np.allclose(a.current_ratio, b.current_ratio)  # the pattern did move
 
 
@@ -243,7 +245,7 @@ def test_charge_conservation_eggbox_both_forms():
         for ell in (None, 50e-6):
             sol = solve_spectral(design, kinetic_length_m=ell)
             assert abs(sol.flux_residual) < 1e-6
-            assert sol.mean_ratio == pytest.approx(1 / design.area_ratio(), rel=1e-6)
+            assert sol.mean_current_ratio == pytest.approx(1 / design.area_ratio(), rel=1e-6)
 
 
 def test_refuses_sharp_and_steep_surfaces():
@@ -272,6 +274,6 @@ def test_warm_start_changes_cost_not_answer():
     design = EggBox(height_um=50.0, period_um=150.0)
     cold = solve_spectral(design, warm_start=False)
     warm = solve_spectral(design, warm_start=True)
-    assert warm.max_ratio == pytest.approx(cold.max_ratio, rel=1e-9)
+    assert warm.max_current_ratio == pytest.approx(cold.max_current_ratio, rel=1e-9)
     np.testing.assert_allclose(warm.current_ratio, cold.current_ratio, atol=1e-8)
     assert warm.iterations < cold.iterations

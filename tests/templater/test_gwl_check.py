@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from templater.fab.check import check_job
+from templater.fab.gwl_plan import plan_gwl
 from templater.fab.gwl_reader import GwlError, read_job
 from templater.fab.mesh import TemplateOptions
 from templater.geometry.surfaces import EggBox
-from templater.jobs.gwl_job import GwlWriter
-from templater.jobs.job import write_job
 from templater.jobs.presets import load_printer
+from templater.jobs.writer import write_job
 
 PROFILE = dataclasses.replace(load_printer(), block_max_um=60.0)
 DESIGN = EggBox(height_um=4.0, period_um=40.0)
@@ -29,7 +29,7 @@ def good(tmp_path_factory):
     folder = tmp_path_factory.mktemp("good") / "job"
     options = TemplateOptions.for_design(DESIGN, size_um=120.0, base_um=1.0)
     write_job(DESIGN, folder, options=options, version="test",
-              extra=[GwlWriter(version="test", profile=PROFILE)])
+              gwl=plan_gwl(DESIGN, options, profile=PROFILE), recipe=PROFILE)
     assert check_job(folder) == []
     return folder
 
@@ -215,10 +215,9 @@ def test_reader_replays_offsets_and_comments(tmp_path):
 
 
 def test_gwl_only_job_is_checked_against_the_rebuilt_template(tmp_path):
-    from templater.jobs.gwl_job import write_gwl_job
-
     options = TemplateOptions.for_design(DESIGN, size_um=80.0, base_um=1.0)
-    job = write_gwl_job(DESIGN, tmp_path / "g", options=options, version="test", profile=PROFILE)
+    job = write_job(DESIGN, tmp_path / "g", options=options, version="test", stl=False,
+                    gwl=plan_gwl(DESIGN, options, profile=PROFILE))
     names = sorted(p.name for p in job.files)
     assert names == ["design.json", f"{NAME}_files", f"{NAME}_job.gwl", f"{NAME}_job.json"]
     assert check_job(tmp_path / "g") == []
@@ -227,11 +226,8 @@ def test_gwl_only_job_is_checked_against_the_rebuilt_template(tmp_path):
 
 
 def test_stl_only_job_gets_a_recipe(tmp_path):
-    from templater.jobs.gwl_job import RecipeWriter
-
     options = TemplateOptions.for_design(DESIGN, size_um=80.0, base_um=1.0)
-    job = write_job(DESIGN, tmp_path / "s", options=options, version="test",
-                    extra=[RecipeWriter(profile=PROFILE)])
+    job = write_job(DESIGN, tmp_path / "s", options=options, version="test", recipe=PROFILE)
     assert sorted(p.name for p in job.files) == ["design.json", f"{NAME}.recipe", f"{NAME}.stl"]
     assert "Splitting.BlockSize = X:40 Y:40" in (tmp_path / "s" / f"{NAME}.recipe").read_text()
     assert check_job(tmp_path / "s") == []
@@ -246,5 +242,5 @@ def test_clean_bill_where_section_crossings_fall_on_rounding_half_way_points(tmp
     options = TemplateOptions.for_design(design, shape="circle", size_um=150.0, base_um=2.0)
     profile = dataclasses.replace(load_printer(), block_max_um=70.0)
     write_job(design, tmp_path / "f", options=options, version="test",
-              extra=[GwlWriter(version="test", profile=profile)])
+              gwl=plan_gwl(design, options, profile=profile), recipe=profile)
     assert check_job(tmp_path / "f") == []

@@ -1,5 +1,5 @@
 """GWL jobs for every kind: format, header, includes, field limits, geometry, coverage, overlap,
-hatch spacing, totals and determinism (issue 3 "Done when")."""
+hatch spacing, totals and determinism."""
 
 from __future__ import annotations
 
@@ -15,14 +15,14 @@ import shapely
 import trimesh
 
 from templater.fab.check import _sections, check_job, section_polygon
+from templater.fab.gwl_format import planned_sizes
 from templater.fab.gwl_plan import plan_gwl
 from templater.fab.gwl_reader import read_job
 from templater.fab.mesh import TemplateOptions, build_template_mesh
 from templater.fab.slicer import TopSurface, layer_heights_um
 from templater.geometry.surfaces import EggBox, Flat, FrustumArray, PyramidArray
-from templater.jobs.gwl_job import GwlWriter
-from templater.jobs.job import write_job
 from templater.jobs.presets import load_printer
+from templater.jobs.writer import write_job
 
 # small blocks so that a few hundred micrometres give several blocks (and shared interior ones)
 PROFILE = dataclasses.replace(load_printer(), block_max_um=60.0)
@@ -51,8 +51,10 @@ COMMANDS = re.compile(
 def make(folder: Path, key: str) -> Path:
     design, size, shape = CASES[key]
     options = TemplateOptions.for_design(design, shape=shape, size_um=size, base_um=BASE_UM)
-    write_job(design, folder, options=options, version="test",
-              extra=[GwlWriter(version="test", profile=PROFILE)])
+    mesh = build_template_mesh(design, footprint=options.footprint, base_um=options.base_um,
+                               tolerance_um=options.tolerance_um)
+    write_job(design, folder, options=options, version="test", mesh=mesh,
+              gwl=plan_gwl(design, options, profile=PROFILE, mesh=mesh), recipe=PROFILE)
     return folder
 
 
@@ -307,7 +309,7 @@ def test_default_profile_blocks_fit_the_field():
     plan = plan_gwl(design, options, profile=load_printer())
     assert plan.grid.pitch_um == 150.0 and plan.grid.shape == (4, 4)
     assert max(p.max_radius_um for p in plan.programs) <= 200.0
-    assert plan.totals["placements"] == 16 and plan.totals["distinct_blocks"] == 9
+    assert plan.totals.placements == 16 and plan.totals.distinct_blocks == 9
 
 
 def test_output_is_byte_identical_on_two_runs(tmp_path):
@@ -320,17 +322,25 @@ def test_output_is_byte_identical_on_two_runs(tmp_path):
         assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
 
 
-def test_dry_run_plan_matches_written_summary(tmp_path):
+def test_dry_run_plan_matches_written_job(tmp_path):
     design, size, shape = CASES["frustum"]
     options = TemplateOptions.for_design(design, shape=shape, size_um=size, base_um=BASE_UM)
     plan = plan_gwl(design, options, profile=PROFILE)
-    seen = []
-    job = write_job(design, tmp_path / "j", options=options, version="test",
-                    extra=[GwlWriter(version="test", profile=PROFILE, announce=seen.append)])
-    assert len(seen) == 1
-    for key, value in plan.summary().items():
-        assert job.summary[key] == value
-    on_disk = sum(p.stat().st_size for p in (tmp_path / "j").rglob("*")
-                  if p.is_file() and p.suffix in (".gwl", ".json", ".recipe")
-                  and p.name != "design.json")
-    assert job.summary["gwl_bytes"] == on_disk
+    sizes = planned_sizes(plan, design, options, version="test")
+    job = write_job(design, tmp_path / "j", options=options, version="test", gwl=plan,
+                    recipe=PROFILE)
+    side = json.loads((tmp_path / "j" / f"{design.name}_job.json").read_text())
+    assert side["totals"] == plan.totals.to_record()
+    assert side["estimate"] == plan.estimate.to_record()
+    assert side["estimate"]["total_s"] == pytest.approx(
+        sum(side["estimate"][k] for k in ("write_s", "lines_s", "layers_s", "blocks_s")))
+    assert job.facets == plan.stl_facets and job.stl_bytes == sizes.stl_bytes
+
+    def on_disk(suffix: str) -> int:
+        return sum(p.stat().st_size for p in (tmp_path / "j").rglob(f"*{suffix}")
+                   if p.name != "design.json")
+
+    assert sizes.gwl_bytes == on_disk(".gwl")
+    assert job.gwl_bytes == on_disk(".gwl") + on_disk(".json")
+    assert job.recipe_bytes == on_disk(".recipe")
+    assert job.print_job_bytes == job.gwl_bytes + job.recipe_bytes

@@ -89,7 +89,7 @@ def test_periodic_and_in_range(design):
 
 
 def test_area_ratios_closed_forms_and_quadrature():
-    """physics.md §3.5-3.6 values; closed forms agree with the generic cell quadrature."""
+    """docs/theory.md area-ratio table; closed forms agree with the generic cell quadrature."""
     p = PyramidArray(height_um=H, period_um=S)
     assert p.area_ratio() == pytest.approx(math.sqrt(1 + (2 * H / S) ** 2), rel=1e-14)
     assert p.area_ratio() == pytest.approx(1.05409, abs=5e-6)
