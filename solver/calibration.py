@@ -21,6 +21,7 @@ from scipy.optimize import least_squares
 
 from solver.critical import DendriteConstants, critical_current_ratio
 from templater.geometry.errors import TemplaterError
+from templater.geometry.units import a_m2_to_ma_cm2, ma_cm2_to_a_m2, mpa_to_pa, pa_to_mpa
 
 __all__ = ["CalibrationResult", "fit_dendrite_constants", "model_critical_currents",
            "write_calibration", "load_calibration", "REFERENCE_CURRENT_A_M2"]
@@ -127,16 +128,17 @@ def write_calibration(result: CalibrationResult, path: Path, *, source: str) -> 
         f"source = {source!r}".replace("'", '"'),
         "",
         "[dendrite]",
-        f"flat_critical_current_mA_cm2 = {c.flat_critical_current_a_m2 / 10.0:.6g}",
-        f"pressure_margin_MPa = {c.pressure_margin_pa / 1e6:.6g}",
+        f"flat_critical_current_mA_cm2 = {a_m2_to_ma_cm2(c.flat_critical_current_a_m2):.6g}",
+        f"pressure_margin_MPa = {pa_to_mpa(c.pressure_margin_pa):.6g}",
     ]
     if c.growth_exponent is not None:
         lines.append(f"growth_exponent = {c.growth_exponent:.6g}")
     lines += [
         "",
         "[uncertainty]",
-        f"flat_critical_current_mA_cm2 = {result.flat_critical_current_std_a_m2 / 10.0:.3g}",
-        f"pressure_margin_MPa = {result.pressure_margin_std_pa / 1e6:.3g}",
+        "flat_critical_current_mA_cm2 = "
+        f"{a_m2_to_ma_cm2(result.flat_critical_current_std_a_m2):.3g}",
+        f"pressure_margin_MPa = {pa_to_mpa(result.pressure_margin_std_pa):.3g}",
     ]
     if result.growth_exponent_std is not None:
         lines.append(f"growth_exponent = {result.growth_exponent_std:.3g}")
@@ -152,8 +154,8 @@ def load_calibration(path: Path) -> DendriteConstants:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         d = data["dendrite"]
         return DendriteConstants(
-            flat_critical_current_a_m2=float(d["flat_critical_current_mA_cm2"]) * 10.0,
-            pressure_margin_pa=float(d["pressure_margin_MPa"]) * 1e6,
+            flat_critical_current_a_m2=ma_cm2_to_a_m2(float(d["flat_critical_current_mA_cm2"])),
+            pressure_margin_pa=mpa_to_pa(float(d["pressure_margin_MPa"])),
             growth_exponent=float(d["growth_exponent"]) if "growth_exponent" in d else None,
         )
     except FileNotFoundError as exc:

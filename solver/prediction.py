@@ -25,7 +25,7 @@ from solver.field import VOXEL_RADIUS_UM, solve_field
 from solver.materials import Materials
 from solver.results import FieldPair, FieldResult
 from templater.geometry.surfaces import Surface
-from templater.geometry.units import UM
+from templater.geometry.units import UM, a_m2_to_ma_cm2, pa_to_mpa
 
 __all__ = ["Prediction", "predict", "default_constants"]
 
@@ -59,15 +59,15 @@ class Prediction:
         d = self.field.to_json_dict()
         loc = self.max_pressure_location_um
         d["creep"] = {
-            "max_excess_pressure_MPa": self.max_excess_pressure_pa / 1e6,
+            "max_excess_pressure_MPa": pa_to_mpa(self.max_excess_pressure_pa),
             "max_normal_traction_MPa": (None if self.max_normal_traction_pa is None
-                                        else self.max_normal_traction_pa / 1e6),
+                                        else pa_to_mpa(self.max_normal_traction_pa)),
             "max_location_um": None if loc is None else [loc[0], loc[1]],
             "pressure_factor": self.pressure_factor,
             "pressure_factor_error": (None if math.isnan(self.pressure_factor_error)
                                       else self.pressure_factor_error),
             "source": self.pressure_source,
-            "reference_current_mA_cm2": REFERENCE_CURRENT_A_M2 / 10.0,
+            "reference_current_mA_cm2": a_m2_to_ma_cm2(REFERENCE_CURRENT_A_M2),
             "pressure_used": "hydrostatic",
             "parameters": {k: getattr(self.creep_params, k)
                            for k in self.creep_params.__dataclass_fields__},
@@ -75,12 +75,12 @@ class Prediction:
         c = self.constants
         d["dendrite"] = {
             "critical_current_ratio": self.critical_current_ratio,
-            "critical_current_mA_cm2": self.critical_current_a_m2 / 10.0,
-            "flat_critical_current_mA_cm2": c.flat_critical_current_a_m2 / 10.0,
-            "pressure_margin_MPa": c.pressure_margin_pa / 1e6,
+            "critical_current_mA_cm2": a_m2_to_ma_cm2(self.critical_current_a_m2),
+            "flat_critical_current_mA_cm2": a_m2_to_ma_cm2(c.flat_critical_current_a_m2),
+            "pressure_margin_MPa": pa_to_mpa(c.pressure_margin_pa),
             "growth_exponent": c.growth_exponent or self.creep_params.stress_exponent,
             "max_current_ratio": self.max_current_ratio,
-            "excess_pressure_at_flat_ccd_MPa": self.excess_pressure_at_flat_ccd_pa / 1e6,
+            "excess_pressure_at_flat_ccd_MPa": pa_to_mpa(self.excess_pressure_at_flat_ccd_pa),
             "calibration": self.calibration,
         }
         d["coupling"] = (None if self.coupling_current_change is None

@@ -32,6 +32,7 @@ from solver.creep_params import CreepParameters
 from solver.field import solve_field
 from solver.materials import Materials
 from templater.geometry.surfaces import Surface
+from templater.geometry.units import um_to_m
 
 __all__ = ["PressureTable", "TABLE_DIR", "generate_table", "save_table", "load_tables",
            "lookup_pressure_factor", "shape_key", "creep_key"]
@@ -123,7 +124,7 @@ def generate_table(
         shape = shape_key(design)
         for j, k in enumerate(kinetic_over_period):
             t0 = time.perf_counter()
-            materials = Materials.from_kinetic_length(k * s * 1e-6)
+            materials = Materials.from_kinetic_length(um_to_m(k * s))
             secondary = solve_field(design, materials, mode="secondary")
 
             res = solve_creep(design, secondary.current_ratio_at_um, params,
@@ -174,7 +175,7 @@ def lookup_pressure_factor(
     if kinetic_length_m is None:
         return None
     skey, ckey = shape_key(design), creep_key(params)
-    k = kinetic_length_m / (design.period_um * 1e-6)
+    k = kinetic_length_m / um_to_m(design.period_um)
     for table in load_tables(folder):
         if table.shape == skey and table.creep == ckey and table.covers(design.aspect_ratio, k):
             return table.interpolate(design.aspect_ratio, k)

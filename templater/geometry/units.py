@@ -46,7 +46,7 @@ def ms_cm_to_s_m(value_ms_cm):
 
 def s_m_to_ms_cm(value_s_m):
     """S/m to mS/cm."""
-    return value_s_m * 10.0
+    return value_s_m / MS_CM
 
 
 def mpa_to_pa(value_mpa):
@@ -56,7 +56,7 @@ def mpa_to_pa(value_mpa):
 
 def pa_to_mpa(value_pa):
     """Pa to MPa."""
-    return value_pa * 1e-6
+    return value_pa / MPA
 
 
 def cm3_mol_to_m3_mol(value_cm3_mol):

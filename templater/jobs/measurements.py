@@ -21,6 +21,7 @@ from pathlib import Path
 from templater.geometry.errors import DesignError, TemplaterError
 from templater.geometry.registry import make_design
 from templater.geometry.surfaces import Surface
+from templater.geometry.units import ma_cm2_to_a_m2
 from templater.jobs.presets import load_preset
 
 __all__ = ["Measurement", "read_measurements", "MeasurementError"]
@@ -104,7 +105,7 @@ def read_measurements(path: Path) -> list[Measurement]:
                 design = make_design(kind, **params)
         except DesignError as exc:
             raise MeasurementError(f"{path}:{line}: {exc}") from None
-        out.append(Measurement(line=line, design=design, critical_current_a_m2=ccd * 10.0))
+        out.append(Measurement(line=line, design=design, critical_current_a_m2=ma_cm2_to_a_m2(ccd)))
     if not out:
         raise MeasurementError(f"{path}: no measurements after the header")
     return out
