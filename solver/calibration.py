@@ -160,5 +160,11 @@ def load_calibration(path: Path) -> DendriteConstants:
         )
     except FileNotFoundError as exc:
         raise TemplaterError(f"calibration file {str(path)!r} not found") from exc
+    except IsADirectoryError as exc:
+        raise TemplaterError(f"calibration file {str(path)!r} is a folder; give the TOML "
+                             "written by `templater calibrate`") from exc
+    except OSError as exc:
+        raise TemplaterError(f"cannot read calibration file {str(path)!r}: {exc.strerror}") \
+            from exc
     except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
         raise TemplaterError(f"calibration file {str(path)!r} is malformed: {exc}") from exc

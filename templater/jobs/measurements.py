@@ -54,17 +54,35 @@ def _number(path: Path, line: int, column: str, text: str) -> float:
     return value
 
 
+def _delimiter(lines: list[str]) -> str:
+    """``,`` unless the header uses ``;`` (spreadsheets in decimal-comma locales) or tabs."""
+    header = next((ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")), "")
+    for sep in (",", ";", "\t"):
+        if "ccd_mA_cm2" + sep in header or sep + "ccd_mA_cm2" in header:
+            return sep
+    return ","
+
+
 def read_measurements(path: Path) -> list[Measurement]:
     """Parse a measurement CSV (see module docstring)."""
     path = Path(path)
+    if path.is_dir():
+        raise MeasurementError(f"{path}: is a folder, not a CSV file")
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: spreadsheet programs put a byte-order mark before the header
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise MeasurementError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MeasurementError(f"{path}: cannot read: {exc}") from None
-    rows = [(i + 1, r) for i, r in enumerate(csv.reader(text.splitlines()))
+    except UnicodeDecodeError:
+        raise MeasurementError(f"{path}: not UTF-8 text (save the sheet as CSV UTF-8)") from None
+    except OSError as exc:
+        raise MeasurementError(f"{path}: cannot read: {exc.strerror}") from None
+    lines = text.splitlines()  # LF, CRLF or CR
+    sep = _delimiter(lines)
+    rows = [(i + 1, r) for i, r in enumerate(csv.reader(lines, delimiter=sep))
             if r and any(c.strip() for c in r) and not r[0].lstrip().startswith("#")]
+    if sep == ";":  # decimal-comma locale: 1,5 means 1.5
+        rows = [(i, [c.replace(",", ".") for c in r]) for i, r in rows]
     if not rows:
         raise MeasurementError(f"{path}: no header row")
     header_line, header = rows[0]

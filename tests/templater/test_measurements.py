@@ -36,3 +36,24 @@ def test_reads_presets_and_explicit_designs(tmp_path):
 def test_malformed_rows_are_reported_precisely(tmp_path, body, match):
     with pytest.raises(MeasurementError, match=match):
         read_measurements(write(tmp_path, body))
+
+
+def test_spreadsheet_csv_with_byte_order_mark_and_crlf(tmp_path):
+    """What a spreadsheet's "CSV UTF-8" export writes: BOM, CRLF line ends."""
+    p = tmp_path / "excel.csv"
+    p.write_bytes("kind,H_um,S_um,ccd_mA_cm2\r\neggbox,25,150,1.5\r\nflat,,,1.0\r\n"
+                  .encode("utf-8-sig"))
+    ms = read_measurements(p)
+    assert [m.design.kind for m in ms] == ["eggbox", "flat"]
+    assert ms[0].critical_current_a_m2 == pytest.approx(15.0)
+
+
+def test_semicolon_separated_with_decimal_commas(tmp_path):
+    p = write(tmp_path, "kind;H_um;S_um;ccd_mA_cm2\neggbox;12,5;150;1,25\n")
+    (m,) = read_measurements(p)
+    assert m.design.height_um == 12.5 and m.critical_current_a_m2 == pytest.approx(12.5)
+
+
+def test_a_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(MeasurementError, match="is a folder"):
+        read_measurements(tmp_path)
