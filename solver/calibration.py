@@ -39,8 +39,9 @@ class CalibrationResult:
     growth_exponent_std: float | None
     rms_log_residual: float
     n_measurements: int
-    success: bool
+    success: bool  # the optimiser converged and no constant sits at a bound of its search range
     message: str
+    at_bounds: tuple[str, ...] = ()  # constants stopped at a search bound: not determined
 
 
 def model_critical_currents(
@@ -108,6 +109,16 @@ def fit_dendrite_constants(
     except np.linalg.LinAlgError:
         std = np.full(n_params, np.inf)
     c = consts(sol.x)
+    names = ("flat_critical_current", "pressure_margin", "growth_exponent")[:n_params]
+    span = np.array(upper) - np.array(lower)
+    near = (np.abs(sol.x - np.array(lower)) < 1e-6 * span) | (
+        np.abs(np.array(upper) - sol.x) < 1e-6 * span)
+    at_bounds = tuple(name for name, hit, mask in zip(names, near, sol.active_mask, strict=True)
+                      if hit or mask != 0)
+    message = str(sol.message)
+    if at_bounds:
+        message = (f"{', '.join(at_bounds)} at the bound of the search range (the data do not "
+                   f"determine it); {message}")
     return CalibrationResult(
         constants=c,
         flat_critical_current_std_a_m2=c.flat_critical_current_a_m2 * float(std[0]),
@@ -115,8 +126,9 @@ def fit_dendrite_constants(
         growth_exponent_std=float(std[2]) if fit_growth_exponent else None,
         rms_log_residual=float(np.sqrt(np.mean(sol.fun**2))),
         n_measurements=len(measured),
-        success=bool(sol.success),
-        message=str(sol.message),
+        success=bool(sol.success) and not at_bounds,
+        message=message,
+        at_bounds=at_bounds,
     )
 
 
@@ -144,7 +156,8 @@ def write_calibration(result: CalibrationResult, path: Path, *, source: str) -> 
         lines.append(f"growth_exponent = {result.growth_exponent_std:.3g}")
     lines += ["", "[fit]", f"n_measurements = {result.n_measurements}",
               f"rms_log_residual = {result.rms_log_residual:.4g}",
-              f"success = {str(result.success).lower()}", ""]
+              f"success = {str(result.success).lower()}",
+              "at_bounds = [" + ", ".join(f'"{b}"' for b in result.at_bounds) + "]", ""]
     Path(path).write_text("\n".join(lines), encoding="utf-8")
 
 

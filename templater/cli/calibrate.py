@@ -57,6 +57,10 @@ def calibrate_cmd(measurements: Path, out_path: Path, overwrite: bool,
     if fit.growth_exponent_std is not None:
         click.echo(f"growth exponent n_g = {c.growth_exponent:.4g} +- "
                    f"{fit.growth_exponent_std:.2g}")
+    status = "converged" if fit.success else f"NOT converged: {fit.message}"
     click.echo(f"rms relative misfit {fit.rms_log_residual:.3g} over {fit.n_measurements} "
-               f"measurements ({'converged' if fit.success else 'NOT converged'})")
+               f"measurements ({status})")
+    for name in fit.at_bounds:
+        click.echo(f"WARNING: {name} is not determined by these measurements (it stopped at "
+                   "the bound of its search range); do not rely on its value", err=True)
     click.echo(f"wrote {out_path} (use: templater predict ... --calibration {out_path})")

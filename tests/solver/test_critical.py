@@ -94,3 +94,16 @@ def test_calibration_recovers_known_constants_from_noisy_synthetic_data(tmp_path
     back = load_calibration(path)
     assert back.flat_critical_current_a_m2 == pytest.approx(c.flat_critical_current_a_m2, rel=1e-5)
     assert back.pressure_margin_pa == pytest.approx(c.pressure_margin_pa, rel=1e-5)
+
+
+def test_a_constant_the_data_cannot_determine_is_reported_at_its_bound():
+    """Currents that follow J_flat/m exactly carry no pressure penalty: the best margin is
+    infinite, so the fit stops at the search bound and must not claim success."""
+    rng = np.random.default_rng(7)
+    m = rng.uniform(0.8, 1.6, 10)
+    p1 = rng.uniform(0.1e6, 1.5e6, 10)
+    fit = fit_dendrite_constants(m, p1, 12.0 / m, creep_exponent=N, fit_growth_exponent=False)
+    assert fit.at_bounds == ("pressure_margin",)
+    assert not fit.success and "pressure_margin" in fit.message
+    # the residual penalty at the bound (Δp ≪ dP_margin) shifts J_flat by a few per cent only
+    assert fit.constants.flat_critical_current_a_m2 == pytest.approx(12.0, rel=0.03)
