@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+MARKERS = {".templater-job"}  # the folder marker (newer revisions only), not an output
 
 
 def presets(tree: Path) -> list[str]:
@@ -40,8 +41,8 @@ def make_all(tree: Path, out: Path, names: list[str], extra: list[str]) -> None:
 
 def compare(a: Path, b: Path) -> tuple[int, list[str]]:
     """Number of files compared and the relative paths that differ or exist on one side only."""
-    files_a = {p.relative_to(a) for p in a.rglob("*") if p.is_file()}
-    files_b = {p.relative_to(b) for p in b.rglob("*") if p.is_file()}
+    files_a = {p.relative_to(a) for p in a.rglob("*") if p.is_file() and p.name not in MARKERS}
+    files_b = {p.relative_to(b) for p in b.rglob("*") if p.is_file() and p.name not in MARKERS}
     bad = sorted(str(p) for p in files_a ^ files_b)
     for rel in sorted(files_a & files_b):
         if not filecmp.cmp(a / rel, b / rel, shallow=False):

@@ -12,8 +12,10 @@ the criterion (an assumption); both are reported.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +28,8 @@ from solver.materials import Materials
 from solver.results import FieldPair, FieldResult
 from templater.geometry.surfaces import Surface
 from templater.geometry.units import UM, a_m2_to_ma_cm2, pa_to_mpa
+
+log = logging.getLogger(__name__)
 
 __all__ = ["Prediction", "predict", "default_constants"]
 
@@ -90,7 +94,7 @@ class Prediction:
 
 
 def _pressure(design: Surface, secondary: FieldResult, params: CreepParameters, *,
-              use_tables: bool, divisions: int):
+              use_tables: bool, divisions: int, notify: Callable[[str], None] | None = None):
     """(Π, error, source, creep result or None) at the reference current."""
     if design.height_um == 0:
         return 0.0, 0.0, "exact", None
@@ -105,6 +109,11 @@ def _pressure(design: Surface, secondary: FieldResult, params: CreepParameters, 
         if hit is not None:
             return hit[0], hit[1], "table", None
     fn = secondary.current_ratio_at_um
+    msg = (f"{design.name}: outside the shipped pressure tables, cold creep solve "
+           "(tens of seconds)" if use_tables else f"{design.name}: creep solve")
+    log.info(msg)
+    if notify is not None:
+        notify(msg)
     if divisions > 0:
         res = solve_creep(design, fn, params, current_density_a_m2=REFERENCE_CURRENT_A_M2,
                           divisions=divisions)
@@ -128,6 +137,7 @@ def predict(
     couple: bool = False,
     couple_tol: float = 1e-4,
     primary: bool = True,
+    notify: Callable[[str], None] | None = None,
 ) -> Prediction:
     """Predict J*/J_flat and J* for a design (see module docstring).
 
@@ -153,6 +163,8 @@ def predict(
         Coupling tolerance on the relative change of the current.
     primary : bool, default True
         Also solve the primary distribution (reported, not needed for J*; sweeps skip it).
+    notify : callable, optional
+        Called with a one-line message before a slow step (a creep solve outside the tables).
     """
     t0 = time.perf_counter()
     materials = materials or Materials()
@@ -165,7 +177,8 @@ def predict(
                          secondary=solve_field(surface, materials, mode="secondary"))
     secondary = pair.secondary
     pi, pi_err, source, creep = _pressure(surface, secondary, creep_params,
-                                          use_tables=use_tables, divisions=creep_divisions)
+                                          use_tables=use_tables, divisions=creep_divisions,
+                                          notify=notify)
     n = creep_params.stress_exponent
     sigma_ref = creep_params.stress_scale_pa(REFERENCE_CURRENT_A_M2, surface.period_um * UM)
     dp_ref = pi * sigma_ref

@@ -1,7 +1,14 @@
 """The ``templater`` command line: one module per command over the library (the only click
 importer). Usage errors print one ``Error:`` line and exit with status 2."""
 
-from templater.cli import calibrate, check, listing, make, predict  # noqa: F401  (registers)
+from templater.cli import (  # noqa: F401  (registers)
+    calibrate,
+    check,
+    dose_test,
+    listing,
+    make,
+    predict,
+)
 from templater.cli.main import main
 
 __all__ = ["main"]

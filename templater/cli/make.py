@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from templater.cli.main import main
+from templater.cli.main import main, progress_enabled
 from templater.cli.options import (
     UsageFail,
     design_from_cli,
@@ -20,7 +20,14 @@ from templater.fab.gwl_plan import GwlPlan
 from templater.fab.mesh import FOOTPRINT_SHAPES, TemplateOptions
 from templater.geometry.errors import DesignError, OutputError, OutputExistsError, TemplaterError
 from templater.geometry.parameters import default_value, help_text
+from templater.jobs.budget import (
+    BudgetExceeded,
+    default_file_budget,
+    default_memory_budget,
+    parse_bytes,
+)
 from templater.jobs.make import OUTPUT_FORMATS, dry_run, make_job
+from templater.jobs.progress import Progress
 
 __all__ = ["make_cmd"]
 
@@ -47,10 +54,17 @@ __all__ = ["make_cmd"]
 @click.option("--dry-run", "is_dry_run", is_flag=True,
               help="Plan the job and print the summary (layers, blocks, write length, "
                    "estimated print time, sizes); write nothing.")
+@click.option("--memory-budget", "memory_budget", metavar="SIZE",
+              help="Refuse (exit 2) a job whose estimated peak memory exceeds SIZE (e.g. 1.5GB, "
+                   "800MB; a plain number is GB); default: half of the machine's memory.")
+@click.option("--file-budget", "file_budget", metavar="SIZE",
+              help="Refuse (exit 2) a job whose files would exceed SIZE; default: the free "
+                   "space of the output folder's disk, at most 5GB.")
 @model_options
 def make_cmd(size_um: float | None, footprint: str, base_um: float, tolerance_um: float,
              out_dir: Path | None, overwrite: bool, no_predict: bool, out_format: str,
-             is_dry_run: bool, **kw: Any) -> None:
+             is_dry_run: bool, memory_budget: str | None, file_budget: str | None,
+             **kw: Any) -> None:
     """Write the template of a design: NAME.stl, design.json, prediction.json and the GWL
     print job.
 
@@ -66,15 +80,29 @@ def make_cmd(size_um: float | None, footprint: str, base_um: float, tolerance_um
                                              base_um=base_um, tolerance_um=tolerance_um)
     except DesignError as exc:
         raise UsageFail(str(exc)) from exc
+    try:
+        mem = parse_bytes(memory_budget) if memory_budget else default_memory_budget()
+        files = parse_bytes(file_budget) if file_budget else default_file_budget(out_dir)
+    except ValueError as exc:
+        raise UsageFail(f"invalid budget: {exc}") from exc
+    progress = Progress(progress_enabled())
     if is_dry_run:
         try:
-            plan = dry_run(design, options, out_format=out_format)
+            plan = dry_run(design, options, out_format=out_format, memory_budget=mem,
+                           file_budget=files)
+        except (BudgetExceeded, DesignError) as exc:
+            raise UsageFail(str(exc)) from exc
         except TemplaterError as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(f"{design.name}: dry run, nothing written")
         if plan.plan is not None:
             for line in gwl_plan_lines(plan.plan):
                 click.echo(line)
+        elif plan.estimate is not None and plan.estimate.streamed:
+            for line in plan.estimate.lines()[:-2]:
+                click.echo(line)
+        if plan.estimate is not None:
+            click.echo(plan.estimate.lines()[-1])
         sizes = [f"STL {plan.stl_bytes / 1e6:.1f} MB" if plan.stl_bytes is not None else "",
                  f"GWL job ~{plan.gwl_bytes / 1e6:.1f} MB" if plan.gwl_bytes is not None else ""]
         click.echo("sizes on disk: " + ", ".join(x for x in sizes if x))
@@ -87,8 +115,9 @@ def make_cmd(size_um: float | None, footprint: str, base_um: float, tolerance_um
 
     try:
         report = make_job(design, out_dir, options=options, out_format=out_format,
-                          overwrite=overwrite, model=model, announce=announce)
-    except (DesignError, OutputExistsError, OutputError) as exc:
+                          overwrite=overwrite, model=model, announce=announce,
+                          memory_budget=mem, file_budget=files, progress=progress)
+    except (DesignError, OutputExistsError, OutputError, BudgetExceeded) as exc:
         raise UsageFail(str(exc)) from exc
     except TemplaterError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -360,15 +360,66 @@ def _check_header(replay: Replay, problems: list[str]) -> None:
             problems.append(f"{replay.job_path}: {key} {v:g} outside [{lo:g}, {hi:g}]")
 
 
+def _check_z_reference(side: dict[str, Any], replay: Replay, anchor: float,
+                       problems: list[str]) -> None:
+    """One z convention: every ``FindInterfaceAt`` puts the interface at the sidecar's
+    ``interface_z_um``; the first layer lies the documented depth below it."""
+    gwl = side.get("gwl", {})
+    iface = float(gwl.get("interface_z_um", anchor))
+    below = float(gwl.get("first_layer_below_interface_um", anchor))
+    values = replay.find_interface_at_um
+    if not values:
+        problems.append(f"{replay.job_path}: no FindInterfaceAt")
+    elif any(abs(v - iface) > _EPS_UM for v in values):
+        problems.append(f"{replay.job_path}: FindInterfaceAt {sorted(set(values))}, the sidecar "
+                        f"says the interface is at z = {iface:g} um")
+    z0 = min((float(c.file.points[c.file.starts[c.first], 2] + c.translation_um[2])
+              for c in replay.chunks if c.stop > c.first), default=math.nan)
+    found = max(values, default=iface)  # where the job itself puts the interface
+    if not abs((z0 - found) + below) <= _EPS_UM:
+        problems.append(f"{replay.job_path}: first layer at z = {z0:.3f} um is "
+                        f"{found - z0:.3f} um below the interface (FindInterfaceAt "
+                        f"{found:g} um); the sidecar documents {below:g} um")
+
+
+def _check_stage_moves(replay: Replay, problems: list[str]) -> None:
+    """No zero stage moves; every block approached moving +x and +y (backlash)."""
+    events = [(no, name, arg) for path, no, name, arg in replay.commands
+              if name in ("movestagex", "movestagey") and path == replay.job_path]
+    for no, name, arg in events:
+        if arg == 0:
+            problems.append(f"{replay.job_path}:{no}: zero stage move ({name})")
+    events += [(no, "include", None) for path, no, _ in replay.includes
+               if path == replay.job_path]
+    last = {"movestagex": 0.0, "movestagey": 0.0}
+    for no, name, arg in sorted(events, key=lambda e: e[0]):
+        if name == "include":
+            if last["movestagex"] < 0 or last["movestagey"] < 0:
+                problems.append(f"{replay.job_path}:{no}: block approached moving -x or -y "
+                                "(backlash: approach every block moving +x and +y)")
+        elif arg:
+            last[name] = arg
+
+
 def _check_gwl(folder: Path, side: dict[str, Any], replay: Replay, mesh: trimesh.Trimesh | None,
                problems: list[str]) -> None:
     prof = side.get("printer", {})
     hatch = float(prof.get("hatch_um", 0.5))
     anchor = float(prof.get("anchor_um", 0.5))
     slice_um = float(prof.get("slice_um", 1.0))
-    radius = 0.5 * float(prof.get("field_diameter_um", 400.0))
+    radius = 0.5 * float(prof.get("field_diameter_um", 400.0)) \
+        - float(prof.get("field_margin_um", 0.0))
     field_z = float(prof.get("field_z_um", 280.0))
     _check_header(replay, problems)
+    _check_z_reference(side, replay, anchor, problems)
+    _check_stage_moves(replay, problems)
+    max_points = int(prof.get("max_points_per_write", 0))
+    for path, gfile in replay.files.items() if max_points else ():
+        sizes = gfile.ends - gfile.starts
+        if len(sizes) and sizes.max() > max_points:
+            k = int(np.argmax(sizes))
+            problems.append(f"{path}:{int(gfile.poly_lines[k])}: {int(sizes[k])} points in one "
+                            f"Write, the profile allows {max_points}")
     if np.any(np.abs(replay.stage_end_um) > _EPS_UM):
         problems.append(f"{replay.job_path}: the stage ends at "
                         f"{np.round(replay.stage_end_um, 3).tolist()} um, not at its start")
@@ -410,11 +461,12 @@ def _check_gwl(folder: Path, side: dict[str, Any], replay: Replay, mesh: trimesh
         r = float(np.sqrt((xy * xy).sum(axis=1)).max())
         if r > radius + _EPS_UM:
             problems.append(f"{c.file.path}: points reach {r:.3f} um from the field centre, "
-                            f"beyond the {radius:g} um field radius")
+                            f"beyond the usable field radius {radius:g} um (field radius less "
+                            "the margin)")
         z = pts[:, 2] + c.field_offset_um[2]
-        if z.min() < -anchor - _EPS_UM or z.max() > field_z + _EPS_UM:
+        if z.min() < -_EPS_UM or z.max() > field_z + _EPS_UM:
             problems.append(f"{c.file.path}: z in [{z.min():.3f}, {z.max():.3f}] um, outside "
-                            f"[{-anchor:g}, {field_z:g}] um")
+                            f"[0, {field_z:g}] um")
     totals = replay.totals()
     # sidecar totals and time
     st = side.get("totals", {})
@@ -444,15 +496,15 @@ def _check_gwl(folder: Path, side: dict[str, Any], replay: Replay, mesh: trimesh
             or np.any(hi[:2] > shi[:2] + _EPS_UM) or np.any(hi[:2] < shi[:2] - tol):
         problems.append(f"bounds: written xy {np.round([lo[:2], hi[:2]], 3).tolist()} um vs STL "
                         f"{np.round([slo[:2], shi[:2]], 3).tolist()} um (allowed: hatch/2 inside)")
-    if abs(lo[2] - (slo[2] - anchor)) > _EPS_UM:
+    if abs(lo[2] - slo[2]) > _EPS_UM:
         problems.append(f"bounds: lowest layer z = {lo[2]:.3f} um, expected the STL bottom "
-                        f"{slo[2]:.3f} um minus the anchor {anchor:g} um")
+                        f"{slo[2]:.3f} um (FindInterfaceAt alone anchors it {anchor:g} um deep)")
     if hi[2] > shi[2] + _EPS_UM or hi[2] < shi[2] - slice_um - _EPS_UM:
         problems.append(f"bounds: highest layer z = {hi[2]:.3f} um, STL top {shi[2]:.3f} um "
                         f"(allowed: within one slice {slice_um:g} um below)")
-    # every layer of the STL from the anchor up, whether written or not
-    n = math.floor((shi[2] - slo[2] + anchor) / slice_um + 1e-9) + 1
-    expected = [slo[2] - anchor + k * slice_um for k in range(n)]
+    # every layer of the STL from its bottom up, whether written or not
+    n = math.floor((shi[2] - slo[2]) / slice_um + 1e-9) + 1
+    expected = [slo[2] + k * slice_um for k in range(n)]
     _coverage(replay, mesh, hatch, expected, problems)
 
 
@@ -463,7 +515,9 @@ def check_job(folder: Path | str) -> list[str]:
     ----------
     folder : path
         A folder written by ``templater make`` (``design.json``, ``NAME.stl`` and, for GWL,
-        ``NAME_job.gwl``, ``NAME_files/``, ``NAME_job.json``).
+        ``NAME_job.gwl``, ``NAME_files/``, ``NAME_job.json``) or by ``templater dose-test``
+        (``NAME_dose_job.gwl``, ``NAME_dose_files/``, ``NAME_dose_job.json``; ``NAME.stl`` is one
+        patch).
     """
     folder = Path(folder)
     problems: list[str] = []
@@ -477,9 +531,12 @@ def check_job(folder: Path | str) -> list[str]:
         mesh = _rebuild_mesh(record, problems)  # GWL-only job: the STL it would have had
     else:
         mesh = _check_stl(folder, record, problems)
+    dose = folder / f"{name}_dose_job.json"
+    if dose.exists():  # a dose test (templater dose-test)
+        _check_dose(folder, record, mesh, dose, problems)
     job = folder / f"{name}_job.gwl"
     if not job.exists():
-        return problems  # an STL-only job
+        return problems  # an STL-only job or a dose test
     side = _load_json(folder / f"{name}_job.json", problems)
     try:
         replay = read_job(job)
@@ -492,3 +549,143 @@ def check_job(folder: Path | str) -> list[str]:
         problems.append("sidecar: design differs from design.json")
     _check_gwl(folder, side, replay, mesh, problems)
     return problems
+
+
+# --- dose-test folders (templater dose-test) -----------------------------------------------------
+def _dose_sub_replay(replay: Replay, placements: set[int],
+                     origin: NDArray[np.float64]) -> Replay:
+    """The chunks and includes of some top-level placements, moved by ``-origin`` (xy)."""
+    from dataclasses import replace
+
+    shift = np.array([origin[0], origin[1], 0.0])
+    chunks = [replace(c, translation_um=c.translation_um - shift, stage_um=c.stage_um - shift[:2])
+              for c in replay.chunks if c.placement in placements]
+    top = [inc for inc in replay.includes if inc[0] == replay.job_path]
+    includes = [inc for k, inc in enumerate(top, 1) if k in placements]
+    return replace(replay, chunks=chunks, includes=includes)
+
+
+def _check_dose(folder: Path, record: dict[str, Any], mesh: trimesh.Trimesh | None,
+                side_path: Path, problems: list[str]) -> None:
+    """A dose-test folder: the whole job as any job (without the STL comparison), every patch's
+    settings and grid position against the sidecar, every patch the same print relative to its
+    origin, patches apart, and the first patch against the STL (bounds, coverage, time)."""
+    side = _load_json(side_path, problems)
+    if side is None:
+        return
+    job_file = str(side.get("gwl", {}).get("job_file", ""))
+    if not job_file or Path(job_file).name != job_file:
+        problems.append(f"{side_path}: gwl.job_file {job_file!r} is not a file name")
+        return
+    try:
+        replay = read_job(folder / job_file)
+    except GwlError as exc:
+        problems.append(str(exc))
+        return
+    if side.get("design") != record.get("design"):
+        problems.append("sidecar: design differs from design.json")
+    _check_gwl(folder, side, replay, None, problems)
+    dose = side.get("dose_test", {})
+    try:
+        powers = [float(p) for p in dose["laser_powers_percent"]]
+        speeds = [float(v) for v in dose["scan_speeds_um_s"]]
+        pitch, size = float(dose["pitch_um"]), float(dose["patch_size_um"])
+        patches = list(dose["patches"])
+        fp = record["template"]["footprint"]
+    except (KeyError, TypeError, ValueError) as exc:
+        problems.append(f"{side_path}: invalid dose_test record ({exc})")
+        return
+    if fp.get("shape") != "square" or not math.isclose(float(fp.get("size_um", -1)), size):
+        problems.append(f"{side_path}: patch size {size:g} um, design.json footprint {fp}")
+    if pitch <= size:
+        problems.append(f"{side_path}: patch pitch {pitch:g} um leaves no gap between "
+                        f"{size:g} um patches")
+    n_top = sum(1 for inc in replay.includes if inc[0] == replay.job_path)
+    seen_cells: set[tuple[int, int]] = set()
+    seen_placements: list[int] = []
+    reference = None
+    subs = []
+    for p in patches:
+        label = f"patch {p.get('number')}"
+        try:
+            row, col = int(p["row"]), int(p["column"])
+            power, speed = float(p["laser_power_percent"]), float(p["scan_speed_um_s"])
+            origin = np.asarray(p["origin_um"], dtype=float)
+            centre = np.asarray(p["centre_um"], dtype=float)
+            placements = [int(k) for k in p["placements"]]
+            ratio, est = float(p["p2_over_v"]), float(p["estimate_s"])
+        except (KeyError, TypeError, ValueError) as exc:
+            problems.append(f"{side_path}: {label}: invalid record ({exc})")
+            continue
+        if not (0 <= row < len(speeds) and 0 <= col < len(powers)) or (row, col) in seen_cells:
+            problems.append(f"{side_path}: {label}: row {row}, column {col} outside the "
+                            f"{len(powers)} x {len(speeds)} grid or repeated")
+            continue
+        seen_cells.add((row, col))
+        seen_placements += placements
+        if not (0 < power <= 100 and 0 < speed <= 100000):
+            problems.append(f"{label}: LaserPower {power:g} % / ScanSpeed {speed:g} um/s outside "
+                            "(0, 100] % / (0, 100000] um/s")
+        if power != powers[col] or speed != speeds[row]:
+            problems.append(f"{label}: LaserPower {power:g} %, ScanSpeed {speed:g} um/s; the "
+                            f"grid says {powers[col]:g} % (column {col}), {speeds[row]:g} um/s "
+                            f"(row {row})")
+        if not math.isclose(ratio, power * power / speed, rel_tol=1e-9):
+            problems.append(f"{label}: P^2/v = {ratio:g}, expected {power * power / speed:g}")
+        if not (np.allclose(origin, [col * pitch, row * pitch], atol=_EPS_UM)
+                and np.allclose(centre, origin + 0.5 * size, atol=_EPS_UM)):
+            problems.append(f"{label}: origin {origin.tolist()} / centre {centre.tolist()} um "
+                            f"off the grid (pitch {pitch:g} um, patch {size:g} um)")
+        sub = _dose_sub_replay(replay, set(placements), origin)
+        if not sub.chunks:
+            problems.append(f"{label}: nothing written")
+            continue
+        bad = [c for c in sub.chunks
+               if abs(c.laser_power - power) > 5e-4 or abs(c.scan_speed_um_s - speed) > 5e-4]
+        if bad:
+            problems.append(f"{label}: written at LaserPower {bad[0].laser_power:g} %, ScanSpeed "
+                            f"{bad[0].scan_speed_um_s:g} um/s; the sidecar says {power:g} %, "
+                            f"{speed:g} um/s")
+        # the same print relative to the patch origin as the first patch
+        sig = sorted((str(c.file.path), c.first, c.stop,
+                      *np.round(c.translation_um, 3).tolist()) for c in sub.chunks)
+        if reference is None:
+            reference = sig
+        elif sig != reference:
+            problems.append(f"{label}: does not print the same blocks at the same places "
+                            "(relative to its origin) as patch 1")
+        t = sub.totals()
+        prof = side.get("printer", {})
+        t_s = (t["write_time_s"] + t["polylines"] * prof.get("line_overhead_s", 0.0)
+               + t["layers"] * prof.get("layer_overhead_s", 0.0)
+               + t["placements"] * prof.get("block_overhead_s", 0.0))
+        if not math.isclose(est, t_s, rel_tol=1e-6):
+            problems.append(f"{label}: estimated time {est} s, replayed {t_s:.3f} s")
+        lo, hi = np.asarray(t["bounds_um"][0]), np.asarray(t["bounds_um"][1])
+        if np.any(lo[:2] < -0.5 * (pitch - size) + _EPS_UM) \
+                or np.any(hi[:2] > size + 0.5 * (pitch - size) - _EPS_UM):
+            problems.append(f"{label}: written xy {np.round([lo[:2], hi[:2]], 3).tolist()} um "
+                            f"(relative to its origin) reaches into the gap between patches")
+        subs.append((p, sub))
+    if len(seen_cells) != len(powers) * len(speeds):
+        problems.append(f"{side_path}: {len(seen_cells)} patches for a {len(powers)} x "
+                        f"{len(speeds)} grid")
+    if sorted(seen_placements) != list(range(1, n_top + 1)):
+        problems.append(f"{side_path}: the patches' placements do not match the job's "
+                        f"{n_top} includes one to one")
+    if not subs:
+        return
+    # the first patch, as a job of its own, against the STL (bounds, coverage, time)
+    first, sub = subs[0]
+    view = dict(side)
+    counts: dict[str, int] = {}
+    for _, _, target in sub.includes:
+        counts[target.name] = counts.get(target.name, 0) + 1
+    view["blocks"] = [dict(b, placements=counts.get(b["file"].replace("\\", "/").split("/")[-1],
+                                                    0))
+                      for b in side.get("blocks", [])]
+    view["totals"] = dose.get("patch_totals", {})
+    view["estimate"] = {"total_s": first.get("estimate_s")}
+    own: list[str] = []
+    _check_gwl(folder, view, sub, mesh, own)
+    problems += [f"patch {first.get('number')}: {line}" for line in own if line not in problems]

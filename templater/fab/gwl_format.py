@@ -2,10 +2,17 @@
 
 Pure functions from a :class:`~templater.fab.gwl_plan.GwlPlan` to text or JSON-ready records.
 Conventions: ASCII, CRLF, single spaces, fixed-point numbers with 3 decimals, comments on their own
-lines, literal values only, one include level. The job file places each distinct block with
-relative stage moves and ``include``. The stage starts at the STL origin (x = y = 0, the
-footprint's lower-left corner) and returns there at the end, so replayed coordinates equal STL
-coordinates; z is measured from the substrate interface (the STL's z = 0).
+lines, literal values only, one include level, at most ``max_points_per_write`` points per
+``Write``. The job file places each distinct block with relative stage moves and ``include``. The
+stage starts at the STL origin (x = y = 0, the footprint's lower-left corner) and returns there at
+the end, so replayed x, y equal STL coordinates. GWL z equals STL z (layers from z = 0);
+``FindInterfaceAt a`` puts the substrate interface at z = a, so the first layer lies a inside the
+substrate (DeScribe's convention, the only offset applied).
+
+Stage moves (backlash): every block position is approached moving +x and +y. A move in −x or −y
+(from the end of a row to the start of the next, and back to the start at the end) overshoots by
+the profile's ``backlash_overshoot_um`` and returns; a first +x/+y move shorter than the
+overshoot is preceded by one too. Zero moves are not written.
 """
 
 from __future__ import annotations
@@ -77,14 +84,22 @@ def _header(plan: GwlPlan, design: Surface, options: TemplateOptions, version: s
         f"% template: {fp.shape} footprint {_num(fp.size_um)} um, base {_num(options.base_um)} "
         f"um, tolerance {_num(options.tolerance_um)} um",
         f"% printer profile: {p.name}",
-        f"% slicing {_num(p.slice_um)} um from z = {_num(-p.anchor_um)} um, "
+        f"% slicing {_num(p.slice_um)} um from z = 0.000 um (FindInterfaceAt puts the interface "
+        f"at z = {_num(p.find_interface_at_um)} um: first layer {_num(p.anchor_um)} um inside "
+        "the substrate), "
         f"{len(plan.layer_heights_um)} layers; hatch {_num(p.hatch_um)} um, "
         f"{p.contour_count} contours, angle {_num(p.hatch_angle_deg)} deg "
         f"+ {_num(p.hatch_angle_offset_deg)} deg per layer",
         f"% blocks: pitch {_num(g.pitch_um)} um, grid {g.shape[0]} x {g.shape[1]}, overlap "
         f"{_num(g.settings.overlap_um)} um, shear {_num(g.settings.shear_angle_deg)} deg, "
         f"{g.settings.order}; {len(plan.programs)} distinct, {len(plan.placements)} placed",
-        "% stage starts at the STL origin (x = 0, y = 0) and returns there at the end",
+        "% order: rows bottom to top (+y), each row left to right (+x); windows shift by "
+        "-z*tan(shear) in x and y, so each later block overhangs the earlier one at every seam",
+        f"% stage: every block approached moving +x and +y (overshoot "
+        f"{_num(p.backlash_overshoot_um)} um on reversals); at most {p.max_points_per_write} "
+        "points per Write",
+        "% START: the stage must be at the footprint's lower-left corner (STL x = 0, y = 0); "
+        "it returns there at the end",
         f"% estimated print time {_num(plan.estimate.total_s)} s "
         f"({format_duration(plan.estimate.total_s)})",
         "% System initialization",
@@ -108,26 +123,46 @@ def _header(plan: GwlPlan, design: Surface, options: TemplateOptions, version: s
     ]
 
 
+class _Axis:
+    """Relative moves of one stage axis that approach every target moving in +direction."""
+
+    def __init__(self, name: str, overshoot_nm: int) -> None:
+        self.name, self.overshoot_nm = name, overshoot_nm
+        self.positive = False  # True once the last move was in +direction (backlash taken up)
+
+    def moves(self, d_nm: int) -> list[str]:
+        b = self.overshoot_nm
+        if d_nm == 0 and (self.positive or b == 0):
+            return []
+        if d_nm > 0 and (self.positive or d_nm >= b):
+            steps = [d_nm]
+        else:  # reversal, or a first short move: overshoot below the target, then approach
+            steps = [d_nm - b, b]
+        self.positive = True
+        return [f"MoveStage{self.name} {_num(v / 1000)}" for v in steps if v != 0]
+
+
 def job_text(plan: GwlPlan, design: Surface, options: TemplateOptions, version: str) -> str:
-    """The job file ``NAME_job.gwl``: header, then one stage move and include per placement."""
+    """The job file ``NAME_job.gwl``: header, then the stage moves and include per placement."""
     out = _header(plan, design, options, version)
     n = len(plan.placements)
     files = f"{plan.name}_files"
+    b = round(plan.profile.backlash_overshoot_um * 1000)
+    ax, ay = _Axis("X", b), _Axis("Y", b)
     sx = sy = 0
     for block, prog in zip(plan.placements, plan.placement_program, strict=True):
         cx, cy = block.centre_nm
         out += [
             "NewStructure",
             f"% BLOCK {block.index}/{n} ({_num(cx / 1000)}, {_num(cy / 1000)})",
-            f"MoveStageX {_num((cx - sx) / 1000)}",
-            f"MoveStageY {_num((cy - sy) / 1000)}",
+            *ax.moves(cx - sx),
+            *ay.moves(cy - sy),
             f"FindInterfaceAt {_num(plan.profile.find_interface_at_um)}",
             f"include {files}\\{plan.programs[prog - 1].file_name}",
             f'MessageOut "block {block.index}/{n} done"',
         ]
         sx, sy = cx, cy
-    out += ["% return the stage to the start", f"MoveStageX {_num(-sx / 1000)}",
-            f"MoveStageY {_num(-sy / 1000)}"]
+    out += ["% return the stage to the start", *ax.moves(-sx), *ay.moves(-sy)]
     return CRLF.join(out) + CRLF
 
 
@@ -155,9 +190,23 @@ def sidecar_record(plan: GwlPlan, design: Surface, options: TemplateOptions, ver
                 "number_format": "fixed point, 3 decimals", "line_endings": "CRLF",
                 "coordinates": "block files: local um, origin at the field centre; "
                                "global = stage position + local",
-                "stage_start_um": [0.0, 0.0], "z_reference": "substrate interface (STL z = 0)"},
+                "stage_start_um": [0.0, 0.0],
+                "stage_start": "the footprint's lower-left corner (STL x = 0, y = 0); the job "
+                               "returns the stage there at the end",
+                "z_reference": "GWL z = STL z; FindInterfaceAt puts the substrate interface at "
+                               "z = interface_z_um, so the first layer (z = 0) lies "
+                               "first_layer_below_interface_um inside the substrate",
+                "interface_z_um": p.find_interface_at_um,
+                "first_layer_below_interface_um": p.anchor_um,
+                "max_points_per_write": p.max_points_per_write,
+                "stage_moves": "every block position approached moving +x and +y; moves in -x "
+                               "or -y overshoot by backlash_overshoot_um and return; no zero "
+                               "moves",
+                "backlash_overshoot_um": p.backlash_overshoot_um},
         "slicing": {"slice_um": p.slice_um, "anchor_um": p.anchor_um,
                     "layers": len(heights), "first_layer_z_um": float(heights[0]),
+                    "first_layer_relative_to_interface_um":
+                        float(heights[0]) - p.find_interface_at_um,
                     "last_layer_z_um": float(heights[-1])},
         "filling": {"mode": p.fill_mode, "hatch_um": p.hatch_um,
                     "contour_count": p.contour_count, "contour_spacing_um": p.hatch_um,
@@ -168,7 +217,14 @@ def sidecar_record(plan: GwlPlan, design: Surface, options: TemplateOptions, ver
                       "grid": list(g.shape), "overlap_um": g.settings.overlap_um,
                       "shear_angle_deg": g.settings.shear_angle_deg,
                       "order": g.settings.order,
-                      "field_diameter_um": g.settings.field_diameter_um},
+                      "writing_order": "rows bottom to top (+y), each row left to right (+x)",
+                      "shear_direction": list(g.settings.shear_direction),
+                      "seam_rule": "at every shared seam the block written later overhangs the "
+                                   "block written earlier: windows shift by -z*tan(shear) in x "
+                                   "and y, against the writing order",
+                      "field_diameter_um": g.settings.field_diameter_um,
+                      "field_margin_um": g.settings.field_margin_um,
+                      "usable_field_radius_um": g.settings.usable_radius_um},
         "blocks": [
             {"number": prog.number, "file": f"{files}\\{prog.file_name}",
              "placements": len(centres[prog.number]), "centres_um": centres[prog.number],
@@ -192,7 +248,7 @@ def recipe_text(name: str, p: PrinterProfile, g: BlockGrid, mesh: trimesh.Trimes
     """The DeScribe recipe ``NAME.recipe``: the STL with the same slicing, filling and blocks."""
     (x0, y0, z0), (x1, y1, z1) = mesh.bounds.tolist()
     a = g.pitch_um
-    height = z1 - z0 + p.anchor_um
+    height = z1 - z0
     eye = " ".join(f"[M{r}1:{int(r == 1)}.000 M{r}2:{int(r == 2)}.000 M{r}3:{int(r == 3)}.000 "
                    f"M{r}4:{int(r == 4)}.000]" for r in range(1, 5))
     lines = [
@@ -223,7 +279,7 @@ def recipe_text(name: str, p: PrinterProfile, g: BlockGrid, mesh: trimesh.Trimes
         f"Splitting.BlockOverlap = {g.settings.overlap_um:g}",
         "Splitting.LayerOverlap = 0",
         f"Splitting.BlockWidth = X:{a:g} Y:{a:g} Z:{math.ceil(height):d}",
-        "Splitting.BlockOrderMode = Meander",
+        "Splitting.BlockOrderMode = Lexical",
         "Splitting.AvoidFlyingBlocks = True",
         "Splitting.GroupBlocks = False",
         "Splitting.UseBacklashCorrection = True",

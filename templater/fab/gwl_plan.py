@@ -147,12 +147,22 @@ def _stitch_settings(profile: PrinterProfile) -> StitchSettings:
     return StitchSettings(field_diameter_um=profile.field_diameter_um,
                           block_max_um=profile.block_max_um,
                           overlap_um=profile.block_overlap_um,
-                          shear_angle_deg=profile.shear_angle_deg, order=profile.block_order)
+                          shear_angle_deg=profile.shear_angle_deg, order=profile.block_order,
+                          field_margin_um=profile.field_margin_um)
 
 
 def _round_nm(a: NDArray[np.float64]) -> NDArray[np.float64]:
     """Round to 1 nm (3 decimals in µm) and clear negative zeros."""
     return np.round(a, 3) + 0.0
+
+
+def _split(poly: NDArray[np.float64], max_points: int) -> list[NDArray[np.float64]]:
+    """Cut a polyline into pieces of at most ``max_points`` points; consecutive pieces share
+    their end point, so the written line and its length are unchanged."""
+    if len(poly) <= max_points:
+        return [poly]
+    step = max_points - 1
+    return [poly[i:i + max_points] for i in range(0, len(poly) - 1, step)]
 
 
 def _clean(poly: NDArray[np.float64]) -> NDArray[np.float64] | None:
@@ -189,7 +199,7 @@ def _program(number: int, block: Block, grid: BlockGrid, top: TopSurface,
         for raw in fill.contours:
             poly = _clean(_round_nm(np.asarray(raw, dtype=float)))
             if poly is not None:
-                contours.append(poly)
+                contours.extend(_split(poly, profile.max_points_per_write))
         hatches = _round_nm(fill.hatches)
         seg_len = np.sqrt(((hatches[:, 1] - hatches[:, 0]) ** 2).sum(axis=1))
         hatches = hatches[seg_len > 0]
@@ -236,7 +246,7 @@ def block_layout(design: Surface, footprint: shapely.Polygon, top_um: float,
     if top_um > profile.field_z_um:
         raise TemplaterError(f"template height {top_um:g} um exceeds the piezo field "
                          f"{profile.field_z_um:g} um")
-    heights = layer_heights_um(top_um, slice_um=profile.slice_um, anchor_um=profile.anchor_um)
+    heights = layer_heights_um(top_um, slice_um=profile.slice_um)
     grid = plan_blocks(footprint, period_um=design.period_um,
                        z_range_um=(float(heights[0]), float(heights[-1])),
                        settings=_stitch_settings(profile))
@@ -275,11 +285,12 @@ def plan_gwl(design: Surface, options: TemplateOptions, *, profile: PrinterProfi
             programs[block.key] = prog
         order.append(prog.number)
     progs = tuple(sorted(programs.values(), key=lambda p: p.number))
-    limit = 0.5 * profile.field_diameter_um
+    limit = profile.usable_field_radius_um
     worst = max(p.max_radius_um for p in progs)
     if worst > limit:
         raise TemplaterError(f"a block reaches {worst:.3f} um from its field centre, beyond the "
-                         f"{limit:g} um field radius")
+                             f"usable field radius {limit:g} um (field radius less the margin "
+                             f"{profile.field_margin_um:g} um)")
     count = np.bincount(order, minlength=len(progs) + 1)[1:]
     totals = GwlTotals(
         placements=len(order),

@@ -5,8 +5,8 @@ The region of a layer at height z is the part of the footprint where the mesh's 
 triangle is clipped against the level z (vertices at or above z are inside); crossing points
 are computed from the edge's endpoints in vertex-index order, so neighbouring triangles share
 them exactly and the pieces form a coverage whose union is the cross-section. Layers below the
-lowest point of the top surface are the whole footprint (the base plate; the anchor layers
-below z = 0 use the same region, see ``layer_heights_um``).
+lowest point of the top surface are the whole footprint (the base plate, from z = 0; see
+``layer_heights_um`` for the z convention).
 
 Only the triangles under a window are processed, so a block of a 3 mm template costs what one
 period costs.
@@ -48,18 +48,17 @@ _CHUNK = 1 << 20  # faces per chunk when indexing a mesh
 _SNAP = 1e-9
 
 
-def layer_heights_um(top_um: float, *, slice_um: float, anchor_um: float) -> NDArray[np.float64]:
-    """Layer heights z_k = −anchor + k·slice for every z_k ≤ ``top_um`` (µm).
+def layer_heights_um(top_um: float, *, slice_um: float) -> NDArray[np.float64]:
+    """Layer heights z_k = k·slice for every z_k ≤ ``top_um`` (µm), from the STL's z = 0.
 
-    The first layer sits ``anchor_um`` inside the substrate (FindInterfaceAt convention); its
-    region is the footprint, like every layer below the top of the base plate.
+    Layer z is written at GWL z (no offset); ``FindInterfaceAt`` then places the substrate
+    interface at GWL z = find_interface_at_um, which sinks the first layer that far into the
+    substrate (DeScribe's convention; the anchoring offset is applied once, by the printer).
     """
     if not (slice_um > 0 and math.isfinite(slice_um)):
         raise TemplaterError(f"slice_um must be positive, got {slice_um!r}")
-    if not (anchor_um >= 0 and math.isfinite(anchor_um)):
-        raise TemplaterError(f"anchor_um must be >= 0, got {anchor_um!r}")
-    n = math.floor((top_um + anchor_um) / slice_um + 1e-9) + 1
-    return -anchor_um + slice_um * np.arange(max(n, 0), dtype=float)
+    n = math.floor(top_um / slice_um + 1e-9) + 1
+    return slice_um * np.arange(max(n, 0), dtype=float)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

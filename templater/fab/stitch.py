@@ -2,23 +2,28 @@
 
 Block pitch a: the largest whole number of periods that fits, or S/n when one period does not
 fit (then n × n phases repeat). A block fits when its sheared, overlapped content stays inside
-the circular field: a + overlap + Δz·tan θ ≤ D/√2 (the block diagonal inside the field, the
-Strudel.jl rule), and a ≤ ``block_max_um``.
+the usable circular field (the field diameter D less a margin m on each side):
+a + overlap + Δz·tan θ ≤ (D − 2m)/√2 (the block diagonal inside the field, the Strudel.jl rule),
+and a ≤ ``block_max_um``.
 
-At height z a block's window is its nominal square grown by overlap/2 on each side and shifted by
-z·tan θ in +x and +y (shear against stitching seams); windows of the outermost row/column reach
-to infinity on their outer side so the sheared windows still cover the footprint edge. The field
-centre (stage position) of a block is its nominal centre shifted by the shear at mid-height;
-block files use coordinates relative to it. Blocks with the same period phase, the same outer
-sides and the same footprint clip are identical and share one file.
-
-Order: meander (rows bottom to top, alternating left→right and right→left).
+Writing order ("lexical", DeScribe's name for it): rows from bottom to top (+y), every row from
+left to right (+x). Seam rule: at every shared seam the block written **later** overhangs the
+block written **earlier** (dip-in writing: the beam comes from above, so a later block must never
+be written underneath cured resin of an earlier one). With this order the shear leans against the
+writing direction: at height z a block's window is its nominal square grown by overlap/2 on each
+side and shifted by −z·tan θ in x and in y, so the window of the later (right or upper) block
+grows over its earlier (left or lower) neighbour with height. Windows of the outermost
+row/column reach to infinity on their outer side so the sheared windows still cover the
+footprint edge. The field centre (stage position) of a block is its nominal centre shifted by
+the shear at mid-height; block files use coordinates relative to it. Blocks with the same period
+phase, the same outer sides and the same footprint clip are identical and share one file.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import shapely
@@ -39,11 +44,18 @@ class StitchSettings:
     block_max_um: float
     overlap_um: float
     shear_angle_deg: float
-    order: str = "meander"
+    order: str = "lexical"
+    field_margin_um: float = 0.0
+
+    #: writing direction of rows (x) and of the row sequence (y); the shear leans against it
+    WRITE_DIRECTION: ClassVar[tuple[int, int]] = (1, 1)
 
     def __post_init__(self) -> None:
-        if self.order != "meander":
-            raise TemplaterError(f"block order {self.order!r} is not supported; allowed: meander")
+        if self.order != "lexical":
+            raise TemplaterError(f"block order {self.order!r} is not supported; allowed: lexical")
+        if not 0.0 <= self.field_margin_um < 0.5 * self.field_diameter_um:
+            raise TemplaterError(f"field margin {self.field_margin_um!r} um outside "
+                                 f"[0, {0.5 * self.field_diameter_um:g})")
         if not 0.0 <= self.shear_angle_deg < 80.0:
             raise TemplaterError(f"shear angle {self.shear_angle_deg!r} deg outside [0, 80)")
         if not self.overlap_um >= 0.0:
@@ -53,6 +65,16 @@ class StitchSettings:
     def shear_tan(self) -> float:
         """tan θ: lateral shift of block boundaries per µm of height."""
         return math.tan(math.radians(self.shear_angle_deg))
+
+    @property
+    def shear_direction(self) -> tuple[int, int]:
+        """Signs of the window shift per µm of height in x and y (against the writing order)."""
+        return (-self.WRITE_DIRECTION[0], -self.WRITE_DIRECTION[1])
+
+    @property
+    def usable_radius_um(self) -> float:
+        """Field radius less the margin: no written point lies farther from the field centre."""
+        return 0.5 * self.field_diameter_um - self.field_margin_um
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -103,10 +125,12 @@ class BlockGrid:
         """The block's window at height ``z_um`` (global µm)."""
         x0, y0, x1, y1 = block.nominal_um
         h = 0.5 * self.settings.overlap_um
-        d = z_um * self.settings.shear_tan
+        sx, sy = self.settings.shear_direction
+        dx = sx * z_um * self.settings.shear_tan
+        dy = sy * z_um * self.settings.shear_tan
         left, bottom, right, top = block.outer
-        return shapely.box(-_FAR_UM if left else x0 - h + d, -_FAR_UM if bottom else y0 - h + d,
-                           _FAR_UM if right else x1 + h + d, _FAR_UM if top else y1 + h + d)
+        return shapely.box(-_FAR_UM if left else x0 - h + dx, -_FAR_UM if bottom else y0 - h + dy,
+                           _FAR_UM if right else x1 + h + dx, _FAR_UM if top else y1 + h + dy)
 
     def hull(self, block: Block) -> shapely.Polygon:
         """Bounding box of the block's windows over all layer heights."""
@@ -125,11 +149,12 @@ def choose_pitch_um(period_um: float, z_span_um: float,
         If no block fits the field with this overlap, shear and height.
     """
     a_max = min(settings.block_max_um,
-                settings.field_diameter_um / math.sqrt(2.0) - settings.overlap_um
+                2.0 * settings.usable_radius_um / math.sqrt(2.0) - settings.overlap_um
                 - z_span_um * settings.shear_tan)
     if a_max < 1.0:
         raise TemplaterError(
-            f"no block fits the {settings.field_diameter_um:g} um field with overlap "
+            f"no block fits the {settings.field_diameter_um:g} um field (margin "
+            f"{settings.field_margin_um:g} um) with overlap "
             f"{settings.overlap_um:g} um and shear {settings.shear_angle_deg:g} deg over "
             f"{z_span_um:g} um of height; reduce the shear angle or the overlap")
     if period_um <= a_max:
@@ -159,18 +184,18 @@ def plan_blocks(footprint: shapely.Polygon, *, period_um: float, z_range_um: tup
     nx = max(1, math.ceil(bx1 / pitch - 1e-9))
     ny = max(1, math.ceil(by1 / pitch - 1e-9))
     zc = 0.5 * (z0 + z1)
-    shift = zc * settings.shear_tan
+    shift_x = settings.shear_direction[0] * zc * settings.shear_tan
+    shift_y = settings.shear_direction[1] * zc * settings.shear_tan
     is_box = bool(shapely.equals(footprint, footprint.envelope))
     grid = BlockGrid(pitch_um=pitch, phases=phases, shape=(nx, ny), settings=settings,
                      z_range_um=z_range_um, blocks=())
     blocks: list[Block] = []
-    for j in range(ny):
-        cols = range(nx) if j % 2 == 0 else range(nx - 1, -1, -1)
-        for i in cols:
+    for j in range(ny):  # rows bottom to top, each row left to right (lexical)
+        for i in range(nx):
             nominal = (i * pitch, j * pitch, (i + 1) * pitch, (j + 1) * pitch)
             outer = (i == 0, j == 0, i == nx - 1, j == ny - 1)
-            cx = round((0.5 * (nominal[0] + nominal[2]) + shift) * _NM)
-            cy = round((0.5 * (nominal[1] + nominal[3]) + shift) * _NM)
+            cx = round((0.5 * (nominal[0] + nominal[2]) + shift_x) * _NM)
+            cy = round((0.5 * (nominal[1] + nominal[3]) + shift_y) * _NM)
             probe = Block(index=0, grid=(i, j), nominal_um=nominal, centre_nm=(cx, cy),
                           outer=outer, key=())
             hull = grid.hull(probe)

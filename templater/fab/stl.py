@@ -9,7 +9,7 @@ import trimesh
 from stl import Mode
 from stl import mesh as stl_mesh
 
-__all__ = ["write_stl", "stl_header"]
+__all__ = ["write_stl", "stl_header", "stl_header_for"]
 
 
 class _DeterministicMesh(stl_mesh.Mesh):
@@ -23,12 +23,21 @@ class _DeterministicMesh(stl_mesh.Mesh):
 
 def stl_header(mesh: trimesh.Trimesh, version: str) -> str:
     """80-character header naming the design and ``units=um``; never starts with ``solid``."""
-    d = dict(mesh.metadata.get("design", {}))
+    return _header(dict(mesh.metadata.get("design", {})), mesh.metadata.get("base_um", 0),
+                   version)
+
+
+def stl_header_for(design, base_um: float, version: str) -> str:
+    """The header :func:`stl_header` gives the mesh of ``design`` (without building it)."""
+    return _header(design.to_dict(), base_um, version)
+
+
+def _header(d: dict, base_um: float, version: str) -> str:
     short = {"edge_radius_um": "r", "top_fraction": "t", "invert": "inv", "form": "form"}
     opts = " ".join(f"{short.get(k, k)}={int(v) if isinstance(v, bool) else v}"
                     for k, v in d.items() if k not in ("kind", "H_um", "S_um"))
     text = (f"templater {version} units=um {d.get('kind', '?')} H={d.get('H_um', 0):g} "
-            f"S={d.get('S_um', 0):g} base={mesh.metadata.get('base_um', 0):g} {opts}")
+            f"S={d.get('S_um', 0):g} base={base_um:g} {opts}")
     return text[:80]
 
 

@@ -22,7 +22,7 @@ GWL and solver all evaluate them through :meth:`z_um` and :meth:`gradient`.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import MISSING, asdict, dataclass, fields, replace
 from functools import lru_cache
 from typing import Any, ClassVar, NamedTuple
 
@@ -275,8 +275,13 @@ class Surface:
     # --- bookkeeping --------------------------------------------------------------------------
     @property
     def name(self) -> str:
-        """Short label, e.g. ``eggbox-H25S150`` (used for default folders and file names)."""
-        return f"{self.kind}-H{self.height_um:g}S{self.period_um:g}"
+        """Short label used for default folders and file names, e.g. ``eggbox-H25S150``.
+
+        Deterministic and distinct for designs of different geometry: every option that differs
+        from its default is encoded (``eggbox-sum-H25S150``, ``frustum-H25S150-t0.3``,
+        ``pyramid-H25S150-r1``, ``eggbox-H25S150-inv``), so the paper's presets keep their names.
+        """
+        return _design_name(self)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready parameters: ``kind``, ``H_um``, ``S_um`` and the kind's options."""
@@ -291,6 +296,41 @@ class Surface:
         [0, S] such that a tensor grid with hip-aligned diagonals meshes every facet exactly.
         None for curved surfaces."""
         return None
+
+
+def _name_number(value: float) -> str:
+    """Shortest text that reads back as ``value`` (``25``, ``0.3``, ``1.25``): distinct values
+    give distinct names, round values give the familiar ``H25S150``."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _field_default(design: Any, field_name: str) -> Any:
+    return next(f.default for f in fields(design) if f.name == field_name)
+
+
+def _design_name(design: Any) -> str:
+    """``KIND[-CHOICE…]-H<H>S<S>[-<symbol><value>…][-inv]``: choices (egg-box ``form``) and
+    numeric options (``t`` top fraction, ``r`` edge radius) only where they differ from their
+    defaults, in field order."""
+    choices, numbers = [], []
+    for f in fields(design):
+        if f.name in ("height_um", "period_um", "invert"):
+            continue
+        value = getattr(design, f.name)
+        if f.default is not MISSING and value == f.default:
+            continue
+        if isinstance(value, str):
+            choices.append(value)
+        else:
+            spec = PARAMETERS.get(f.metadata.get("parameter", ""))
+            symbol = spec.symbol if spec is not None and spec.symbol.isalnum() else f.name
+            numbers.append(f"{symbol}{_name_number(value)}")
+    parts = [design.kind, *choices,
+             f"H{_name_number(design.height_um)}S{_name_number(design.period_um)}", *numbers]
+    if design.invert:
+        parts.append("inv")
+    return "-".join(parts)
 
 
 @lru_cache(maxsize=64)
@@ -322,7 +362,9 @@ class Flat(Surface):
 
     @property
     def name(self) -> str:
-        return "flat"
+        # the relief is e = 0 whatever ``invert``; the period sets the default footprint
+        default = _field_default(self, "period_um")
+        return "flat" if self.period_um == default else f"flat-S{_name_number(self.period_um)}"
 
     @property
     def is_square_symmetric(self) -> bool:

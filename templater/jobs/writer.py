@@ -18,11 +18,13 @@ from solver.prediction import Prediction
 from templater.fab.gwl_plan import GwlPlan, block_layout
 from templater.fab.mesh import TemplateOptions, build_template_mesh, period_nodes_um
 from templater.fab.printer import PrinterProfile
-from templater.fab.stl import write_stl
+from templater.fab.stl import stl_header_for, write_stl
+from templater.fab.stl_stream import StreamSummary, TemplateStream
 from templater.geometry.surfaces import Surface
 from templater.jobs.gwl_job import write_gwl, write_recipe
 from templater.jobs.outputs import atomic_output
 from templater.jobs.prediction_file import write_prediction
+from templater.jobs.progress import QUIET, Progress
 
 __all__ = ["JobReport", "write_job", "design_record", "write_json"]
 
@@ -51,26 +53,36 @@ class JobReport:
         return self.gwl_bytes + (self.recipe_bytes or 0)
 
 
+def _facets(mesh: trimesh.Trimesh | StreamSummary) -> int:
+    return mesh.facets if isinstance(mesh, StreamSummary) else len(mesh.faces)
+
+
 def write_json(path: Path, data: dict[str, Any]) -> None:
     """Deterministic JSON (sorted keys, fixed indentation, trailing newline)."""
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def design_record(design: Surface, options: TemplateOptions, version: str,
-                  mesh: trimesh.Trimesh, *, stl: bool) -> dict[str, Any]:
+                  mesh: trimesh.Trimesh | StreamSummary, *, stl: bool) -> dict[str, Any]:
     """The content of ``design.json``: design, template options and mesh, toolkit version.
 
     Without the STL (``stl`` false) it records ``"outputs": ["gwl"]`` so that ``templater
     check`` rebuilds the template mesh instead of reading an STL; with it, the mesh volume.
+    ``mesh`` may be the :class:`StreamSummary` of a streamed STL (facets, bounds, volume).
     """
+    if isinstance(mesh, StreamSummary):
+        facets, bounds, volume = mesh.facets, mesh.bounds, mesh.volume_um3
+    else:
+        facets, bounds = len(mesh.faces), mesh.bounds
+        volume = float(mesh.volume) if stl else None
     template: dict[str, Any] = {
         "base_um": options.base_um,
         "tolerance_um": options.tolerance_um,
         "footprint": {"shape": options.footprint.shape, "size_um": options.footprint.size_um},
         "top_um": "base_um + H_um - e(x, y)",
         "units": "um",
-        "facets": len(mesh.faces),
-        "bounds_um": mesh.bounds.tolist(),
+        "facets": facets,
+        "bounds_um": bounds.tolist(),
     }
     record: dict[str, Any] = {
         "toolkit": "templater",
@@ -81,7 +93,7 @@ def design_record(design: Surface, options: TemplateOptions, version: str,
         "template": template,
     }
     if stl:
-        template["volume_um3"] = float(mesh.volume)
+        template["volume_um3"] = float(volume)
     else:
         record["outputs"] = ["gwl"]
     return record
@@ -91,7 +103,10 @@ def write_job(design: Surface, out_dir: Path, *, options: TemplateOptions | None
               version: str, overwrite: bool = False, mesh: trimesh.Trimesh | None = None,
               stl: bool = True, gwl: GwlPlan | None = None,
               recipe: PrinterProfile | None = None,
-              prediction: Prediction | None = None) -> JobReport:
+              prediction: Prediction | None = None,
+              stream: TemplateStream | None = None,
+              summary: StreamSummary | None = None,
+              progress: Progress = QUIET) -> JobReport:
     """Write the job folder of ``design`` atomically.
 
     Parameters
@@ -109,23 +124,42 @@ def write_job(design: Surface, out_dir: Path, *, options: TemplateOptions | None
         was planned for the same profile).
     prediction : Prediction, optional
         Write ``prediction.json``.
+    stream : TemplateStream, optional
+        Write the STL strip by strip from this stream instead of building ``mesh`` (pellet-scale
+        jobs); ``summary`` is its survey (facets, bounds, volume) when the STL is not written.
+    progress : Progress
+        Progress bars on stderr (silent by default).
     """
     options = options or TemplateOptions.for_design(design)
     if gwl is not None and gwl.name != design.name:
         raise ValueError(f"plan for {gwl.name!r} given for design {design.name!r}")
-    nodes = period_nodes_um(design, options.tolerance_um, base_um=options.base_um)
-    if mesh is None:
+    if stream is not None:
+        nodes = stream.nodes
+    else:
+        nodes = period_nodes_um(design, options.tolerance_um, base_um=options.base_um)
+    if mesh is None and stream is None:
         mesh = build_template_mesh(design, footprint=options.footprint, base_um=options.base_um,
                                    tolerance_um=options.tolerance_um, nodes_um=nodes)
     out_dir = Path(out_dir)
     stl_bytes = gwl_bytes = recipe_bytes = prediction_bytes = None
     with atomic_output(out_dir, overwrite=overwrite) as tmp:
-        if stl:  # first: the GWL sidecar records the STL's checksum
+        if stl and stream is not None:  # first: the GWL sidecar records the STL's checksum
+            header = stl_header_for(design, options.base_um, version)
+            with progress.bar("STL", total=summary.facets if summary else None, unit="facet",
+                              unit_scale=True) as bar:
+                summary = stream.write_stl(tmp / f"{design.name}.stl", header,
+                                           progress=bar.update)
+            stl_bytes = (tmp / f"{design.name}.stl").stat().st_size
+        elif stl:
             write_stl(mesh, tmp / f"{design.name}.stl", version=version)
             stl_bytes = (tmp / f"{design.name}.stl").stat().st_size
+        if stream is not None:
+            if summary is None:
+                summary = stream.survey()[0]
+            mesh = summary
         write_json(tmp / "design.json", design_record(design, options, version, mesh, stl=stl))
         if gwl is not None:
-            gwl_bytes = write_gwl(tmp, gwl, design, options, version=version)
+            gwl_bytes = write_gwl(tmp, gwl, design, options, version=version, progress=progress)
         if recipe is not None:
             if gwl is not None and gwl.profile == recipe:
                 grid = gwl.grid
@@ -137,6 +171,6 @@ def write_job(design: Surface, out_dir: Path, *, options: TemplateOptions | None
             prediction_bytes = write_prediction(tmp, prediction)
         names = sorted(p.name for p in tmp.iterdir())
     return JobReport(out_dir=out_dir, files=tuple(out_dir / n for n in names), name=design.name,
-                     facets=len(mesh.faces), nodes_per_period=len(nodes) - 1,
+                     facets=_facets(mesh), nodes_per_period=len(nodes) - 1,
                      stl_bytes=stl_bytes, gwl_bytes=gwl_bytes, recipe_bytes=recipe_bytes,
                      prediction_bytes=prediction_bytes, plan=gwl)

@@ -99,7 +99,7 @@ def test_unknown_command(copy):
 
 
 def test_variables_are_rejected(copy):
-    edit(copy / f"{NAME}_job.gwl", lambda t: t.replace("LaserPower 50.000",
+    edit(copy / f"{NAME}_job.gwl", lambda t: t.replace("LaserPower 100.000",
                                                         "LaserPower $solidLaserPower"))
     one(check_job(copy), r"_job\.gwl:\d+: variables are not supported")
 
@@ -120,7 +120,7 @@ def test_point_outside_the_field(copy):
     z = text.split("\r\n")[i].split()[2]
     edit(block(copy), lambda t: replace_line(t, i, f"250.000 0.000 {z}"))
     problems = check_job(copy)
-    one(problems, r"beyond the 200 um field radius")
+    one(problems, r"beyond the usable field radius 190 um")
     one(problems, r"sidecar: write length|segments")
 
 
@@ -134,7 +134,7 @@ def test_missing_layer_breaks_coverage(copy):
         if block(copy, k).exists():
             edit(block(copy, k), drop_slice)
     problems = check_job(copy)
-    one(problems, r"coverage: layer z = 2\.500 um")
+    one(problems, r"coverage: layer z = 3\.000 um")
     one(problems, r"sidecar: (polylines|layers_written)")
 
 
@@ -158,8 +158,8 @@ def test_stage_move_error(copy):
 
 def test_header_out_of_order(copy):
     edit(copy / f"{NAME}_job.gwl",
-         lambda t: t.replace("LaserPower 50.000\r\nScanSpeed 100000.000",
-                             "ScanSpeed 100000.000\r\nLaserPower 50.000"))
+         lambda t: t.replace("LaserPower 100.000\r\nScanSpeed 100000.000",
+                             "ScanSpeed 100000.000\r\nLaserPower 100.000"))
     one(check_job(copy), r"header order")
 
 

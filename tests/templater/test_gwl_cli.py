@@ -20,7 +20,7 @@ def test_make_writes_stl_and_gwl_and_prints_the_summary(tmp_path):
     res = run(["make", *SMALL, "-o", str(out)])
     assert res.exit_code == 0, res.output
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["design.json", "pyramid-H5S60.recipe", "pyramid-H5S60.stl",
+    assert names == [".templater-job", "design.json", "pyramid-H5S60.recipe", "pyramid-H5S60.stl",
                      "pyramid-H5S60_files", "pyramid-H5S60_job.gwl", "pyramid-H5S60_job.json"]
     text = res.output
     assert re.search(r"GWL: \d+ layers, blocks \d+ distinct / \d+ placed", text)
@@ -38,12 +38,13 @@ def test_format_choices(tmp_path):
     res = run(["make", *SMALL, "--format", "stl", "-o", str(tmp_path / "s")])
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in (tmp_path / "s").iterdir()) == [
-        "design.json", "pyramid-H5S60.recipe", "pyramid-H5S60.stl"]
+        ".templater-job", "design.json", "pyramid-H5S60.recipe", "pyramid-H5S60.stl"]
     assert "GWL:" not in res.output
     res = run(["make", *SMALL, "--format", "gwl", "-o", str(tmp_path / "g")])
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in (tmp_path / "g").iterdir()) == [
-        "design.json", "pyramid-H5S60_files", "pyramid-H5S60_job.gwl", "pyramid-H5S60_job.json"]
+        ".templater-job", "design.json", "pyramid-H5S60_files", "pyramid-H5S60_job.gwl",
+        "pyramid-H5S60_job.json"]
     assert run(["check", str(tmp_path / "g")]).exit_code == 0
     res = run(["make", *SMALL, "--format", "gcode"])
     assert res.exit_code == 2 and "gcode" in res.output
@@ -73,5 +74,5 @@ def test_check_reports_each_problem_on_its_own_line_with_status_1(tmp_path):
     assert res.exit_code == 1
     assert re.search(r"block_001\.gwl:\d+: unknown command 'Warp'", res.output)
     assert "Traceback" not in res.output
-    res = run(["check", str(tmp_path / "missing")])
-    assert res.exit_code == 1 and "not a folder" in res.output
+    res = run(["check", str(tmp_path / "missing")])  # a usage error, not a problem found
+    assert res.exit_code == 2 and "Error:" in res.output and "does not exist" in res.output

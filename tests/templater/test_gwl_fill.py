@@ -14,11 +14,12 @@ SETTINGS = StitchSettings(field_diameter_um=400.0, block_max_um=280.0, overlap_u
                           shear_angle_deg=30.0)
 
 
-def test_layer_heights_start_inside_the_substrate():
-    z = layer_heights_um(35.0, slice_um=1.0, anchor_um=0.5)
-    assert z[0] == -0.5 and z[-1] == 34.5 and len(z) == 36
+def test_layer_heights_start_at_the_stl_bottom():
+    """One z offset only: layers from z = 0; FindInterfaceAt sinks them into the substrate."""
+    z = layer_heights_um(35.0, slice_um=1.0)
+    assert z[0] == 0.0 and z[-1] == 35.0 and len(z) == 36
     assert np.allclose(np.diff(z), 1.0)
-    assert layer_heights_um(35.0, slice_um=1.0, anchor_um=0.0)[-1] == 35.0
+    assert layer_heights_um(34.9, slice_um=1.0)[-1] == 34.0
 
 
 def test_fill_square_contours_hatch_alternation_and_coverage():

@@ -126,9 +126,9 @@ def test_points_inside_the_field(job):
         assert c.placement > 0, "no points in the job file itself"
         local = c.points_local[:, :2] + c.field_offset_um[:2]
         assert np.abs(local).max() <= half + 1e-3
-        assert np.sqrt((local**2).sum(axis=1)).max() <= 0.5 * PROFILE.field_diameter_um
+        assert np.sqrt((local**2).sum(axis=1)).max() <= PROFILE.usable_field_radius_um
         z = c.points_local[:, 2]
-        assert z.min() >= -PROFILE.anchor_um - 1e-9 and z.max() <= PROFILE.field_z_um
+        assert z.min() >= -1e-9 and z.max() <= PROFILE.field_z_um
 
 
 def test_replayed_bounds_match_stl(job):
@@ -136,7 +136,7 @@ def test_replayed_bounds_match_stl(job):
     slo, shi = job["mesh"].bounds
     assert np.all(lo[:2] >= slo[:2] - 1e-3) and np.all(lo[:2] <= slo[:2] + HATCH / 2 + 1e-3)
     assert np.all(hi[:2] <= shi[:2] + 1e-3) and np.all(hi[:2] >= shi[:2] - HATCH / 2 - 1e-3)
-    assert lo[2] == pytest.approx(slo[2] - PROFILE.anchor_um, abs=1e-9)
+    assert lo[2] == pytest.approx(slo[2], abs=1e-9)  # from z = 0; FindInterfaceAt sinks it
     assert shi[2] - PROFILE.slice_um - 1e-9 <= hi[2] <= shi[2] + 1e-9
 
 
@@ -162,8 +162,9 @@ def test_per_layer_coverage_of_the_stl_cross_section(job):
     sections = _sections(job["mesh"], zs)
     b = job["mesh"].bounds
     window = shapely.box(b[0, 0] - 2, b[0, 1] - 2, b[1, 0] + 2, b[1, 1] + 2)
-    assert zs == pytest.approx(list(layer_heights_um(b[1, 2], slice_um=PROFILE.slice_um,
-                                                     anchor_um=PROFILE.anchor_um)))
+    heights = list(layer_heights_um(b[1, 2], slice_um=PROFILE.slice_um))
+    # a layer exactly at the top (a tip or saddle point) has nothing to write
+    assert zs == pytest.approx(heights[:len(zs)]) and len(zs) >= len(heights) - 1
     for z in zs:
         lines = _linestrings([ln for _, ln in layers[z]])
         written = shapely.union_all(shapely.buffer(lines, HATCH / 2, quad_segs=4))
@@ -214,8 +215,9 @@ def test_adjacent_blocks_overlap_by_the_set_overlap(job):
                 bidx = grid.get((i + di, j + dj))
                 if bidx is None or a not in cover or bidx not in cover:
                     continue
-                seam = (i + 1 if di else j + 1) * pitch + z * tan
-                lo = (j if di else i) * pitch + z * tan + o
+                # windows shift by -z*tan(shear) in x and y (against the writing order)
+                seam = (i + 1 if di else j + 1) * pitch - z * tan
+                lo = (j if di else i) * pitch - z * tan + o
                 hi = lo + pitch - 2 * o
                 for t in np.arange(lo, hi, 1.0):
                     ends = [(seam - o / 2 + 0.01, t), (seam + o / 2 - 0.01, t)]
@@ -308,7 +310,7 @@ def test_default_profile_blocks_fit_the_field():
     options = TemplateOptions.for_design(design, size_um=600.0)
     plan = plan_gwl(design, options, profile=load_printer())
     assert plan.grid.pitch_um == 150.0 and plan.grid.shape == (4, 4)
-    assert max(p.max_radius_um for p in plan.programs) <= 200.0
+    assert max(p.max_radius_um for p in plan.programs) <= 190.0  # 200 um less the margin
     assert plan.totals.placements == 16 and plan.totals.distinct_blocks == 9
 
 
