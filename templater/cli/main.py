@@ -23,15 +23,19 @@ __all__ = ["main", "progress_enabled"]
               help="No progress bars (they show only when stderr is a terminal).")
 @click.pass_context
 def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
-    """Printable templates (STL) for contoured Li / solid-electrolyte interfaces.
+    """Printable templates (STL and GWL print jobs) for contoured Li / solid-electrolyte
+    interfaces, with the predicted critical current for dendrites of every design.
 
     Geometry is in micrometres. The named contour is the electrolyte surface e(x, y); the
-    template printed is its negative (top = base + H - e).
+    template printed is its negative (top = base + H - e). Model defaults and their sources:
+    docs/theory.md.
 
     \b
     Examples:
       templater make eggbox --H 25 --S 150
-      templater make --preset pyramid-H25S150 --footprint circle
+      templater predict --preset pyramid-H25S150
+      templater dose-test eggbox --H 25 --S 150
+      templater check eggbox-H25S150
       templater list
     """
     _terminate_like_ctrl_c()

@@ -307,12 +307,13 @@ def default_value(name: str) -> Any:
 
 
 def help_text(name: str, *, default: bool = True) -> str:
-    """CLI help: description, range and unit, default in the CLI unit and its source."""
+    """CLI help: description, range and unit, default in the CLI unit (the sources are in the
+    parameter set and the theory manual, too long for a help line)."""
     p = PARAMETERS[name]
     unit = f" {p.flag_unit}" if p.flag_unit else ""
     text = f"{p.help[:1].upper()}{p.help[1:]}, {p.allowed}{unit}"
     entry = default_set().get(name)
     if default and entry is not None:
-        shown = entry.value if p.kind == "choice" else f"{p.to_cli(entry.value):.6g}"
-        text += f"; default {shown} [{entry.source}]"
+        shown = entry.value if p.kind == "choice" else f"{p.to_cli(entry.value):.6g}{unit}"
+        text += f"; default {shown}"
     return text + "."

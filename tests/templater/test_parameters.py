@@ -121,7 +121,7 @@ def test_footprint_mesh_and_printer_validate_through_the_registry():
         replace(profile, contour_count=1.5)
 
 
-def test_help_states_range_unit_default_and_source():
+def test_help_states_range_unit_and_default_in_the_flag_unit():
     text = help_text("stack_pressure_pa")
-    assert "[0, 1000] MPa" in text and "default 7 " in text and "Zhang et al." in text
-    assert "default 1 " in help_text("flat_critical_current_a_m2")
+    assert "[0, 1000] MPa" in text and "default 7 MPa" in text
+    assert "default 1 mA/cm^2" in help_text("flat_critical_current_a_m2")
