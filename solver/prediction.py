@@ -31,7 +31,25 @@ from templater.geometry.units import UM, a_m2_to_ma_cm2, pa_to_mpa
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Prediction", "predict", "default_constants"]
+__all__ = ["Prediction", "predict", "default_constants", "CRITERION"]
+
+CRITERION = "pressure_margin"  # m J* = J_flat (1 − Δp_max(J*)/dP_margin)^n_g
+
+
+def _json_num(value: float) -> float | None:
+    return None if math.isnan(value) else value
+
+
+def _ratio_error(ratio_of: Callable[[float, float], float], m: float, m_error: float,
+                 pf: float, pf_error: float) -> float:
+    """Error of J*/J_flat from the relative error of m and the absolute error of P_f: the two
+    one-sided sensitivities added in quadrature (NaN if either input error is unknown)."""
+    if math.isnan(m_error) or math.isnan(pf_error):
+        return math.nan
+    ratio = ratio_of(m, pf)
+    d_m = ratio_of(m * (1.0 + abs(m_error)), pf) - ratio
+    d_p = ratio_of(m, pf + abs(pf_error)) - ratio
+    return math.hypot(d_m, d_p)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -53,10 +71,18 @@ class Prediction:
     max_pressure_location_um: tuple[float, float] | None
     excess_pressure_at_flat_ccd_pa: float  # P_f
     critical_current_ratio: float  # J*/J_flat
+    critical_current_ratio_error: float  # from the errors of m and Π (NaN if unknown)
     critical_current_a_m2: float  # J*
     coupling_current_change: float | None  # relative change of m by the coupling (None: off)
     solve_time_s: float
     notes: tuple[str, ...] = field(default=())
+
+    @property
+    def max_excess_pressure_error_pa(self) -> float:
+        """Absolute error estimate of Δp_max at J_ref [Pa] (from the error of Π; NaN unknown)."""
+        if self.pressure_factor == 0.0:
+            return 0.0 if self.pressure_factor_error == 0.0 else math.nan
+        return self.max_excess_pressure_pa * self.pressure_factor_error / self.pressure_factor
 
     def to_json_dict(self) -> dict[str, Any]:
         """Field JSON (see :meth:`FieldPair.to_json_dict`) plus ``creep`` and ``dendrite``."""
@@ -68,8 +94,9 @@ class Prediction:
                                         else pa_to_mpa(self.max_normal_traction_pa)),
             "max_location_um": None if loc is None else [loc[0], loc[1]],
             "pressure_factor": self.pressure_factor,
-            "pressure_factor_error": (None if math.isnan(self.pressure_factor_error)
-                                      else self.pressure_factor_error),
+            "pressure_factor_error": _json_num(self.pressure_factor_error),
+            "max_excess_pressure_error_MPa": _json_num(
+                pa_to_mpa(self.max_excess_pressure_error_pa)),
             "source": self.pressure_source,
             "reference_current_mA_cm2": a_m2_to_ma_cm2(REFERENCE_CURRENT_A_M2),
             "pressure_used": "hydrostatic",
@@ -78,7 +105,9 @@ class Prediction:
         }
         c = self.constants
         d["dendrite"] = {
+            "criterion": CRITERION,
             "critical_current_ratio": self.critical_current_ratio,
+            "critical_current_ratio_error": _json_num(self.critical_current_ratio_error),
             "critical_current_mA_cm2": a_m2_to_ma_cm2(self.critical_current_a_m2),
             "flat_critical_current_mA_cm2": a_m2_to_ma_cm2(c.flat_critical_current_a_m2),
             "pressure_margin_MPa": pa_to_mpa(c.pressure_margin_pa),
@@ -194,9 +223,16 @@ def predict(
         m = coupled.coupled.max_current_ratio
         change = coupled.max_current_relative_change
     pf = dp_ref * (constants.flat_critical_current_a_m2 / REFERENCE_CURRENT_A_M2) ** (1.0 / n)
-    ratio = critical_current_ratio(m, pf, pressure_margin_pa=constants.pressure_margin_pa,
-                                   growth_exponent=constants.growth_exponent or n,
-                                   creep_exponent=n)
+    def ratio_of(m_value: float, pf_value: float) -> float:
+        return critical_current_ratio(m_value, pf_value,
+                                      pressure_margin_pa=constants.pressure_margin_pa,
+                                      growth_exponent=constants.growth_exponent or n,
+                                      creep_exponent=n)
+
+    ratio = ratio_of(m, pf)
+    m_error = 0.0 if secondary.method == "exact" else secondary.error_estimate
+    pf_error = 0.0 if pi == 0.0 else pf * pi_err / pi
+    ratio_error = _ratio_error(ratio_of, m, m_error, pf, pf_error)
     return Prediction(
         design=surface, field=pair, creep=creep, creep_params=creep_params, constants=constants,
         calibration=calibration, max_current_ratio=m, pressure_factor=pi,
@@ -204,6 +240,7 @@ def predict(
         max_normal_traction_pa=None if creep is None else creep.max_normal_traction_pa,
         max_pressure_location_um=None if creep is None else creep.max_location_um,
         excess_pressure_at_flat_ccd_pa=pf, critical_current_ratio=ratio,
+        critical_current_ratio_error=ratio_error,
         critical_current_a_m2=ratio * constants.flat_critical_current_a_m2,
         coupling_current_change=change, solve_time_s=time.perf_counter() - t0,
     )

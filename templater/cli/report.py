@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from solver.prediction import Prediction
 from templater.fab.gwl_plan import GwlPlan, format_duration
 from templater.geometry.units import a_m2_to_ma_cm2, pa_to_mpa
@@ -9,15 +11,23 @@ from templater.geometry.units import a_m2_to_ma_cm2, pa_to_mpa
 __all__ = ["prediction_lines", "gwl_plan_lines", "critical_current_line"]
 
 
+def _pm(value: float, error: float, fmt: str) -> str:
+    """``value ± error`` (``value (error not estimated)`` when the error is unknown)."""
+    if math.isnan(error):
+        return f"{value:{fmt}} (error not estimated)"
+    return f"{value:{fmt}} ± {error:.2g}"
+
+
 def critical_current_line(pred: Prediction) -> str:
-    """``predicted critical current: …`` (one line)."""
-    return (f"predicted critical current: {a_m2_to_ma_cm2(pred.critical_current_a_m2):.3g} "
-            f"mA/cm^2 ({pred.critical_current_ratio:.3g} x flat; calibration: "
-            f"{pred.calibration})")
+    """``predicted critical current: …`` (one line, with the estimated error)."""
+    ratio, err = pred.critical_current_ratio, pred.critical_current_ratio_error
+    jf = a_m2_to_ma_cm2(pred.constants.flat_critical_current_a_m2)
+    return (f"predicted critical current: {_pm(ratio * jf, err * jf, '.3g')} mA/cm^2 "
+            f"({_pm(ratio, err, '.3g')} x flat; calibration: {pred.calibration})")
 
 
 def prediction_lines(pred: Prediction) -> list[str]:
-    """Human-readable summary of a prediction."""
+    """Human-readable summary of a prediction; every number with its estimated error."""
     f = pred.field
     lines = [f"{pred.design.name}: area ratio A/A0 = {f.area_ratio:.5f}"]
     for label, res in (("primary", f.primary), ("with kinetics", f.secondary)):
@@ -25,17 +35,19 @@ def prediction_lines(pred: Prediction) -> list[str]:
             continue
         extra = f", edge radius {res.edge_radius_um:g} um" if res.edge_radius_um else ""
         err = res.error_estimate
-        err_txt = f", est. error {err:.1e}" if err == err else ""
+        err_txt = f", est. rel. error {err:.1e}" if err == err else ", error not estimated"
         lines.append(f"  max local current / J ({label}): {res.max_current_ratio:.4f} "
                      f"(min {res.min_current_ratio:.4f}; {res.method}{err_txt}{extra})")
-    lines.append(f"  max excess Li pressure at 1 mA/cm^2: "
-                 f"{pa_to_mpa(pred.max_excess_pressure_pa):.3f} MPa "
-                 f"(Pi = {pred.pressure_factor:.4g}, {pred.pressure_source})")
+    dp = pa_to_mpa(pred.max_excess_pressure_pa)
+    dp_err = pa_to_mpa(pred.max_excess_pressure_error_pa)
+    rel = (f"{100 * pred.pressure_factor_error / pred.pressure_factor:.2g} %"
+           if pred.pressure_factor and not math.isnan(pred.pressure_factor_error) else "")
+    lines.append(f"  max excess Li pressure at 1 mA/cm^2: {_pm(dp, dp_err, '.3f')} MPa "
+                 f"(Pi = {pred.pressure_factor:.4g}{', error ' + rel if rel else ''}, "
+                 f"{pred.pressure_source})")
     c = pred.constants
-    lines.append(f"  predicted critical current: {a_m2_to_ma_cm2(pred.critical_current_a_m2):.3g} "
-                 f"mA/cm^2 ({pred.critical_current_ratio:.3g} x flat; calibration: "
-                 f"{pred.calibration}; J_flat "
-                 f"{a_m2_to_ma_cm2(c.flat_critical_current_a_m2):.3g} mA/cm^2)")
+    lines.append(f"  {critical_current_line(pred)}; J_flat "
+                 f"{a_m2_to_ma_cm2(c.flat_critical_current_a_m2):.3g} mA/cm^2")
     if pred.coupling_current_change is not None:
         lines.append(f"  pressure-kinetics coupling changed the max current by "
                      f"{100 * pred.coupling_current_change:+.3f} %")
