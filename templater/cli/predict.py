@@ -10,10 +10,11 @@ import click
 
 from solver.field import solve_field
 from solver.prediction import predict
-from templater.cli.main import main
+from templater.cli.main import main, progress_enabled
 from templater.cli.options import design_from_cli, design_options, model_from_cli, model_options
 from templater.cli.report import prediction_lines
 from templater.geometry.errors import TemplaterError
+from templater.jobs.progress import Progress
 
 __all__ = ["predict_cmd"]
 
@@ -51,8 +52,12 @@ def predict_cmd(field_only: bool, no_tables: bool, couple: bool, as_json: bool,
             click.echo(f"area ratio A/A0 = {pair.area_ratio:.5f}; "
                        f"solve time {data['solve_time_s']:.2f} s")
             return
-        pred = predict(design, model.materials, model.creep, model.constants,
-                       calibration=model.calibration, use_tables=not no_tables, couple=couple)
+        progress = Progress(progress_enabled())
+        with progress.bar("prediction", total=1, unit="design") as bar:
+            pred = predict(design, model.materials, model.creep, model.constants,
+                           calibration=model.calibration, use_tables=not no_tables,
+                           couple=couple, notify=progress.note)
+            bar.update(1)
     except TemplaterError as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
