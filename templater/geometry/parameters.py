@@ -113,7 +113,9 @@ class Parameter:
                or (self.low_open and v == lo) or (self.high_open and v == hi))
         if bad:
             shown = v if cli else self.to_cli(v)
-            raise DesignError(context, self.name, self.flag, shown, self.allowed, unit)
+            # a held-unit field name (…_a_m2) next to a CLI-unit value would mislead: the symbol
+            label = self.symbol if self.cli_unit is not None and self.symbol else self.name
+            raise DesignError(context, label, self.flag, shown, self.allowed, unit)
         if self.kind == "integer":
             return int(value)  # type: ignore[call-overload]
         return self.from_cli(v) if cli else v
