@@ -5,18 +5,20 @@ Public API: :func:`solve_field` (primary and secondary current on one periodic c
 SI result of both field backends); :func:`solve_creep` with :class:`CreepParameters` and
 :class:`CreepOptions` (Li creep → interfacial pressure); :func:`predict` (field + creep +
 dendrite criterion → J*/J_flat) with :class:`DendriteConstants`; :func:`sweep`.
-The creep and prediction names load lazily (scikit-fem only when they are used).
+Every name loads on first use, so importing one light module (e.g. ``solver.materials``) does
+not pull in scipy or scikit-fem.
 """
 
 from importlib import import_module
 from typing import Any
 
-from solver.field import solve_field
-from solver.materials import Materials
-from solver.results import FieldPair, FieldResult, FieldSolution
-from solver.spectral import UnsupportedSurfaceError
-
 _LAZY = {
+    "solve_field": "solver.field",
+    "Materials": "solver.materials",
+    "FieldResult": "solver.results",
+    "FieldPair": "solver.results",
+    "FieldSolution": "solver.results",
+    "UnsupportedSurfaceError": "solver.spectral",
     "solve_creep": "solver.creep",
     "CreepResult": "solver.creep",
     "CreepOptions": "solver.creep",
@@ -27,15 +29,7 @@ _LAZY = {
     "sweep": "solver.sweeps",
 }
 
-__all__ = [
-    "solve_field",
-    "Materials",
-    "FieldResult",
-    "FieldPair",
-    "FieldSolution",
-    "UnsupportedSurfaceError",
-    *_LAZY,
-]
+__all__ = list(_LAZY)
 
 
 def __getattr__(name: str) -> Any:

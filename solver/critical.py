@@ -26,8 +26,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy.optimize import brentq
-
 from templater.geometry.parameters import declare, validate_fields
 
 __all__ = ["DendriteConstants", "critical_current_ratio"]
@@ -102,6 +100,8 @@ def critical_current_ratio(
     def residual(log_x: float) -> float:
         x = math.exp(log_x)
         return math.log(m * x) - ng * math.log1p(-u * x ** (1.0 / n))
+
+    from scipy.optimize import brentq  # lazy: scipy only when the root is needed
 
     # root lies below both x = 1/m (no pressure) and x_max where the pressure alone suffices
     hi = min(math.log(1.0 / m), n * math.log(1.0 / u)) - 1e-14

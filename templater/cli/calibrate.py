@@ -11,7 +11,6 @@ from templater.cli.main import main
 from templater.cli.options import UsageFail, model_from_cli, model_options
 from templater.geometry.errors import TemplaterError
 from templater.geometry.units import a_m2_to_ma_cm2, pa_to_mpa
-from templater.jobs.calibrate import CalibrationPredictionError, calibrate
 
 __all__ = ["calibrate_cmd"]
 
@@ -39,6 +38,8 @@ def calibrate_cmd(measurements: Path, out_path: Path, overwrite: bool,
     MEASUREMENTS is a CSV with a header: ccd_mA_cm2 and either preset or kind, H_um, S_um
     (optional form, top_fraction, edge_radius_um, invert). One row per measured cell.
     """
+    from templater.jobs.calibrate import CalibrationPredictionError, calibrate
+
     model = model_from_cli(kw)
     try:
         report = calibrate(measurements, out_path, model=model, overwrite=overwrite,

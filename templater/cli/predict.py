@@ -8,8 +8,6 @@ from typing import Any
 
 import click
 
-from solver.field import solve_field
-from solver.prediction import predict
 from templater.cli.main import main, progress_enabled
 from templater.cli.options import design_from_cli, design_options, model_from_cli, model_options
 from templater.cli.report import prediction_lines
@@ -35,6 +33,9 @@ def predict_cmd(field_only: bool, no_tables: bool, couple: bool, as_json: bool,
 
     KIND is one of flat, eggbox, pyramid, frustum (or use --preset NAME).
     """
+    from solver.field import solve_field  # lazy: the CLI starts without scipy
+    from solver.prediction import predict
+
     design = design_from_cli(kw)
     model = model_from_cli(kw)
     t0 = time.perf_counter()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-from solver.prediction import Prediction
 from templater.fab.gwl_plan import GwlPlan, format_duration
 from templater.geometry.units import a_m2_to_ma_cm2, pa_to_mpa
+
+if TYPE_CHECKING:
+    from solver.prediction import Prediction
 
 __all__ = ["prediction_lines", "gwl_plan_lines", "critical_current_line"]
 

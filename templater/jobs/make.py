@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from solver.prediction import Prediction, predict
 from templater import __version__
 from templater.fab.gwl_format import planned_sizes
 from templater.fab.gwl_plan import GwlPlan, block_layout, plan_gwl
@@ -31,6 +31,9 @@ from templater.jobs.outputs import check_output
 from templater.jobs.presets import load_printer
 from templater.jobs.progress import QUIET, Progress
 from templater.jobs.writer import JobReport, write_job
+
+if TYPE_CHECKING:
+    from solver.prediction import Prediction
 
 __all__ = ["OUTPUT_FORMATS", "DryRun", "MakeReport", "dry_run", "make_job", "estimate",
            "plan_streamed"]
@@ -146,6 +149,8 @@ def make_job(design: Surface, out_dir: Path, *, options: TemplateOptions,
                    memory_budget=memory_budget, file_budget=file_budget)
     pred = None
     if model is not None:
+        from solver.prediction import predict  # lazy: a dry run or --no-predict needs no solver
+
         with progress.bar("prediction", total=1, unit="solve") as bar:
             pred = predict(design, model.materials, model.creep, model.constants,
                            calibration=model.calibration, notify=progress.note)

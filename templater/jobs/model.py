@@ -11,11 +11,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from solver.calibration import load_calibration
 from solver.creep_params import CreepParameters
 from solver.critical import DendriteConstants
 from solver.materials import Materials
-from solver.prediction import default_constants
 from templater.geometry.parameters import from_cli
 
 __all__ = ["ModelInputs", "model_inputs", "CLI_NAMES"]
@@ -57,6 +55,9 @@ def model_inputs(*, kappa_ms_cm: float | None = None, i0_ma_cm2: float | None = 
                  growth_exponent: float | None = None,
                  calibration: Path | None = None) -> ModelInputs:
     """Validated model inputs from user-unit values (raises ``TemplaterError`` subclasses)."""
+    from solver.calibration import load_calibration  # lazy: scipy only when predicting
+    from solver.prediction import default_constants
+
     given = {"kappa_ms_cm": kappa_ms_cm, "i0_ma_cm2": i0_ma_cm2, "alpha_a": alpha_a,
              "alpha_c": alpha_c, "temperature_k": temperature_k, "creep_a": creep_a,
              "creep_n": creep_n, "creep_q_kj_mol": creep_q_kj_mol,
