@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from templater.cli.main import main
+from templater.cli.main import main, progress_enabled
 from templater.cli.options import UsageFail
 from templater.fab.check import check_job
 from templater.geometry.errors import TemplaterError
@@ -24,13 +24,13 @@ def check_cmd(folder: Path) -> None:
     header, field limits, bounds and per-layer coverage against the STL's cross-sections,
     write length and print time against NAME_job.json. A dose-test folder (NAME_dose_job.json)
     is checked patch by patch: settings, position, and the first patch against NAME.stl. Each
-    problem is printed on its own line.
+    problem is printed on its own line. Progress bars on stderr (a terminal, no --quiet).
     """
     if not folder.is_dir():  # a usage error (exit 2), not a problem found in a job (exit 1)
         what = "is not a folder" if folder.exists() else "does not exist"
         raise UsageFail(f"job folder {str(folder)!r} {what}")
     try:
-        problems = check_job(folder)
+        problems = check_job(folder, progress=progress_enabled())
     except TemplaterError as exc:
         problems = [str(exc)]
     for line in problems:

@@ -11,24 +11,29 @@ IoU >= ``IOU_MIN`` (layers of features only a few hatch widths across may instea
 most h/4 on average along the section's edge), and no line more than hatch/2 outside it.
 Coverage is checked over the whole footprint for jobs of at most ``FULL_COVERAGE_PLACEMENTS``
 block placements, otherwise in one window per distinct block file (its first placement, with
-every neighbour that reaches into it), which checks each distinct block at every layer.
+every neighbour that reaches into it), which checks each distinct block at every layer; the
+placement bookkeeping (every placement's block, position and bounds) is checked for all.
+
+Pellet-scale jobs (10 million facets and more): the STL is read in chunks of ``_CHUNK`` facets
+and never held whole. Watertightness and winding are checked by counting directed edges over
+quantised vertex keys; bounds and volume come from the same passes. Coverage slices only the
+triangles whose xy bounds meet a window's band (the window and everything towards the nearer
+footprint edge, where the even-odd rays go).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import shapely
-import trimesh
 from numpy.typing import NDArray
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
-from trimesh.intersections import mesh_multiplane
+from tqdm import tqdm
 
 from templater.fab.gwl_reader import Chunk, GwlError, Replay, read_job
 from templater.fab.mesh import Footprint, build_template_mesh
@@ -39,6 +44,8 @@ __all__ = ["check_job", "section_polygon", "FULL_COVERAGE_PLACEMENTS", "IOU_MIN"
 
 FULL_COVERAGE_PLACEMENTS = 16
 IOU_MIN = 0.98
+_CHUNK = 1 << 20  # facets per read of the STL
+_STL_RECORD = np.dtype([("normal", "<f4", (3,)), ("v", "<f4", (3, 3)), ("attr", "<u2")])
 _EPS_UM = 2e-3  # 3-decimal output rounds by up to 0.5 nm per coordinate
 _HEADER = ["invertzaxis", "galvoscanmode", "continuousmode", "piezosettlingtime",
            "galvoacceleration", "stagevelocity", "xoffset", "yoffset", "zoffset",
@@ -55,63 +62,179 @@ def _load_json(path: Path, problems: list[str]) -> dict[str, Any] | None:
     return None
 
 
-def _check_stl(folder: Path, record: dict[str, Any], problems: list[str]) -> trimesh.Trimesh | None:
+class _Solid:
+    """The template solid as a triangle soup, read chunk by chunk: a binary STL file (never held
+    in memory whole) or an in-memory (n, 3, 3) array (the rebuilt template of a GWL-only job).
+
+    :meth:`scan` sets ``bounds`` (2, 3), ``volume`` (µm³) and ``finite``.
+    """
+
+    def __init__(self, path: Path | None = None, facets: int = 0,
+                 triangles: NDArray[np.float64] | None = None) -> None:
+        self.path = path
+        self._triangles = triangles
+        self.facets = len(triangles) if triangles is not None else facets
+        self.bounds = np.zeros((2, 3))
+        self.volume = 0.0
+        self.finite = True
+
+    def chunks(self) -> Iterator[NDArray[np.float64]]:
+        """Consecutive triangles, (k, 3, 3) float64 µm, at most ``_CHUNK`` at a time."""
+        size = _CHUNK
+        if self._triangles is not None:
+            for s in range(0, self.facets, size):
+                yield np.asarray(self._triangles[s:s + size], dtype=np.float64)
+            return
+        with open(self.path, "rb") as f:
+            f.seek(84)
+            for s in range(0, self.facets, size):
+                rec = np.fromfile(f, dtype=_STL_RECORD, count=min(size, self.facets - s))
+                yield rec["v"].astype(np.float64)
+
+    def scan(self, bar: tqdm) -> None:
+        """Bounds, signed volume (divergence theorem) and finiteness in one pass."""
+        lo, hi, six_v = np.full(3, np.inf), np.full(3, -np.inf), 0.0
+        for t in self.chunks():
+            if not np.isfinite(t).all():
+                self.finite = False
+                return
+            flat = t.reshape(-1, 3)
+            lo, hi = np.minimum(lo, flat.min(axis=0)), np.maximum(hi, flat.max(axis=0))
+            a, b, c = t[:, 0], t[:, 1], t[:, 2]
+            six_v += float((a[:, 0] * (b[:, 1] * c[:, 2] - b[:, 2] * c[:, 1])
+                            + a[:, 1] * (b[:, 2] * c[:, 0] - b[:, 0] * c[:, 2])
+                            + a[:, 2] * (b[:, 0] * c[:, 1] - b[:, 1] * c[:, 0])).sum())
+            bar.update(len(t))
+        self.bounds = np.array([lo, hi])
+        self.volume = six_v / 6.0
+
+    def edges_closed(self, bar: tqdm) -> tuple[bool, bool]:
+        """(watertight, consistently wound): every edge is shared by exactly two facets, and
+        they traverse it in opposite directions. Vertices are identified by their coordinates
+        quantised on a grid of at most ~2^61 cells over the bounds (about 1 nm at 10 mm)."""
+        n = self.facets
+        lo, hi = self.bounds
+        span = np.maximum(hi - lo, 0.0)
+        q = max((float(np.prod(span + 1e-9)) / 2.0**61) ** (1.0 / 3.0), 1e-7)
+        dims = np.floor(span / q).astype(np.int64) + 2
+        keys = np.zeros(3 * n, dtype=np.int64)
+        s = 0
+        for t in self.chunks():
+            iq = np.rint((t.reshape(-1, 3) - lo) / q).astype(np.int64)
+            keys[s:s + len(iq)] = (iq[:, 0] * dims[1] + iq[:, 1]) * dims[2] + iq[:, 2]
+            s += len(iq)
+            bar.update(len(t))
+        uniq = np.sort(keys)
+        uniq = uniq[np.r_[True, uniq[1:] != uniq[:-1]]]
+        nv = len(uniq)
+        # one key per directed edge: undirected edge (lo id, hi id) * 2 + (direction)
+        edges = np.zeros(3 * n, dtype=np.int64)
+        for s in range(0, 3 * n, 3 * _CHUNK):
+            ids = np.searchsorted(uniq, keys[s:s + 3 * _CHUNK]).reshape(-1, 3)
+            nxt = ids[:, [1, 2, 0]]
+            edges[s:s + ids.size] = ((np.minimum(ids, nxt) * nv + np.maximum(ids, nxt)) * 2
+                                     + (ids > nxt)).ravel()
+            bar.update(len(ids))
+        del keys, uniq
+        edges.sort()
+        if len(edges) % 2 == 0 and not np.any(edges[0::2] & 1) \
+                and np.array_equal(edges[1::2], edges[0::2] + 1):
+            return True, True
+        _, counts = np.unique(edges >> 1, return_counts=True)
+        return bool(np.all(counts == 2)), False
+
+    def select(self, boxes: list[tuple[float, float, float, float]],
+               bar: tqdm) -> list[NDArray[np.float64]]:
+        """Per box (x0, y0, x1, y1), the triangles whose xy bounding box meets it."""
+        out: list[list[NDArray[np.float64]]] = [[] for _ in boxes]
+        for t in self.chunks():
+            x, y = t[:, :, 0], t[:, :, 1]
+            xmin, xmax, ymin, ymax = x.min(axis=1), x.max(axis=1), y.min(axis=1), y.max(axis=1)
+            for k, (x0, y0, x1, y1) in enumerate(boxes):
+                m = (xmax >= x0) & (xmin <= x1) & (ymax >= y0) & (ymin <= y1)
+                if m.any():
+                    out[k].append(t[m])
+            bar.update(len(t))
+        return [np.concatenate(o) if o else np.zeros((0, 3, 3)) for o in out]
+
+
+def _bar(progress: bool, desc: str, total: float | None = None, unit: str = "it") -> tqdm:
+    """A tqdm bar on stderr, shown only with ``progress`` and a terminal on stderr."""
+    return tqdm(desc=desc, total=total, unit=unit, unit_scale=True, file=sys.stderr,
+                disable=not (progress and sys.stderr.isatty()), leave=False, dynamic_ncols=True)
+
+
+def _check_stl(folder: Path, record: dict[str, Any], problems: list[str],
+               progress: bool = False) -> _Solid | None:
     name = record.get("name", "")
     path = folder / f"{name}.stl"
     if not path.is_file():
         problems.append(f"{path}: missing")
         return None
-    data = path.read_bytes()
-    n = int.from_bytes(data[80:84], "little") if len(data) >= 84 else -1
-    if data[:5].lower() == b"solid" or len(data) != 84 + 50 * n:
-        problems.append(f"{path}: not a well-formed binary STL ({len(data)} bytes, {n} facets)")
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(84)
+    n = int.from_bytes(head[80:84], "little") if len(head) >= 84 else -1
+    if head[:5].lower() == b"solid" or size != 84 + 50 * n:
+        problems.append(f"{path}: not a well-formed binary STL ({size} bytes, {n} facets)")
         return None
-    try:
-        mesh = trimesh.load_mesh(path, file_type="stl")
-    except Exception as exc:  # noqa: BLE001 - any loader failure is a problem to report
-        problems.append(f"{path}: cannot be loaded ({exc})")
+    if n == 0:
+        problems.append(f"{path}: no facets")
         return None
-    if not (mesh.is_watertight and mesh.is_winding_consistent and mesh.is_volume):
+    solid = _Solid(path, n)
+    with _bar(progress, "check STL", total=3 * n, unit="facet") as bar:
+        solid.scan(bar)
+        if not solid.finite:
+            problems.append(f"{path}: cannot be loaded (non-finite coordinates)")
+            return None
+        watertight, winding = solid.edges_closed(bar)
+    if not (watertight and winding and solid.volume > 0):
         problems.append(f"{path}: not a closed, consistently wound volume (watertight="
-                        f"{mesh.is_watertight}, winding={mesh.is_winding_consistent})")
+                        f"{watertight}, winding={winding}, volume={solid.volume:.6g} um^3)")
     tmpl = record.get("template", {})
     try:
         design = design_from_dict(record["design"])
-        size = float(tmpl["footprint"]["size_um"])
+        size_um = float(tmpl["footprint"]["size_um"])
         base = float(tmpl["base_um"])
     except (KeyError, TypeError, ValueError, TemplaterError) as exc:
         problems.append(f"{folder / 'design.json'}: invalid design record ({exc})")
-        return mesh
+        return solid
     slack = float(tmpl.get("tolerance_um", 0.0)) + _EPS_UM
-    expected = np.array([[0.0, 0.0, 0.0], [size, size, base + design.height_um]])
-    if not np.allclose(mesh.bounds, expected, atol=slack, rtol=0.0):
-        problems.append(f"{path}: bounds {np.round(mesh.bounds, 3).tolist()} um do not match "
+    expected = np.array([[0.0, 0.0, 0.0], [size_um, size_um, base + design.height_um]])
+    if not np.allclose(solid.bounds, expected, atol=slack, rtol=0.0):
+        problems.append(f"{path}: bounds {np.round(solid.bounds, 3).tolist()} um do not match "
                         f"design.json (expected {expected.tolist()} um)")
     if n != tmpl.get("facets", n):
         problems.append(f"{path}: {n} facets, design.json says {tmpl['facets']}")
     vol = tmpl.get("volume_um3")
-    if vol is not None and not math.isclose(mesh.volume, vol, rel_tol=1e-6):
-        problems.append(f"{path}: volume {mesh.volume:.6g} um^3, design.json says {vol:.6g}")
-    return mesh
+    if vol is not None and not math.isclose(solid.volume, vol, rel_tol=1e-6):
+        problems.append(f"{path}: volume {solid.volume:.6g} um^3, design.json says {vol:.6g}")
+    return solid
 
 
-def _rebuild_mesh(record: dict[str, Any], problems: list[str]) -> trimesh.Trimesh | None:
+def _rebuild_mesh(record: dict[str, Any], problems: list[str]) -> _Solid | None:
     try:
         tmpl = record["template"]
         design = design_from_dict(record["design"])
         fp = Footprint(shape=tmpl["footprint"]["shape"], size_um=tmpl["footprint"]["size_um"])
-        return build_template_mesh(design, footprint=fp, base_um=tmpl["base_um"],
+        mesh = build_template_mesh(design, footprint=fp, base_um=tmpl["base_um"],
                                    tolerance_um=tmpl["tolerance_um"])
     except (KeyError, TypeError, ValueError, TemplaterError) as exc:
         problems.append(f"design.json: cannot rebuild the template ({exc})")
         return None
+    solid = _Solid(triangles=np.asarray(mesh.triangles, dtype=np.float64))
+    with _bar(False, "") as bar:
+        solid.scan(bar)
+    return solid
 
 
-def section_polygon(lines_2d: NDArray[np.float64], window: shapely.Polygon) -> shapely.Geometry:
+def section_polygon(lines_2d: NDArray[np.float64], window: shapely.Polygon,
+                    ray: int = 1) -> shapely.Geometry:
     """Cross-section inside ``window`` from closed section segments (k, 2, 2), µm.
 
     Faces of the segments (noded with the window edge) are kept when a ray from an interior
-    point crosses the segments an odd number of times (even-odd rule).
+    point crosses the segments an odd number of times (even-odd rule). The ray goes towards +x
+    (``ray`` = 1) or -x (-1): the segments must be complete on that side of the window.
     """
     x0, y0, x1, y1 = window.bounds
     seg = lines_2d
@@ -124,11 +247,12 @@ def section_polygon(lines_2d: NDArray[np.float64], window: shapely.Polygon) -> s
     if len(faces) == 0:
         return shapely.Polygon()
     pts = shapely.get_coordinates(shapely.point_on_surface(faces))
-    keep = _odd_crossings(pts, seg)
+    keep = _odd_crossings(pts, seg, ray)
     return shapely.union_all(faces[keep]) if keep.any() else shapely.Polygon()
 
 
-def _odd_crossings(pts: NDArray[np.float64], seg: NDArray[np.float64]) -> NDArray[np.bool_]:
+def _odd_crossings(pts: NDArray[np.float64], seg: NDArray[np.float64],
+                   ray: int = 1) -> NDArray[np.bool_]:
     if len(seg) == 0:
         return np.zeros(len(pts), dtype=bool)
     ax, ay, bx, by = seg[:, 0, 0], seg[:, 0, 1], seg[:, 1, 0], seg[:, 1, 1]
@@ -136,39 +260,45 @@ def _odd_crossings(pts: NDArray[np.float64], seg: NDArray[np.float64]) -> NDArra
     for i, (px, py) in enumerate(pts):
         span = (ay > py) != (by > py)
         xc = ax[span] + (py - ay[span]) * (bx[span] - ax[span]) / (by[span] - ay[span])
-        out[i] = bool(np.count_nonzero(xc > px) % 2)
+        out[i] = bool(np.count_nonzero(xc > px if ray > 0 else xc < px) % 2)
     return out
 
 
-def _sections(mesh: trimesh.Trimesh, heights: list[float]) -> dict[float, NDArray[np.float64]]:
-    """Section segments (global xy) at each height; layers below z = 0 use z = 1 nm.
+def _slice(tri: NDArray[np.float64], heights: list[float]) -> dict[float, NDArray[np.float64]]:
+    """Section segments (k, 2, 2), global xy, of a triangle soup at each height; layers below
+    z = 0 use z = 1 nm.
 
-    Each plane sits 10 pm below its layer so that mesh vertices exactly at the layer height
-    (saddles, plateaus) do not produce degenerate sections.
+    Each plane sits 10 pm below its layer so that vertices exactly at the layer height
+    (saddles, plateaus) do not produce degenerate sections. A vertex is above the plane or not
+    (never on it), and an edge's crossing is interpolated from its lower to its upper vertex,
+    so the two facets of an edge give bit-identical points and the segments close exactly.
     """
-    eff = [max(z, 1e-3) - 1e-5 for z in heights]
-    lines, to3d, _ = mesh_multiplane(mesh, [0.0, 0.0, 0.0], [0.0, 0.0, 1.0], eff)
+    zmin, zmax = tri[:, :, 2].min(axis=1), tri[:, :, 2].max(axis=1)
     out = {}
-    for z, seg, m in zip(heights, lines, to3d, strict=True):
-        seg = np.asarray(seg, dtype=float).reshape(-1, 2, 2)
-        flat = seg.reshape(-1, 2)
-        xyz = np.c_[flat, np.zeros(len(flat)), np.ones(len(flat))] @ np.asarray(m).T
-        out[z] = _weld(xyz[:, :2]).reshape(-1, 2, 2)
+    for z in heights:
+        zp = max(z, 1e-3) - 1e-5
+        t = tri[(zmin <= zp) & (zmax > zp)]
+        d = t[:, :, 2] - zp
+        up = d > 0
+        pts, cut = [], []
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for i, j in ((0, 1), (1, 2), (2, 0)):
+                ui = up[:, i:i + 1]
+                lo = np.where(ui, t[:, j, :2], t[:, i, :2])
+                hi = np.where(ui, t[:, i, :2], t[:, j, :2])
+                dlo = np.where(up[:, i], d[:, j], d[:, i])
+                dhi = np.where(up[:, i], d[:, i], d[:, j])
+                pts.append(lo + (hi - lo) * (dlo / (dlo - dhi))[:, None])
+                cut.append(up[:, i] != up[:, j])
+        p = np.stack(pts, axis=1)
+        out[z] = p[np.stack(cut, axis=1)].reshape(-1, 2, 2)
     return out
 
 
-def _weld(points: NDArray[np.float64], tol_um: float = 1e-7) -> NDArray[np.float64]:
-    """Make points closer than ``tol_um`` identical (crossings of one mesh edge computed from
-    its two facets differ in the last bits; rounding would split pairs at half-way values)."""
-    if len(points) == 0:
-        return points
-    pairs = cKDTree(points).query_pairs(tol_um, output_type="ndarray")
-    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])),
-                       shape=(len(points), len(points)))
-    _, label = connected_components(graph, directed=False)
-    first = np.full(label.max() + 1, len(points))
-    np.minimum.at(first, label, np.arange(len(points)))
-    return points[first[label]]
+def _sections(mesh: Any, heights: list[float]) -> dict[float, NDArray[np.float64]]:
+    """Section segments (global xy) of a mesh (anything with ``triangles``) at each height,
+    as :func:`_slice`."""
+    return _slice(np.asarray(mesh.triangles, dtype=np.float64), heights)
 
 
 def _poly_z(chunk: Chunk) -> NDArray[np.float64]:
@@ -241,8 +371,10 @@ def _capsule_raster(seg: NDArray, radius: float, x0: float, y0: float, pix: floa
 
 
 def _section_raster(seg: NDArray, x0: float, y0: float, pix: float,
-                    shape: tuple[int, int]) -> NDArray[np.bool_]:
-    """Pixels inside closed section segments (even-odd scanline)."""
+                    shape: tuple[int, int], ray: int = 1) -> NDArray[np.bool_]:
+    """Pixels inside closed section segments (even-odd scanline). The segments must be complete
+    towards +x (``ray`` = 1) or -x (-1) of the window; a row with an odd number of crossings
+    lacks one on the other side, put just outside the window."""
     nrows, cols = shape
     if len(seg) == 0:
         return np.zeros(shape, dtype=bool)
@@ -255,6 +387,10 @@ def _section_raster(seg: NDArray, x0: float, y0: float, pix: float,
     item, row, y = item[keep], row[keep], y[keep]
     t = (y - a[item, 1]) / (b[item, 1] - a[item, 1])
     x = a[item, 0] + t * (b[item, 0] - a[item, 0])
+    odd = np.flatnonzero(np.bincount(row, minlength=nrows) % 2)
+    if len(odd):
+        row = np.r_[row, odd]
+        x = np.r_[x, np.full(len(odd), x0 - pix if ray > 0 else x0 + (cols + 1) * pix)]
     order = np.lexsort((x, row))
     row, x = row[order], x[order]
     first = np.r_[True, row[1:] != row[:-1]]
@@ -277,70 +413,107 @@ def _chunk_segments(chunk: Chunk) -> tuple[NDArray[np.float64], NDArray[np.float
     return seg, np.round(pts[:-1, 2][inside], 6)
 
 
-def _coverage(replay: Replay, mesh: trimesh.Trimesh, hatch_um: float, expected_z: list[float],
-              problems: list[str]) -> None:
+def _coverage(replay: Replay, solid: _Solid, hatch_um: float, expected_z: list[float],
+              problems: list[str], progress: bool = False) -> None:
     placements: dict[int, list[Chunk]] = {}
     for c in replay.chunks:
         placements.setdefault(c.placement, []).append(c)
+    # placement bookkeeping: every placement's xy bounds from its block's local bounds
+    local: dict[tuple, tuple | None] = {}
     bounds = {}
     for p, chunks in placements.items():
-        allp = np.vstack([np.asarray(c.points_local)[:, :2] + c.translation_um[:2]
-                          for c in chunks])
-        bounds[p] = (*allp.min(axis=0), *allp.max(axis=0))
+        lo, hi = np.full(2, np.inf), np.full(2, -np.inf)
+        for c in chunks:
+            key = (id(c.file), c.first, c.stop)
+            if key not in local:
+                pts = c.points_local
+                local[key] = (pts[:, :2].min(axis=0), pts[:, :2].max(axis=0)) if len(pts) \
+                    else None
+            if local[key] is not None:
+                lo = np.minimum(lo, local[key][0] + c.translation_um[:2])
+                hi = np.maximum(hi, local[key][1] + c.translation_um[:2])
+        if np.all(lo <= hi):
+            bounds[p] = (*lo, *hi)
+    b = solid.bounds
     if len(placements) <= FULL_COVERAGE_PLACEMENTS:
-        b = mesh.bounds
         windows = [(b[0, 0] - 1.0, b[0, 1] - 1.0, b[1, 0] + 1.0, b[1, 1] + 1.0)]
     else:
         first: dict[int, int] = {}
         for p, chunks in sorted(placements.items()):
-            first.setdefault(id(chunks[0].file), p)
+            if p in bounds:
+                first.setdefault(id(chunks[0].file), p)
         windows = [bounds[p] for p in sorted(first.values())]
-    layer_z = sorted({round(float(z), 6) for c in replay.chunks for z in np.unique(_poly_z(c))}
-                     | {round(z, 6) for z in expected_z})
-    sections = _sections(mesh, layer_z)
+    zs: set[float] = set()
+    seen_z: set[tuple] = set()
+    for c in replay.chunks:
+        key = (id(c.file), c.first, c.stop, round(float(c.translation_um[2]), 9))
+        if key not in seen_z:
+            seen_z.add(key)
+            zs.update(np.round(np.unique(_poly_z(c)), 6).tolist())
+    layer_z = sorted(zs | {round(z, 6) for z in expected_z})
+    # each window needs the STL's triangles over it and, for the even-odd rule, everything
+    # towards the nearer footprint edge (rays go that way)
+    mid_x = 0.5 * (b[0, 0] + b[1, 0])
+    margin = hatch_um + 1.0
+    rays = [1 if 0.5 * (wb[0] + wb[2]) >= mid_x else -1 for wb in windows]
+    boxes = [(wb[0] - margin, wb[1] - margin, np.inf, wb[3] + margin) if ray > 0
+             else (-np.inf, wb[1] - margin, wb[2] + margin, wb[3] + margin)
+             for wb, ray in zip(windows, rays, strict=True)]
+    with _bar(progress, "check coverage: STL", total=solid.facets, unit="facet") as bar:
+        triangles = solid.select(boxes, bar)
     pix = 0.5 * hatch_um
-    for wb in windows:
-        # an irrational sub-pixel offset keeps axis-parallel edges off the pixel-centre lines
-        x0, y0, x1, y1 = wb[0] - 0.382 * pix, wb[1] - 0.236 * pix, wb[2], wb[3]
-        shape = (math.ceil((y1 - y0) / pix), math.ceil((x1 - x0) / pix))
-        w = shapely.box(x0, y0, x0 + shape[1] * pix, y0 + shape[0] * pix)
-        wx = shapely.buffer(w, hatch_um, join_style="mitre")
-        near = [c for p, cs in placements.items()
-                if shapely.intersects(shapely.box(*bounds[p]), wx) for c in cs]
-        parts = [_chunk_segments(c) for c in near]
-        segs = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, 2, 2))
-        segz = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0)
-        for z in layer_z:
-            seg = segs[segz == z]
-            sec = _section_raster(sections[z], x0, y0, pix, shape)
-            if len(seg):
-                cov = _capsule_raster(seg, 0.5 * hatch_um, x0, y0, pix, shape)
-            else:
-                cov = np.zeros(shape, dtype=bool)
-            inter = np.count_nonzero(cov & sec)
-            union = np.count_nonzero(cov | sec)
-            iou = inter / union if union else 1.0
-            # tiny layers (features of a few hatch widths) may miss by h/4 along their edge
-            sz = sections[z]
-            mid = 0.5 * (sz[:, 0] + sz[:, 1])
-            inw = (mid[:, 0] >= x0) & (mid[:, 0] <= x1) & (mid[:, 1] >= y0) & (mid[:, 1] <= y1)
-            perimeter = float(np.linalg.norm(sz[inw, 1] - sz[inw, 0], axis=1).sum())
-            slack = max(4 * hatch_um**2, 0.25 * hatch_um * perimeter)
-            if iou < IOU_MIN and (union - inter) * pix * pix > slack:
-                problems.append(f"coverage: layer z = {z:.3f} um: IoU {iou:.4f} < {IOU_MIN} in "
-                                f"window {np.round(wb, 1).tolist()}")
-            if not len(seg):
-                continue
-            allowed = shapely.buffer(section_polygon(sections[z], wx),
-                                     0.5 * hatch_um + _EPS_UM)
-            shapely.prepare(allowed)
-            lines = shapely.linestrings(seg)
-            bad = lines[~shapely.covered_by(lines, allowed)]
-            out = shapely.difference(shapely.intersection(bad, w), allowed)
-            length = float(shapely.length(out).sum()) if len(bad) else 0.0
-            if length > _EPS_UM:
-                problems.append(f"coverage: layer z = {z:.3f} um: {length:.3f} um of lines "
-                                f"more than hatch/2 outside the cross-section")
+    with _bar(progress, "check coverage", total=len(windows) * len(layer_z),
+              unit="layer") as bar:
+        for wb, ray, tri in zip(windows, rays, triangles, strict=True):
+            _window_coverage(placements, bounds, wb, ray, _slice(tri, layer_z), layer_z,
+                             hatch_um, pix, problems, bar)
+
+
+def _window_coverage(placements: dict[int, list[Chunk]], bounds: dict[int, tuple],
+                     wb: tuple, ray: int, sections: dict[float, NDArray[np.float64]],
+                     layer_z: list[float], hatch_um: float, pix: float, problems: list[str],
+                     bar: tqdm) -> None:
+    # an irrational sub-pixel offset keeps axis-parallel edges off the pixel-centre lines
+    x0, y0, x1, y1 = wb[0] - 0.382 * pix, wb[1] - 0.236 * pix, wb[2], wb[3]
+    shape = (math.ceil((y1 - y0) / pix), math.ceil((x1 - x0) / pix))
+    w = shapely.box(x0, y0, x0 + shape[1] * pix, y0 + shape[0] * pix)
+    wx = shapely.buffer(w, hatch_um, join_style="mitre")
+    near = [c for p, cs in placements.items()
+            if p in bounds and shapely.intersects(shapely.box(*bounds[p]), wx) for c in cs]
+    parts = [_chunk_segments(c) for c in near]
+    segs = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, 2, 2))
+    segz = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0)
+    for z in layer_z:
+        bar.update(1)
+        seg = segs[segz == z]
+        sz = sections[z]
+        sec = _section_raster(sz, x0, y0, pix, shape, ray)
+        if len(seg):
+            cov = _capsule_raster(seg, 0.5 * hatch_um, x0, y0, pix, shape)
+        else:
+            cov = np.zeros(shape, dtype=bool)
+        inter = np.count_nonzero(cov & sec)
+        union = np.count_nonzero(cov | sec)
+        iou = inter / union if union else 1.0
+        # tiny layers (features of a few hatch widths) may miss by h/4 along their edge
+        mid = 0.5 * (sz[:, 0] + sz[:, 1])
+        inw = (mid[:, 0] >= x0) & (mid[:, 0] <= x1) & (mid[:, 1] >= y0) & (mid[:, 1] <= y1)
+        perimeter = float(np.linalg.norm(sz[inw, 1] - sz[inw, 0], axis=1).sum())
+        slack = max(4 * hatch_um**2, 0.25 * hatch_um * perimeter)
+        if iou < IOU_MIN and (union - inter) * pix * pix > slack:
+            problems.append(f"coverage: layer z = {z:.3f} um: IoU {iou:.4f} < {IOU_MIN} in "
+                            f"window {np.round(wb, 1).tolist()}")
+        if not len(seg):
+            continue
+        allowed = shapely.buffer(section_polygon(sz, wx, ray), 0.5 * hatch_um + _EPS_UM)
+        shapely.prepare(allowed)
+        lines = shapely.linestrings(seg)
+        bad = lines[~shapely.covered_by(lines, allowed)]
+        out = shapely.difference(shapely.intersection(bad, w), allowed)
+        length = float(shapely.length(out).sum()) if len(bad) else 0.0
+        if length > _EPS_UM:
+            problems.append(f"coverage: layer z = {z:.3f} um: {length:.3f} um of lines "
+                            f"more than hatch/2 outside the cross-section")
 
 
 def _check_header(replay: Replay, problems: list[str]) -> None:
@@ -401,8 +574,8 @@ def _check_stage_moves(replay: Replay, problems: list[str]) -> None:
             last[name] = arg
 
 
-def _check_gwl(folder: Path, side: dict[str, Any], replay: Replay, mesh: trimesh.Trimesh | None,
-               problems: list[str]) -> None:
+def _check_gwl(folder: Path, side: dict[str, Any], replay: Replay, mesh: _Solid | None,
+               problems: list[str], progress: bool = False) -> None:
     prof = side.get("printer", {})
     hatch = float(prof.get("hatch_um", 0.5))
     anchor = float(prof.get("anchor_um", 0.5))
@@ -505,10 +678,10 @@ def _check_gwl(folder: Path, side: dict[str, Any], replay: Replay, mesh: trimesh
     # every layer of the STL from its bottom up, whether written or not
     n = math.floor((shi[2] - slo[2]) / slice_um + 1e-9) + 1
     expected = [slo[2] + k * slice_um for k in range(n)]
-    _coverage(replay, mesh, hatch, expected, problems)
+    _coverage(replay, mesh, hatch, expected, problems, progress)
 
 
-def check_job(folder: Path | str) -> list[str]:
+def check_job(folder: Path | str, *, progress: bool = False) -> list[str]:
     """Problems found in a job folder (empty list: clean).
 
     Parameters
@@ -518,6 +691,9 @@ def check_job(folder: Path | str) -> list[str]:
         ``NAME_job.gwl``, ``NAME_files/``, ``NAME_job.json``) or by ``templater dose-test``
         (``NAME_dose_job.gwl``, ``NAME_dose_files/``, ``NAME_dose_job.json``; ``NAME.stl`` is one
         patch).
+    progress : bool
+        Show tqdm progress bars on stderr for the long steps (reading the STL, coverage);
+        they show only when stderr is a terminal.
     """
     folder = Path(folder)
     problems: list[str] = []
@@ -530,10 +706,10 @@ def check_job(folder: Path | str) -> list[str]:
     if record.get("outputs") == ["gwl"] and not (folder / f"{name}.stl").exists():
         mesh = _rebuild_mesh(record, problems)  # GWL-only job: the STL it would have had
     else:
-        mesh = _check_stl(folder, record, problems)
+        mesh = _check_stl(folder, record, problems, progress)
     dose = folder / f"{name}_dose_job.json"
     if dose.exists():  # a dose test (templater dose-test)
-        _check_dose(folder, record, mesh, dose, problems)
+        _check_dose(folder, record, mesh, dose, problems, progress)
     job = folder / f"{name}_job.gwl"
     if not job.exists():
         return problems  # an STL-only job or a dose test
@@ -547,7 +723,7 @@ def check_job(folder: Path | str) -> list[str]:
         return problems
     if side.get("design") != record.get("design"):
         problems.append("sidecar: design differs from design.json")
-    _check_gwl(folder, side, replay, mesh, problems)
+    _check_gwl(folder, side, replay, mesh, problems, progress)
     return problems
 
 
@@ -565,8 +741,8 @@ def _dose_sub_replay(replay: Replay, placements: set[int],
     return replace(replay, chunks=chunks, includes=includes)
 
 
-def _check_dose(folder: Path, record: dict[str, Any], mesh: trimesh.Trimesh | None,
-                side_path: Path, problems: list[str]) -> None:
+def _check_dose(folder: Path, record: dict[str, Any], mesh: _Solid | None,
+                side_path: Path, problems: list[str], progress: bool = False) -> None:
     """A dose-test folder: the whole job as any job (without the STL comparison), every patch's
     settings and grid position against the sidecar, every patch the same print relative to its
     origin, patches apart, and the first patch against the STL (bounds, coverage, time)."""
@@ -687,5 +863,5 @@ def _check_dose(folder: Path, record: dict[str, Any], mesh: trimesh.Trimesh | No
     view["totals"] = dose.get("patch_totals", {})
     view["estimate"] = {"total_s": first.get("estimate_s")}
     own: list[str] = []
-    _check_gwl(folder, view, sub, mesh, own)
+    _check_gwl(folder, view, sub, mesh, own, progress)
     problems += [f"patch {first.get('number')}: {line}" for line in own if line not in problems]

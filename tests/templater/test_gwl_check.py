@@ -7,10 +7,13 @@ import dataclasses
 import json
 import re
 import shutil
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+import templater.fab.check as check_mod
 from templater.fab.check import check_job
 from templater.fab.gwl_plan import plan_gwl
 from templater.fab.gwl_reader import GwlError, read_job
@@ -244,3 +247,138 @@ def test_clean_bill_where_section_crossings_fall_on_rounding_half_way_points(tmp
     write_job(design, tmp_path / "f", options=options, version="test",
               gwl=plan_gwl(design, options, profile=profile), recipe=profile)
     assert check_job(tmp_path / "f") == []
+
+
+# --- streamed STL, windowed coverage and progress (pellet-scale check) ---------------------------
+STL_RECORD = np.dtype([("normal", "<f4", (3,)), ("v", "<f4", (3, 3)), ("attr", "<u2")])
+
+
+def stl_records(path: Path) -> np.ndarray:
+    return np.frombuffer(path.read_bytes()[84:], dtype=STL_RECORD).copy()
+
+
+def write_records(path: Path, rec: np.ndarray) -> None:
+    head = path.read_bytes()[:80]
+    path.write_bytes(head + len(rec).to_bytes(4, "little") + rec.tobytes())
+
+
+@pytest.fixture(params=[1 << 20, 7], ids=["one-chunk", "7-facet-chunks"])
+def chunked(request, monkeypatch):
+    """Run with the default chunk size and with tiny chunks (chunk boundaries everywhere)."""
+    monkeypatch.setattr(check_mod, "_CHUNK", request.param)
+    return request.param
+
+
+def test_streamed_stl_of_a_good_job_is_clean(good, chunked):
+    assert check_job(good) == []
+
+
+def test_stl_with_a_missing_facet_is_not_watertight(copy, chunked):
+    stl = copy / f"{NAME}.stl"
+    write_records(stl, stl_records(stl)[1:])
+    problems = check_job(copy)
+    one(problems, r"\.stl: not a closed, consistently wound volume \(watertight=False")
+    one(problems, r"\.stl: \d+ facets, design\.json says")
+
+
+def test_stl_with_a_flipped_facet_is_not_consistently_wound(copy, chunked):
+    stl = copy / f"{NAME}.stl"
+    rec = stl_records(stl)
+    rec["v"][5] = rec["v"][5][::-1].copy()
+    write_records(stl, rec)
+    one(check_job(copy), r"\.stl: not a closed.*watertight=True, winding=False")
+
+
+def test_stl_turned_inside_out_has_negative_volume(copy):
+    stl = copy / f"{NAME}.stl"
+    rec = stl_records(stl)
+    rec["v"] = rec["v"][:, ::-1].copy()
+    write_records(stl, rec)
+    problems = check_job(copy)
+    one(problems, r"\.stl: not a closed.*winding=True, volume=-")
+    one(problems, r"\.stl: volume -")
+
+
+def test_stl_with_a_nan_coordinate(copy):
+    stl = copy / f"{NAME}.stl"
+    rec = stl_records(stl)
+    rec["v"][3, 1, 2] = np.nan
+    write_records(stl, rec)
+    one(check_job(copy), r"\.stl: cannot be loaded \(non-finite coordinates\)")
+
+
+@pytest.fixture(scope="module")
+def tall(tmp_path_factory):
+    """A 3 x 3 block job of a taller egg-box (H 8, S 40 um)."""
+    design = EggBox(height_um=8.0, period_um=40.0)
+    folder = tmp_path_factory.mktemp("tall") / "job"
+    options = TemplateOptions.for_design(design, size_um=120.0, base_um=1.0)
+    write_job(design, folder, options=options, version="test",
+              gwl=plan_gwl(design, options, profile=PROFILE), recipe=PROFILE)
+    return folder, design.name
+
+
+def test_windowed_coverage_is_clean_and_flags_a_missing_layer(tall, tmp_path, monkeypatch,
+                                                              chunked):
+    """Force the per-distinct-block windows (as on pellet-scale jobs, where each window slices
+    only the STL's triangles of its band): clean, and a layer dropped from one block file is
+    found in that block's window."""
+    folder, name = tall
+    monkeypatch.setattr(check_mod, "FULL_COVERAGE_PLACEMENTS", 0)
+    assert check_job(folder) == []
+    broken = tmp_path / "broken"
+    shutil.copytree(folder, broken)
+
+    def drop_slice(text: str) -> str:
+        return text[:text.index("% Slice 3,")] + text[text.index("% Slice 4,"):]
+
+    edit(broken / f"{name}_files" / "block_005.gwl", drop_slice)
+    one(check_job(broken), r"coverage: layer z = 3\.000 um: IoU .* in window")
+
+
+@pytest.mark.parametrize("ray", [1, -1])
+def test_section_raster_needs_segments_on_the_ray_side_only(ray):
+    """Two squares side by side; the window sees only the one on the side away from the ray,
+    the other one's segments are dropped: the raster equals the one from all segments."""
+    def square(x0, y0, s):
+        p = np.array([[x0, y0], [x0 + s, y0], [x0 + s, y0 + s], [x0, y0 + s]])
+        return np.stack([p, np.roll(p, -1, axis=0)], axis=1)
+
+    left, right = square(0.0, 0.0, 10.0), square(20.0, 2.0, 10.0)
+    segs = np.concatenate([left, right])
+    # window over the square on the ray's side, segments of the other square dropped
+    x0, y0, pix, shape = (18.1, -1.05, 0.25, (60, 60)) if ray > 0 else (-3.1, -1.05, 0.25,
+                                                                          (60, 60))
+    kept = right if ray > 0 else left
+    ref = check_mod._section_raster(segs, x0, y0, pix, shape)
+    assert ref.any() and np.array_equal(check_mod._section_raster(kept, x0, y0, pix, shape, ray),
+                                        ref)
+    # a window cutting through a square: parity from the ray side
+    wx0 = 25.05 if ray > 0 else 4.05
+    full = check_mod._section_raster(segs, wx0, y0, pix, shape)
+    part = segs[segs[:, :, 0].max(axis=1) >= wx0] if ray > 0 \
+        else segs[segs[:, :, 0].min(axis=1) <= wx0 + shape[1] * pix]
+    assert full.any() and np.array_equal(
+        check_mod._section_raster(part, wx0, y0, pix, shape, ray), full)
+
+
+def test_slice_points_of_shared_edges_are_identical(good):
+    """Both facets of an edge give bit-identical section points: every point occurs an even
+    number of times (closed polygons, nothing to weld)."""
+    rec = stl_records(good / f"{NAME}.stl")
+    tri = rec["v"].astype(np.float64)
+    for seg in check_mod._slice(tri, [0.0, 1.0, 2.5, 4.0]).values():
+        assert len(seg)
+        _, counts = np.unique(seg.reshape(-1, 2), axis=0, return_counts=True)
+        assert np.all(counts % 2 == 0)
+
+
+def test_progress_only_on_a_terminal(good, capsys, monkeypatch):
+    assert check_job(good, progress=True) == []
+    assert capsys.readouterr().err == ""  # stderr is not a terminal here
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    assert check_job(good, progress=False) == []
+    assert capsys.readouterr().err == ""
+    assert check_job(good, progress=True) == []
+    err = capsys.readouterr().err
+    assert "check STL" in err and "check coverage" in err
