@@ -144,9 +144,9 @@ def test_stl_is_byte_identical_on_two_runs(tmp_path):
     assert paths[0].read_bytes() == paths[1].read_bytes()
 
 
-def test_mirror_half_scan_of_the_deviation_equals_the_full_scan():
-    """Rounded reliefs and their hip-split mesh mirror about x = S/2: the half scan used for
-    symmetric nodes must give the full scan's deviation and volume bias."""
+def test_mirror_quarter_scan_of_the_deviation_equals_the_full_scan():
+    """Rounded reliefs and their hip-split mesh mirror about x = S/2 and y = S/2: the quarter
+    scan used for symmetric nodes must give the full scan's deviation and volume bias."""
     from templater.fab.mesh import interpolation_deviation_um
     from templater.geometry import FrustumArray
 
@@ -155,8 +155,8 @@ def test_mirror_half_scan_of_the_deviation_equals_the_full_scan():
     nodes = np.unique(np.concatenate([np.linspace(0.0, 22.5, 9), np.linspace(22.5, 75.0, 21),
                                       np.linspace(75.0, 127.5, 21),
                                       np.linspace(127.5, 150.0, 9)]))
-    half = interpolation_deviation_um(design, nodes)
+    quarter = interpolation_deviation_um(design, nodes)
     skewed = nodes.copy()
     skewed[1:-1] += 1e-7  # breaks the mirror test: full scan
     full = interpolation_deviation_um(design, skewed)
-    np.testing.assert_allclose(half, full, rtol=1e-4)
+    np.testing.assert_allclose(quarter, full, rtol=1e-4)
