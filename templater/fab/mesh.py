@@ -300,17 +300,22 @@ def _boundary_loop(faces: NDArray) -> NDArray:
     edges = np.vstack([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
     key = np.sort(edges, axis=1)
     _, inv, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
-    boundary = edges[counts[inv.reshape(-1)] == 1]
-    nxt = dict(zip(boundary[:, 0].tolist(), boundary[:, 1].tolist(), strict=True))
-    start = int(boundary[0, 0])
+    return walk_boundary(edges[counts[inv.reshape(-1)] == 1])
+
+
+def walk_boundary(edges: NDArray, start_row: int = 0) -> NDArray:
+    """Vertex indices of the single closed loop formed by directed boundary ``edges`` (m, 2),
+    starting at the tail of edge ``start_row``; raises if the edges form more than one loop."""
+    nxt = dict(zip(edges[:, 0].tolist(), edges[:, 1].tolist(), strict=True))
+    start = int(edges[start_row, 0])
     loop = [start]
     cur = nxt[start]
     while cur != start:
         loop.append(cur)
         cur = nxt[cur]
-        if len(loop) > len(boundary):
+        if len(loop) > len(edges):
             raise RuntimeError("top surface boundary is not a single loop")
-    if len(loop) != len(boundary):
+    if len(loop) != len(edges):
         raise RuntimeError("top surface has more than one boundary loop")
     return np.asarray(loop)
 

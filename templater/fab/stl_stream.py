@@ -33,6 +33,7 @@ from templater.fab.mesh import (
     _check_tolerance,
     _main_diagonal,
     period_nodes_um,
+    walk_boundary,
 )
 from templater.geometry.parameters import check
 from templater.geometry.surfaces import Surface
@@ -251,19 +252,8 @@ class TemplateStream:
         _, einv, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
         single = counts[einv.reshape(-1)] == 1
         edges, kind, gidx = edges[single], kind[single], gidx[single]
-        first = np.lexsort((gidx, kind))[0]
-        nxt = dict(zip(edges[:, 0].tolist(), edges[:, 1].tolist(), strict=True))
-        start = int(edges[first, 0])
-        loop = [start]
-        cur = nxt[start]
-        while cur != start:
-            loop.append(cur)
-            cur = nxt[cur]
-            if len(loop) > len(edges):
-                raise RuntimeError("top surface boundary is not a single loop")
-        if len(loop) != len(edges):
-            raise RuntimeError("top surface has more than one boundary loop")
-        return keys[np.asarray(loop)]
+        first = int(np.lexsort((gidx, kind))[0])
+        return keys[walk_boundary(edges, first)]
 
     @staticmethod
     def _closing(loop: NDArray) -> Iterator[NDArray]:
