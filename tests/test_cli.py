@@ -68,7 +68,7 @@ def test_default_footprint_is_whole_periods_near_3mm(tmp_path):
         (["make", "eggbox", "--H", "0", "--S", "150"], "(0, 280]"),
         (["make", "eggbox", "--H", "nan", "--S", "150"], "nan"),
         (["make", "eggbox", "--H", "inf", "--S", "150"], "inf"),
-        (["make", "eggbox", "--H", "abc", "--S", "150"], "is not a valid float"),
+        (["make", "eggbox", "--H", "abc", "--S", "150"], "--H = 'abc' is not a number"),
         (["make", "eggbox", "--H", "25", "--S", "1"], "[2, 5000]"),
         (["make", "eggbox", "--H", "25", "--S", "10"], "H/S <= 2"),
         (["make", "eggbox", "--H", "25"], "--S"),

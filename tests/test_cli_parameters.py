@@ -36,3 +36,15 @@ def test_model_help_is_generated_with_range_unit_and_default():
         assert f"  {flag} " in out
     assert "[0, 1000] MPa; default 7" in out
     assert "(0, 1000] mA/cm^2; default 1" in out
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["make", "eggbox", "--H", "25um", "--S", "150"], "--H = '25um' is not a number"),
+    (["make", "eggbox", "--H", "25", "--S", "150", "--size", "3mm"], "[10, 100000] um"),
+    (["predict", "eggbox", "--H", "25", "--S", "150", "--kappa", "2,5"], "(0, 10000] mS/cm"),
+])
+def test_text_where_a_number_belongs_is_a_one_line_error(args, needle, tmp_path):
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 2, res.output
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error:") and needle in lines[0]

@@ -9,6 +9,7 @@ import click
 
 from templater.cli.main import main, progress_enabled
 from templater.cli.options import (
+    Number,
     UsageFail,
     design_from_cli,
     design_options,
@@ -34,14 +35,15 @@ __all__ = ["make_cmd"]
 
 @main.command("make")
 @design_options
-@click.option("--size", "size_um", type=float,
+@click.option("--size", "size_um", type=Number("size_um"),
               help=help_text("size_um", default=False)[:-1] + "; default: the whole number of "
                    f"periods closest to {default_value('size_um'):g} um.")
 @click.option("--footprint", "footprint", type=click.Choice(FOOTPRINT_SHAPES),
               default="square", show_default=True, help="Footprint shape.")
-@click.option("--base", "base_um", type=float, default=default_value("base_um"),
+@click.option("--base", "base_um", type=Number("base_um"), default=default_value("base_um"),
               help=help_text("base_um"))
-@click.option("--tolerance", "tolerance_um", type=float, default=default_value("tolerance_um"),
+@click.option("--tolerance", "tolerance_um", type=Number("tolerance_um"),
+              default=default_value("tolerance_um"),
               help=help_text("tolerance_um"))
 @click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path),
               help="Output folder (default ./<kind>-H<H>S<S>/).")

@@ -17,7 +17,7 @@ from templater.jobs.model import CLI_NAMES, ModelInputs, model_inputs
 from templater.jobs.presets import load_preset, preset_names
 
 __all__ = ["UsageFail", "design_options", "build_design", "design_from_cli", "model_options",
-           "model_from_cli", "apply_options"]
+           "model_from_cli", "apply_options", "Number"]
 
 DESIGN_KEYS = ("height_um", "period_um", "form", "top_fraction", "edge_radius_um", "invert")
 
@@ -59,12 +59,13 @@ def design_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--preset", "preset", metavar="NAME",
                      help="Named design from templates/designs (see `templater list`); "
                           "explicit flags override its values."),
-        click.option("--H", "height_um", type=float, help=_spec_help("height_um", ", H/S <= 2")),
-        click.option("--S", "period_um", type=float, help=_spec_help("period_um")),
+        click.option("--H", "height_um", type=Number("height_um"),
+                     help=_spec_help("height_um", ", H/S <= 2")),
+        click.option("--S", "period_um", type=Number("period_um"), help=_spec_help("period_um")),
         click.option("--form", "form", type=str, help=_spec_help("form")),
-        click.option("--top-fraction", "top_fraction", type=float,
+        click.option("--top-fraction", "top_fraction", type=Number("top_fraction"),
                      help=_spec_help("top_fraction")),
-        click.option("--edge-radius", "edge_radius_um", type=float,
+        click.option("--edge-radius", "edge_radius_um", type=Number("edge_radius_um"),
                      help=_spec_help("edge_radius_um")),
         click.option("--invert", "invert", is_flag=True, default=None,
                      help="Opposite relief: electrolyte pits instead of peaks (e -> H - e)."),
@@ -113,10 +114,34 @@ def build_design(kind: str | None, preset: str | None, values: dict[str, Any]) -
         raise UsageFail(str(exc)) from exc
 
 
+class Number(click.ParamType):
+    """A float option whose unparsable value is a one-line usage error naming the flag, the
+    value, and the allowed range and unit of its parameter."""
+
+    name = "float"
+
+    def __init__(self, parameter: str) -> None:
+        self.parameter = parameter
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+                ) -> float:
+        """``float(value)``, else a :class:`UsageFail`."""
+        if isinstance(value, float):
+            return value
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            p = PARAMETERS[self.parameter]
+            unit = f" {p.flag_unit}" if p.flag_unit else ""
+            flag = param.opts[0] if param is not None and param.opts else f"--{p.flag}"
+            raise UsageFail(f"{flag} = {value!r} is not a number; allowed: {p.allowed}{unit} "
+                            f"(a plain number in {p.flag_unit or 'no unit'})") from None
+
+
 def _model_option(key: str) -> Callable[..., Any]:
     """One model option generated from its parameter declaration (flag, range, unit, default)."""
     p = PARAMETERS[CLI_NAMES[key][0]]
-    kind: Any = click.Choice(list(p.choices)) if p.kind == "choice" else float
+    kind: Any = click.Choice(list(p.choices)) if p.kind == "choice" else Number(p.name)
     return click.option(f"--{p.flag}", key, type=kind, help=help_text(p.name))
 
 
