@@ -37,4 +37,6 @@ def check_cmd(folder: Path) -> None:
         click.echo(line)
     if problems:
         raise SystemExit(1)
-    click.echo(f"{folder}: OK")
+    gwl = any(folder.glob("*_job.gwl"))
+    click.echo(f"{folder}: OK" + ("" if gwl else " (no GWL job in the folder: the STL and "
+                                         "design.json were checked)"))

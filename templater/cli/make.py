@@ -46,7 +46,8 @@ __all__ = ["make_cmd"]
               default=default_value("tolerance_um"),
               help=help_text("tolerance_um"))
 @click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path),
-              help="Output folder (default ./<kind>-H<H>S<S>/).")
+              help="Output folder (default ./NAME/, the design's name, e.g. eggbox-H25S150 or "
+                   "pyramid-H25S150-r1).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
 @click.option("--no-predict", is_flag=True,
               help="Skip the predicted critical current (prediction.json).")
