@@ -231,6 +231,18 @@ def _axis_nodes(nodes: NDArray, period_um: float, lo: float, hi: float) -> NDArr
 
 def _grid_surface(design: Surface, xs: NDArray, ys: NDArray, base_um: float):
     """Top-surface vertices and CCW triangles of the tensor grid xs × ys."""
+    verts, t1, t2, idx = grid_triangles(design, xs, ys, base_um)
+    faces = np.vstack([t1, t2])
+    perimeter = np.concatenate([
+        idx[:, 0], idx[-1, 1:], idx[-2::-1, -1], idx[0, -2:0:-1]
+    ])
+    return verts, faces, perimeter
+
+
+def grid_triangles(design: Surface, xs: NDArray, ys: NDArray, base_um: float
+                   ) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+    """Vertices (n, 3) of the template top on the grid xs × ys, the two CCW triangles of every
+    quad (each (q, 3), split along the hips for square reliefs) and the (nx, ny) index grid."""
     nx, ny = len(xs), len(ys)
     xg, yg = np.meshgrid(xs, ys, indexing="ij")
     zg = design.template_top_um(xg, yg, base_um)
@@ -243,11 +255,7 @@ def _grid_surface(design: Surface, xs: NDArray, ys: NDArray, base_um: float):
     main = _main_diagonal(cx.ravel(), cy.ravel(), design.period_um, not design.is_smooth)
     t1 = np.where(main[:, None], np.c_[v00, v10, v11], np.c_[v00, v10, v01])
     t2 = np.where(main[:, None], np.c_[v00, v11, v01], np.c_[v10, v11, v01])
-    faces = np.vstack([t1, t2])
-    perimeter = np.concatenate([
-        idx[:, 0], idx[-1, 1:], idx[-2::-1, -1], idx[0, -2:0:-1]
-    ])
-    return verts, faces, perimeter
+    return verts, t1, t2, idx
 
 
 def _clip(verts: NDArray, faces: NDArray, poly: shapely.Polygon):

@@ -31,7 +31,7 @@ from templater.fab.mesh import (
     Footprint,
     _axis_nodes,
     _check_tolerance,
-    _main_diagonal,
+    grid_triangles,
     period_nodes_um,
     walk_boundary,
 )
@@ -121,23 +121,9 @@ class TemplateStream:
     def _strip(self, i0: int, i1: int, second: bool):
         """Vertices (unrounded), triangles (local indices) of one half (t1 or t2) of quad rows
         ``i0 … i1 − 1``."""
-        xs, ys = self.xs[i0:i1 + 1], self.xs
-        nx, ny = len(xs), len(ys)
-        xg, yg = np.meshgrid(xs, ys, indexing="ij")
-        zg = self.design.template_top_um(xg, yg, self.base_um)
-        verts = np.column_stack([xg.ravel(), yg.ravel(), zg.ravel()])
-        idx = np.arange(nx * ny).reshape(nx, ny)
-        v00, v10 = idx[:-1, :-1].ravel(), idx[1:, :-1].ravel()
-        v01, v11 = idx[:-1, 1:].ravel(), idx[1:, 1:].ravel()
-        cx = (0.5 * (xs[:-1] + xs[1:]))[:, None] * np.ones(ny - 1)[None, :]
-        cy = np.ones(nx - 1)[:, None] * (0.5 * (ys[:-1] + ys[1:]))[None, :]
-        main = _main_diagonal(cx.ravel(), cy.ravel(), self.design.period_um,
-                              not self.design.is_smooth)
-        if second:
-            faces = np.where(main[:, None], np.c_[v00, v11, v01], np.c_[v10, v11, v01])
-        else:
-            faces = np.where(main[:, None], np.c_[v00, v10, v11], np.c_[v00, v10, v01])
-        return verts, faces
+        verts, t1, t2, _ = grid_triangles(self.design, self.xs[i0:i1 + 1], self.xs,
+                                          self.base_um)
+        return verts, (t2 if second else t1)
 
     def _far_outside(self, xy: NDArray, margin: float) -> NDArray[np.bool_]:
         """Points farther than ``margin`` outside the footprint (cheap, conservative)."""

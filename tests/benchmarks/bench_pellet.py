@@ -1,7 +1,7 @@
 """Pellet-scale job (10 mm egg-box H25 S150): time and peak memory of ``make``, its dry run,
 ``check``, and the dry runs that must be refused up front (exit 2).
 
-Each step runs in its own process under ``/usr/bin/time -v`` (peak RSS). Targets (issue "Print-
+Each step runs in its own process under GNU ``time -v`` (peak RSS). Targets (issue "Print-
 ready jobs"): make < 30 s and < 1.5 GB, dry run < 2 s and < 300 MB, check < 60 s and < 2 GB.
 
     python tests/benchmarks/bench_pellet.py [--keep DIR]
@@ -33,7 +33,10 @@ STEPS = [  # (label, args, target seconds, target GB, expected exit codes)
 
 
 def run(args: list[str]) -> tuple[int, float, float, str]:
-    cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "templater.cli", "-q", *args]
+    gnu_time = shutil.which("time")  # GNU time (Debian package "time"): -v gives the peak RSS
+    if gnu_time is None:
+        sys.exit("bench_pellet needs GNU time on PATH (apt-get install time)")
+    cmd = [gnu_time, "-v", sys.executable, "-m", "templater.cli", "-q", *args]
     res = subprocess.run(cmd, capture_output=True, text=True, check=False)
     rss = float(re.search(r"Maximum resident set size \(kbytes\): (\d+)", res.stderr)[1]) / 1e6
     wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)", res.stderr)[1]
