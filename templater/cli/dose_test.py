@@ -8,7 +8,12 @@ from typing import Any
 import click
 
 from templater.cli.main import main
-from templater.cli.options import Number, UsageFail, design_from_cli, design_options
+from templater.cli.options import (
+    UsageFail,
+    design_from_cli,
+    design_options,
+    solid_options,
+)
 from templater.cli.report import gwl_plan_lines
 from templater.fab.dose_matrix import (
     DEFAULT_GAP_UM,
@@ -19,7 +24,6 @@ from templater.fab.dose_matrix import (
     parse_speeds,
 )
 from templater.geometry.errors import DesignError, OutputError, OutputExistsError, TemplaterError
-from templater.geometry.parameters import default_value, help_text
 from templater.jobs.dose_test import dose_test_job
 
 __all__ = ["dose_test_cmd"]
@@ -38,11 +42,7 @@ __all__ = ["dose_test_cmd"]
                    "block holds (one block per patch).")
 @click.option("--gap", "gap_um", type=float, default=DEFAULT_GAP_UM, show_default=True,
               help="Clear gap between neighbouring patches, um.")
-@click.option("--base", "base_um", type=Number("base_um"), default=default_value("base_um"),
-              help=help_text("base_um"))
-@click.option("--tolerance", "tolerance_um", type=Number("tolerance_um"),
-              default=default_value("tolerance_um"),
-              help=help_text("tolerance_um"))
+@solid_options
 @click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path),
               help="Output folder (default ./NAME-dose/).")
 @click.option("--overwrite", is_flag=True,

@@ -15,6 +15,7 @@ from templater.cli.options import (
     design_options,
     model_from_cli,
     model_options,
+    solid_options,
 )
 from templater.cli.report import critical_current_line, gwl_plan_lines
 from templater.fab.gwl_plan import GwlPlan
@@ -40,11 +41,7 @@ __all__ = ["make_cmd"]
                    f"periods closest to {default_value('size_um'):g} um.")
 @click.option("--footprint", "footprint", type=click.Choice(FOOTPRINT_SHAPES),
               default="square", show_default=True, help="Footprint shape.")
-@click.option("--base", "base_um", type=Number("base_um"), default=default_value("base_um"),
-              help=help_text("base_um"))
-@click.option("--tolerance", "tolerance_um", type=Number("tolerance_um"),
-              default=default_value("tolerance_um"),
-              help=help_text("tolerance_um"))
+@solid_options
 @click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path),
               help="Output folder (default ./NAME/, the design's name, e.g. eggbox-H25S150 or "
                    "pyramid-H25S150-r1).")

@@ -10,14 +10,14 @@ from typing import Any
 import click
 
 from templater.geometry.errors import DesignError, TemplaterError
-from templater.geometry.parameters import PARAMETERS, help_text
+from templater.geometry.parameters import PARAMETERS, default_value, help_text
 from templater.geometry.registry import KINDS, make_design, suggest
 from templater.geometry.surfaces import SURFACES, Surface, parameter_specs
 from templater.jobs.model import CLI_NAMES, ModelInputs, model_inputs
 from templater.jobs.presets import load_preset, preset_names
 
 __all__ = ["UsageFail", "design_options", "build_design", "design_from_cli", "model_options",
-           "model_from_cli", "apply_options", "Number"]
+           "model_from_cli", "apply_options", "Number", "solid_options"]
 
 DESIGN_KEYS = ("height_um", "period_um", "form", "top_fraction", "edge_radius_um", "invert")
 
@@ -167,3 +167,13 @@ def model_from_cli(kw: dict[str, Any]) -> ModelInputs:
 def design_from_cli(kw: dict[str, Any]) -> Surface:
     """The design from the values of :func:`design_options`, removed from ``kw``."""
     return build_design(kw.pop("kind"), kw.pop("preset"), {k: kw.pop(k) for k in DESIGN_KEYS})
+
+
+def solid_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--base and --tolerance of the template solid, shared by ``make`` and ``dose-test``."""
+    return apply_options([
+        click.option("--base", "base_um", type=Number("base_um"),
+                     default=default_value("base_um"), help=help_text("base_um")),
+        click.option("--tolerance", "tolerance_um", type=Number("tolerance_um"),
+                     default=default_value("tolerance_um"), help=help_text("tolerance_um")),
+    ], func)
