@@ -4,6 +4,7 @@ importer). Usage errors print one ``Error:`` line and exit with status 2."""
 from templater.cli import (  # noqa: F401  (registers)
     calibrate,
     check,
+    compare,
     dose_test,
     listing,
     make,
