@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import click
 
 from templater.cli.main import main, progress_enabled
-from templater.cli.options import design_from_cli, design_options, model_from_cli, model_options
+from templater.cli.options import (
+    UsageFail,
+    design_from_cli,
+    design_options,
+    model_from_cli,
+    model_options,
+)
 from templater.cli.report import prediction_lines
-from templater.geometry.errors import TemplaterError
+from templater.geometry.errors import OutputError, OutputExistsError, TemplaterError
 from templater.jobs.progress import Progress
 
 __all__ = ["predict_cmd"]
@@ -27,8 +34,12 @@ __all__ = ["predict_cmd"]
 @click.option("--couple", is_flag=True,
               help="Iterate the pressure -> exchange-current coupling (Monroe-Newman; slow).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (schema: README).")
+@click.option("--plot", "plot_dir", type=click.Path(path_type=Path),
+              help="Write PNG maps of the currents (and of the Li pressure after a creep "
+                   "solve) and a cross-section profile into this folder.")
+@click.option("--overwrite", is_flag=True, help="Replace a --plot folder written earlier.")
 def predict_cmd(field_only: bool, no_tables: bool, couple: bool, as_json: bool,
-                **kw: Any) -> None:
+                plot_dir: Path | None, overwrite: bool, **kw: Any) -> None:
     """Predict the current distribution, Li pressure and critical current of a design.
 
     KIND is one of flat, eggbox, pyramid, frustum (or use --preset NAME).
@@ -38,6 +49,13 @@ def predict_cmd(field_only: bool, no_tables: bool, couple: bool, as_json: bool,
 
     design = design_from_cli(kw)
     model = model_from_cli(kw)
+    if plot_dir is not None:  # refuse a bad plot folder before the prediction runs
+        from templater.jobs.outputs import check_output
+
+        try:
+            check_output(plot_dir, overwrite=overwrite, what="plot folder")
+        except (OutputExistsError, OutputError) as exc:
+            raise UsageFail(str(exc)) from exc
     t0 = time.perf_counter()
     try:
         if field_only:
@@ -66,3 +84,14 @@ def predict_cmd(field_only: bool, no_tables: bool, couple: bool, as_json: bool,
     else:
         for line in prediction_lines(pred):
             click.echo(line)
+    if plot_dir is not None:
+        from templater.jobs.plots import write_prediction_plots
+
+        try:
+            plots = write_prediction_plots(pred, plot_dir, overwrite=overwrite)
+        except (OutputExistsError, OutputError) as exc:
+            raise UsageFail(str(exc)) from exc
+        for note in plots.notes:
+            click.echo(note, err=True)
+        if not as_json:
+            click.echo(f"wrote {plot_dir}/ ({', '.join(plots.files)})")
