@@ -1,12 +1,14 @@
 """Compare the outputs of ``templater make`` for every shipped preset between two source trees.
 
 Used to show that a refactor changed structure, not behaviour: each preset's STL, GWL files,
-sidecar, recipe, design.json and prediction.json are written by the reference revision and by the
-working tree, then compared byte for byte.
+sidecar, recipe, design.json, prediction.json and preview.png are written by the reference
+revision and by the working tree, then compared byte for byte (the preview is deterministic too;
+against a revision older than the preview, skip it with ``--ignore preview.png``).
 
     python scripts/compare_outputs.py --ref 7267efa          # working tree against a revision
     python scripts/compare_outputs.py --ref 7267efa --new HEAD   # two revisions
     python scripts/compare_outputs.py --ref-tree /some/checkout
+    python scripts/compare_outputs.py --ref 7267efa --ignore preview.png
 
 Exit status 0 when every file of every preset is identical, 1 otherwise.
 """
@@ -39,10 +41,12 @@ def make_all(tree: Path, out: Path, names: list[str], extra: list[str]) -> None:
         subprocess.run(cmd, env=env, check=True, cwd=out, stdout=subprocess.DEVNULL)
 
 
-def compare(a: Path, b: Path) -> tuple[int, list[str]]:
-    """Number of files compared and the relative paths that differ or exist on one side only."""
-    files_a = {p.relative_to(a) for p in a.rglob("*") if p.is_file() and p.name not in MARKERS}
-    files_b = {p.relative_to(b) for p in b.rglob("*") if p.is_file() and p.name not in MARKERS}
+def compare(a: Path, b: Path, ignore: frozenset[str] = frozenset()) -> tuple[int, list[str]]:
+    """Number of files compared and the relative paths that differ or exist on one side only
+    (files named in ``ignore`` are skipped)."""
+    skip = MARKERS | ignore
+    files_a = {p.relative_to(a) for p in a.rglob("*") if p.is_file() and p.name not in skip}
+    files_b = {p.relative_to(b) for p in b.rglob("*") if p.is_file() and p.name not in skip}
     bad = sorted(str(p) for p in files_a ^ files_b)
     for rel in sorted(files_a & files_b):
         if not filecmp.cmp(a / rel, b / rel, shallow=False):
@@ -57,6 +61,8 @@ def main() -> int:
     group.add_argument("--ref-tree", type=Path, help="source tree to compare against")
     parser.add_argument("--new", help="git revision to check (default: the working tree)")
     parser.add_argument("--preset", action="append", help="only these presets (repeatable)")
+    parser.add_argument("--ignore", action="append", default=[], metavar="FILE",
+                        help="skip files of this name, e.g. preview.png (repeatable)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -77,7 +83,7 @@ def main() -> int:
             for side, tree in (("ref", ref_tree), ("new", new_tree)):
                 (tmp_path / side).mkdir()
                 make_all(tree, tmp_path / side, names, [])
-            total, bad = compare(tmp_path / "ref", tmp_path / "new")
+            total, bad = compare(tmp_path / "ref", tmp_path / "new", frozenset(args.ignore))
         finally:
             for rev, tree in ((args.ref, ref_tree), (args.new, new_tree)):
                 if rev is not None:

@@ -2,7 +2,8 @@
 
 Every entry is computed by the project's own solvers: the secondary current distribution
 (:func:`solver.solve_field`) feeds the power-law creep solver (:func:`solver.creep.solve_creep`)
-at the default creep constants (n = 6.56, bonded interface, D = S). Run from the repository root:
+at the default creep constants (n = 6.56, bonded interface, D = S, σ_t = 0). Run from the
+repository root:
 
     python scripts/make_pressure_tables.py                 # all tables (tens of minutes)
     python scripts/make_pressure_tables.py --only eggbox   # one shape
@@ -45,7 +46,10 @@ def main() -> None:
         t0 = time.perf_counter()
         table = generate_table(factory, aspects, KINETIC_OVER_PERIOD, params,
                                divisions=args.divisions)
-        path = TABLE_DIR / f"{name}_n{params.stress_exponent:g}_{params.slip}.npz"
+        # a table with a transition stress holds one σ_t/Σ (solver.tables): its own file name
+        mixed = (f"_st{params.transition_stress_pa / 1e6:g}MPa"
+                 if params.transition_stress_pa else "")
+        path = TABLE_DIR / f"{name}_n{params.stress_exponent:g}_{params.slip}{mixed}.npz"
         save_table(table, path)
         logging.info("wrote %s (%d entries, %.0f s)", path, table.pressure_factor.size,
                      time.perf_counter() - t0)

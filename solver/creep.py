@@ -1,14 +1,18 @@
-"""Power-law (Norton) creep of plated Li below a contoured interface: excess interfacial pressure.
+"""Creep of plated Li below a contoured interface: excess interfacial pressure.
 
+Creep law: power law (Norton) ε̇_e = A* σ_e^n, optionally with a linear (diffusional) term,
+ε̇_e = A1* σ_e + A* σ_e^n with A1 = A σ_t^(n−1) (transition stress σ_t, :class:`CreepParameters`).
 Li is an incompressible power-law fluid (inertia-free Stokes flow) filling −D < z < f(x, y),
 f = H − e(x, y) (solver frame: z from the Li into the electrolyte). Plated Li enters along the
 interface normal at Ω i_n / F (bonded, ``slip="noslip"``, by default; ``"freeslip"`` is the other
 bounding case); the far boundary translates rigidly at the stack pressure. One quarter cell is
 discretised with isoparametric Taylor-Hood P2/P1 tetrahedra (scikit-fem) and solved by Newton's
-method with continuation in n. The problem is homogeneous, Δp = Π·Σ with Σ = (V0/(A* S))^(1/n),
-so the solver works dimensionless. Outputs: the excess hydrostatic pressure (it feeds the dendrite
-criterion), the excess normal traction, their maxima and Π, with optional grid-convergence
-estimates (:func:`richardson_estimate`, :func:`solve_creep_converged`).
+method with continuation in n. The power-law problem is homogeneous, Δp = Π·Σ with
+Σ = (V0/(A* S))^(1/n), so the solver works dimensionless; the linear term adds the group
+τ = σ_t/Σ, the law reading ε̇ = τ^(n−1) σ + σ^n in units of Σ and V0/S, and Π = Π(τ).
+Outputs: the excess hydrostatic pressure (it feeds the dendrite criterion), the excess normal
+traction, their maxima and Π, with optional grid-convergence estimates
+(:func:`richardson_estimate`, :func:`solve_creep_converged`).
 
 Model and method: docs/theory.md ("Li creep", "Numerical methods"); measured convergence and
 timings: docs/benchmarks.md ("Creep solver").
@@ -17,6 +21,7 @@ timings: docs/benchmarks.md ("Creep solver").
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -48,6 +53,7 @@ __all__ = [
     "CreepResult",
     "DimensionlessCreep",
     "RichardsonEstimate",
+    "mixed_law_stress",
     "richardson_estimate",
     "solve_creep",
     "solve_creep_converged",
@@ -62,6 +68,75 @@ _GROWTH = 1.3  # geometric growth of layer thickness away from the interface
 _INTORDER = 5  # 14-point rule with positive weights (the Gram-matrix assembly needs w > 0)
 _N_STAGES = (1.0, 2.5, 4.5)  # continuation in n (values >= n are skipped)
 _STAGE_TOL = 0.1  # intermediate stages only predict the next one (measured: fewest its)
+_STRESS_TOL = 1e-13  # Newton tolerance of the pointwise stress inversion (on ln σ)
+_STRESS_MAX_ITER = 60
+
+
+@dataclass(frozen=True, slots=True)
+class _MixedLaw:
+    """ε̇ = b1 σ + b2 σ^n in the solver's stress unit k·Σ (logarithms of b1, b2 held).
+
+    :func:`_mixed_law` picks the unit k so that the larger of the two coefficients is 1 and the
+    pressures stay O(1) whatever τ = σ_t/Σ is (for τ ≫ 1 they would be O(τ^(1−n)) in Σ)."""
+
+    log_b1: float
+    log_b2: float
+    unit: float  # k: solver stress unit in Σ
+
+
+def _mixed_law(n: float, tau: float) -> _MixedLaw | None:
+    """The two-mechanism law at exponent n and τ = σ_t/Σ (None: pure power law, τ = 0).
+
+    In units of Σ: ε̇ = a1 σ + σ^n with a1 = τ^(n−1). With σ = k σ' and k = min(1, 1/a1):
+    ε̇ = (a1 k) σ' + k^n σ'^n, i.e. ln b1 = ln a1 + ln k and ln b2 = n ln k.
+    """
+    if tau == 0.0:
+        return None
+    log_a1 = (n - 1.0) * math.log(tau)
+    log_k = min(0.0, -log_a1)
+    return _MixedLaw(log_b1=log_a1 + log_k, log_b2=n * log_k, unit=math.exp(log_k))
+
+
+def mixed_law_stress(
+    rate: NDArray[np.float64], n: float, log_b1: float, log_b2: float = 0.0
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """σ > 0 solving b1 σ + b2 σ^n = ε̇ pointwise, and the slope d ln σ / d ln ε̇.
+
+    Newton's method on F(s) = ln(b1 e^s + b2 e^(ns)) − ln ε̇ in s = ln σ: F is convex (a
+    log-sum-exp of affine functions) with slope F' ∈ [1, n], and the start
+    s0 = min(ln ε̇ − ln b1, (ln ε̇ − ln b2)/n) (each mechanism alone needs at least the true
+    stress) lies right of the root, so the iterates decrease monotonically to it (global,
+    quadratic convergence; stops when |Δs| < 1e-13, i.e. σ to ~1e-13 relative).
+
+    Parameters
+    ----------
+    rate : array
+        Equivalent strain rates ε̇ > 0.
+    n : float
+        Stress exponent, ≥ 1.
+    log_b1, log_b2 : float
+        ln b1 and ln b2.
+
+    Returns
+    -------
+    (sigma, slope)
+        σ and d ln σ / d ln ε̇ = 1/F'(s) = (b1 σ + b2 σ^n)/(b1 σ + n b2 σ^n) ∈ [1/n, 1].
+    """
+    log_rate = np.log(rate)
+    s = np.minimum(log_rate - log_b1, (log_rate - log_b2) / n)
+    for _ in range(_STRESS_MAX_ITER):
+        lin, powr = s + log_b1, n * s + log_b2
+        share = 0.5 * (1.0 + np.tanh(0.5 * (powr - lin)))  # b2 σ^n / ε̇(σ), overflow-free
+        slope = 1.0 + (n - 1.0) * share
+        step = (np.logaddexp(lin, powr) - log_rate) / slope
+        s = s - step
+        if np.all(np.abs(step) <= _STRESS_TOL * np.maximum(1.0, np.abs(s))):
+            break
+    else:  # pragma: no cover - the monotone iteration always converges
+        raise RuntimeError("creep stress inversion did not converge")
+    lin, powr = s + log_b1, n * s + log_b2
+    share = 0.5 * (1.0 + np.tanh(0.5 * (powr - lin)))
+    return np.exp(s), 1.0 / (1.0 + (n - 1.0) * share)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -121,6 +196,7 @@ class DimensionlessCreep:
     dofs: int
     divisions: tuple[int, int]
     layers: int
+    transition_ratio: float = 0.0  # τ = σ_t/Σ of the two-mechanism law (0: pure power law)
 
     def __post_init__(self) -> None:
         for name in ("x", "y", "pressure", "normal_traction", "current_ratio"):
@@ -166,6 +242,7 @@ class CreepResult:
     convergence_order: float = float("nan")  # observed order p (h = 1/divisions), nan if unknown
     extrapolated_pressure_factor: float = float("nan")  # Richardson Π∞ (nan if not available)
     accuracy_met: bool = False  # error estimate <= rtol·Π (solve_creep: rtol = 1 %)
+    transition_ratio: float = 0.0  # τ = σ_t/Σ (two-mechanism law; 0: pure power law)
 
     def __post_init__(self) -> None:
         for name in (
@@ -349,11 +426,23 @@ class _Problem:
         return np.einsum("ei,ikeq->keq", u[self.edofs], self.dv, optimize=True)
 
     def viscous(
-        self, u: NDArray[np.float64], m: float, rate0: float, jacobian: bool
+        self,
+        u: NDArray[np.float64],
+        m: float,
+        rate0: float,
+        jacobian: bool,
+        law: _MixedLaw | None = None,
     ) -> tuple[NDArray[np.float64], sp.csr_matrix | None]:
-        """Viscous residual ∫ 2η D(u):D(v) and (optionally) its Newton Jacobian."""
+        """Viscous residual ∫ 2η D(u):D(v) and (optionally) its Newton Jacobian.
+
+        Power law (``law`` None): 2η = (2/3) ε̇^(m−1), m = 1/n. Two-mechanism law: η = σ/(3ε̇)
+        with σ(ε̇) from :func:`mixed_law_stress`, and the consistent tangent from implicit
+        differentiation, dσ/dε̇ = 1/(b1 + n b2 σ^(n−1)) = (σ/ε̇)·(d ln σ/d ln ε̇).
+        """
         du = self.strain(u)
         rate = np.sqrt((2.0 / 3.0) * np.einsum("keq,keq->eq", du, du) + rate0**2)
+        if law is not None:
+            return self._viscous_mixed(du, rate, m, law, jacobian)
         w = (2.0 / 3.0) * rate ** (m - 1.0) * self.dx  # 2η dx
         res_e = np.einsum("ikeq,keq,eq->ei", self.dv, du, w, optimize=True)
         res = np.bincount(self.edofs.ravel(), res_e.ravel(), minlength=self.nu)
@@ -370,11 +459,51 @@ class _Problem:
         k = sp.csr_matrix((ke.ravel(), (self.rows, self.cols)), shape=(self.nu, self.nu))
         return res, k
 
-    def residual(self, w_loc: NDArray[np.float64], m: float, rate0: float, jacobian: bool):
+    def _viscous_mixed(
+        self,
+        du: NDArray[np.float64],
+        rate: NDArray[np.float64],
+        m: float,
+        law: _MixedLaw,
+        jacobian: bool,
+    ) -> tuple[NDArray[np.float64], sp.csr_matrix | None]:
+        """:meth:`viscous` for ε̇ = b1 σ + b2 σ^n.
+
+        Residual weight 2η = (2/3) σ/ε̇. Tangent: with c_i = D(u):D(v_i) and
+        ∂ε̇/∂u_j = (2/3) c_j/ε̇, the Jacobian is ∫ 2η D(φ_j):D(v_i) + (4/3) (η'/ε̇) c_i c_j, and
+        η' = (dσ/dε̇ − σ/ε̇)/(3ε̇) = −(σ/ε̇)(1 − β)/(3ε̇), β = d ln σ/d ln ε̇ ∈ [1/n, 1], so
+        the rank-one term −(4/9)(σ/ε̇)(1 − β)/ε̇² c_i c_j is negative semi-definite (for the
+        pure power law β = m and it is the term of :meth:`viscous`).
+        """
+        sigma, beta = mixed_law_stress(rate, 1.0 / m, law.log_b1, law.log_b2)
+        secant = sigma / rate  # σ/ε̇ = 3η
+        w = (2.0 / 3.0) * secant * self.dx
+        res_e = np.einsum("ikeq,keq,eq->ei", self.dv, du, w, optimize=True)
+        res = np.bincount(self.edofs.ravel(), res_e.ravel(), minlength=self.nu)
+        if not jacobian:
+            return res, None
+        nel, nq = self.dx.shape
+        x = (self.dv * np.sqrt(w)).transpose(2, 0, 1, 3).reshape(nel, 30, 6 * nq)
+        ke = x @ x.transpose(0, 2, 1)
+        coef = (4.0 / 9.0) * secant * (1.0 - beta) / rate**2 * self.dx  # ≥ 0, subtracted
+        c = np.einsum("ikeq,keq->eiq", self.dv, du, optimize=True)
+        y = c * np.sqrt(coef)[:, None, :]
+        ke -= y @ y.transpose(0, 2, 1)
+        k = sp.csr_matrix((ke.ravel(), (self.rows, self.cols)), shape=(self.nu, self.nu))
+        return res, k
+
+    def residual(
+        self,
+        w_loc: NDArray[np.float64],
+        m: float,
+        rate0: float,
+        jacobian: bool,
+        law: _MixedLaw | None = None,
+    ):
         """Residual (and Jacobian) in the rotated unknowns w̃ = (ũ, p)."""
         u = self.T @ w_loc[: self.nu]
         p = w_loc[self.nu :]
-        a, k = self.viscous(u, m, rate0, jacobian)
+        a, k = self.viscous(u, m, rate0, jacobian, law)
         r = np.concatenate([self.T.T @ (a + self.B.T @ p), self.B @ u])
         if not jacobian:
             return r, None
@@ -408,6 +537,7 @@ def _newton(
     tol: float,
     max_iter: int,
     pressure_tol: float | None = None,
+    law: _MixedLaw | None = None,
 ) -> tuple[NDArray[np.float64], int, float, bool]:
     """Damped Newton iteration on the free unknowns; returns (w, iterations, step, converged).
 
@@ -416,11 +546,11 @@ def _newton(
     iterations (the late Newton steps mostly update the velocity in the nearly rigid,
     regularised region far from the interface, which does not move the interface pressure:
     measured 5.10670 ± 1e-5 over the last 9 of 15 steps). For m = 1 (Newtonian) the problem is
-    linear and one exact step solves it.
+    linear and one exact step solves it (also with the linear term: ε̇ = (b1 + b2) σ).
     """
     w = w0.copy()
     free = prob.free
-    r, jac = prob.residual(w, m, rate0, True)
+    r, jac = prob.residual(w, m, rate0, True, law)
     rnorm = np.linalg.norm(r[free])
     step = np.inf
     calm = 0
@@ -434,7 +564,7 @@ def _newton(
         for _ in range(8):
             trial = w.copy()
             trial[free] += alpha * delta
-            r_trial, _ = prob.residual(trial, m, rate0, False)
+            r_trial, _ = prob.residual(trial, m, rate0, False, law)
             if np.linalg.norm(r_trial[free]) <= rnorm * (1.0 - 1e-4 * alpha) or rnorm < 1e-13:
                 break
             alpha *= 0.5
@@ -448,7 +578,7 @@ def _newton(
         step = alpha * np.abs(delta).max() / scale
         if step < tol or calm >= 2:
             return w, it, step, True
-        r, jac = prob.residual(w, m, rate0, True)
+        r, jac = prob.residual(w, m, rate0, True, law)
         rnorm = np.linalg.norm(r[free])
     return w, max_iter, step, False
 
@@ -460,6 +590,7 @@ def solve_creep_dimensionless(
     *,
     divisions: int | tuple[int, int] = 4,
     options: CreepOptions | None = None,
+    transition_ratio: float | None = None,
 ) -> DimensionlessCreep:
     """Solve the dimensionless creep problem (lengths in S, velocity in V0, stress in Σ).
 
@@ -477,13 +608,26 @@ def solve_creep_dimensionless(
         Elements along x and y of the quarter cell (one number: both), 2 to 32 each.
     options : CreepOptions, optional
         Mesh grading and Newton settings.
+    transition_ratio : float, optional
+        τ = σ_t/Σ ≥ 0 of the two-mechanism law ε̇ = τ^(n−1) σ + σ^n (units of Σ and V0/S),
+        e.g. :meth:`CreepParameters.transition_ratio`. Default: 0 when
+        ``params.transition_stress_pa`` is 0; required otherwise (Σ needs J and S).
     """
+    params = CreepParameters() if params is None else params
+    if transition_ratio is None:
+        if params.transition_stress_pa != 0.0:
+            raise DesignError(
+                "creep", "transition_ratio", "creep-transition-stress", "not given",
+                "sigma_t/Sigma (CreepParameters.transition_ratio) when sigma_t > 0", "",
+            )
+        transition_ratio = 0.0
     return _solve_level(
         surface,
         current_ratio_fn,
-        CreepParameters() if params is None else params,
+        params,
         CreepOptions() if options is None else options,
         divisions,
+        transition_ratio,
     )[0]
 
 
@@ -493,8 +637,16 @@ def _solve_level(
     params: CreepParameters,
     options: CreepOptions,
     divisions: int | tuple[int, int],
+    transition_ratio: float = 0.0,
 ) -> tuple[DimensionlessCreep, _Problem, NDArray[np.float64]]:
-    """One level of the dimensionless problem: (solution, problem, rotated unknowns)."""
+    """One level of the dimensionless problem: (solution, problem, rotated unknowns).
+
+    The returned unknowns hold the pressure in the solver's stress unit of the final law
+    (Σ for the pure power law)."""
+    tau = float(transition_ratio)
+    if not (math.isfinite(tau) and tau >= 0.0):
+        raise DesignError("creep", "transition_ratio", "creep-transition-stress", tau,
+                          "[0, inf)", "")
     cells = _cells(divisions)
     prob = _Problem(
         surface,
@@ -522,8 +674,14 @@ def _solve_level(
     stages = [s for s in _N_STAGES if s < n_final] + [n_final]
     w = np.zeros(prob.nu + prob.np_)
     w[3 * top] = -ratio  # ũ_n = u·n = −v_n; other fixed values are zero
+    law = None
+    unit = 1.0  # solver stress unit in Σ (changes along the continuation with the linear term)
     for n in stages:
         last = n == n_final
+        law = _mixed_law(n, tau)  # same σ_t along the continuation: a1 = τ^(n−1)
+        if law is not None:
+            w[prob.nu :] *= unit / law.unit  # pressure unknowns into the new stress unit
+            unit = law.unit
         w, its, step, ok = _newton(
             prob,
             w,
@@ -532,6 +690,7 @@ def _solve_level(
             options.tol if last else _STAGE_TOL,
             options.max_iter,
             options.pressure_tol if last else None,
+            law,
         )
         total += its
         logger.debug(
@@ -543,8 +702,11 @@ def _solve_level(
 
     # variationally consistent normal traction: the residual at the rotated normal unknowns of
     # the interface nodes is ∫_Γ (σn)·n_k φ_k dA; a boundary mass solve gives σ_nn at the nodes
-    reaction, _ = prob.residual(w, 1.0 / n_final, params.regularisation, False)
+    reaction, _ = prob.residual(w, 1.0 / n_final, params.regularisation, False, law)
     sigma_nn = prob.boundary_values(reaction[3 * top])
+    if law is not None:  # back to units of Σ
+        p = p * unit
+        sigma_nn = sigma_nn * unit
     verts = prob.top_vertices
     pos = np.searchsorted(top, verts)  # top nodes are sorted and vertices come first
     traction = -sigma_nn[pos]
@@ -563,6 +725,7 @@ def _solve_level(
         dofs=prob.nu + prob.np_,
         divisions=cells,
         layers=prob.layers,
+        transition_ratio=tau,
     )
     return sol, prob, w
 
@@ -725,6 +888,7 @@ def _result(
         accuracy_met=(
             bool(np.isfinite(error) and error <= rtol * abs(pi)) if met is None else bool(met)
         ),
+        transition_ratio=sol.transition_ratio,
     )
 
 
@@ -738,7 +902,7 @@ def solve_creep(
     estimate_error: bool = False,
     options: CreepOptions | None = None,
 ) -> CreepResult:
-    """Excess interfacial pressure from power-law creep of plated Li (quarter cell, SI output).
+    """Excess interfacial pressure from creep of plated Li (quarter cell, SI output).
 
     Parameters
     ----------
@@ -748,7 +912,8 @@ def solve_creep(
         ``(x_um, y_um) -> i_n / J``: local normal current per geometric current density on the
         interface, vectorised (e.g. ``lambda x, y: 1 / A_ratio + 0 * x`` for uniform plating).
     params : CreepParameters, optional
-        Creep constants and options; defaults from the shipped parameter set.
+        Creep constants and options; defaults from the shipped parameter set. With a
+        transition stress σ_t > 0 the law has the linear term and Π depends on σ_t/Σ.
     current_density_a_m2 : float, default 10.0
         Geometric current density J [A/m²] (10 A/m² = 1 mA/cm²), > 0.
     divisions : int or (int, int), default 4
@@ -769,6 +934,7 @@ def solve_creep(
     params = CreepParameters() if params is None else params
     start = time.perf_counter()
     sigma_pa = params.stress_scale_pa(current_density_a_m2, surface.period_um * UM)
+    tau = params.transition_stress_pa / sigma_pa  # 0.0 for the pure power law
     options = CreepOptions() if options is None else options
     cells = _cells(divisions)
     sequence: list[tuple[int, float, float]] = []
@@ -779,14 +945,16 @@ def solve_creep(
                 continue
             t0 = time.perf_counter()
             coarse = solve_creep_dimensionless(
-                surface, current_ratio_fn, params, divisions=coarse_cells, options=options
+                surface, current_ratio_fn, params, divisions=coarse_cells, options=options,
+                transition_ratio=tau,
             )
             sequence.append(
                 (max(coarse_cells), float(coarse.pressure.max()), time.perf_counter() - t0)
             )
     t0 = time.perf_counter()
     sol = solve_creep_dimensionless(
-        surface, current_ratio_fn, params, divisions=cells, options=options
+        surface, current_ratio_fn, params, divisions=cells, options=options,
+        transition_ratio=tau,
     )
     sequence.append((max(cells), float(sol.pressure.max()), time.perf_counter() - t0))
     est = None
@@ -880,6 +1048,7 @@ def solve_creep_converged(
     params = CreepParameters() if params is None else params
     start = time.perf_counter()
     sigma_pa = params.stress_scale_pa(current_density_a_m2, surface.period_um * UM)
+    tau = params.transition_stress_pa / sigma_pa  # 0.0 for the pure power law
     options = CreepOptions() if options is None else options
     sequence: list[tuple[int, float, float]] = []
     est: RichardsonEstimate | None = None
@@ -893,7 +1062,8 @@ def solve_creep_converged(
                 break
         t0 = time.perf_counter()
         sol = solve_creep_dimensionless(
-            surface, current_ratio_fn, params, divisions=d, options=options
+            surface, current_ratio_fn, params, divisions=d, options=options,
+            transition_ratio=tau,
         )
         sequence.append((d, float(sol.pressure.max()), time.perf_counter() - t0))
         logger.info("creep level %d: Π = %.5g (%.1f s)", d, sequence[-1][1], sequence[-1][2])

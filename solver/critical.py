@@ -26,9 +26,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from templater.geometry.parameters import declare, validate_fields
 
-__all__ = ["DendriteConstants", "critical_current_ratio"]
+__all__ = ["CrackDrive", "DendriteConstants", "critical_current_ratio",
+           "fracture_critical_current_ratio", "CRACK_GEOMETRY_FACTOR"]
+
+CRACK_GEOMETRY_FACTOR = 1.12  # Y of a shallow edge crack (K_I = Y σ √(πc))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,9 +62,44 @@ class DendriteConstants:
     flat_critical_current_a_m2: float = declare("flat_critical_current_a_m2", default=True)
     pressure_margin_pa: float = declare("pressure_margin_pa", default=True)
     growth_exponent: float | None = declare("growth_exponent", default=True, nullable=True)
+    criterion: str = declare("criterion", default=True)
+    fracture_toughness_pa_m05: float = declare("fracture_toughness_pa_m05", default=True)
+    crack_size_m: float = declare("crack_size_m", default=True)
 
     def __post_init__(self) -> None:
         validate_fields(self, "dendrite")
+
+    @property
+    def critical_pressure_pa(self) -> float:
+        """P_c = K_IC / (Y √(π c)): the crack-driving pressure p_Li + σ̄ that grows the tip
+        crack without current (fracture criterion)."""
+        return self.fracture_toughness_pa_m05 / (
+            CRACK_GEOMETRY_FACTOR * math.sqrt(math.pi * self.crack_size_m))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class CrackDrive:
+    """Crack-driving pressure of a design, P(Δp) = max_i (p_stack·base_i + Δp·slope_i) over the
+    interface points i, Δp the maximum excess Li pressure; the flat interface has
+    p_stack·flat (see :mod:`solver.electrolyte`)."""
+
+    stack_pa: float
+    base: np.ndarray  # (p_Li + σ̄)/p_stack at zero current
+    slope: np.ndarray  # d(p_Li + σ̄)/dΔp_max
+    flat: float  # (p + σ_L)/p of the flat interface
+
+    def at(self, excess_pa: float) -> float:
+        """P_drive [Pa] at the maximum excess pressure ``excess_pa``."""
+        return float(np.max(self.stack_pa * self.base + excess_pa * self.slope))
+
+    @property
+    def flat_pa(self) -> float:
+        return self.stack_pa * self.flat
+
+    @classmethod
+    def flat_interface(cls, stack_pa: float, flat: float) -> CrackDrive:
+        one = np.array([flat])
+        return cls(stack_pa=stack_pa, base=one, slope=np.zeros(1), flat=flat)
 
 
 def critical_current_ratio(
@@ -108,4 +148,50 @@ def critical_current_ratio(
     lo = hi - 1.0
     while residual(lo) > 0:
         lo -= 2.0 * (hi - lo)
+    return math.exp(brentq(residual, lo, hi, xtol=1e-15, rtol=1e-14))
+
+
+def fracture_critical_current_ratio(
+    max_current_ratio: float,
+    excess_pressure_at_flat_ccd_pa: float,
+    drive: CrackDrive,
+    *,
+    critical_pressure_pa: float,
+    growth_exponent: float,
+    creep_exponent: float,
+) -> float:
+    """J*/J_flat with the fracture criterion:
+
+        m J* = J_flat ((P_c − P(Δp_max(J*))) / (P_c − P_flat))^n_g ,
+        Δp_max(J) = P_f (J/J_flat)^(1/n),
+
+    P(Δp) the crack-driving pressure of the design (:class:`CrackDrive`), P_flat that of the
+    flat interface. 0 when the design's stack pressure alone already reaches P_c.
+    """
+    m, pf = float(max_current_ratio), float(excess_pressure_at_flat_ccd_pa)
+    pc, n, ng = float(critical_pressure_pa), float(creep_exponent), float(growth_exponent)
+    margin = pc - drive.flat_pa
+    if not (m > 0 and pf >= 0 and n > 0 and ng > 0 and margin > 0):
+        raise ValueError(f"invalid criterion inputs m={m}, P_f={pf}, P_c={pc}, "
+                         f"P_flat={drive.flat_pa}, n={n}, n_g={ng}")
+    if drive.at(0.0) >= pc:
+        return 0.0
+
+    def residual(log_x: float) -> float:
+        rest = pc - drive.at(pf * math.exp(log_x / n))
+        if rest <= 0.0:  # past the point where the pressure alone cracks: +∞ continuously
+            return 1e300
+        return math.log(m) + log_x - ng * math.log(rest / margin)
+
+    from scipy.optimize import brentq  # lazy: scipy only when the root is needed
+
+    # the residual increases with x: bracket from below 1/m
+    lo = math.log(1.0 / m)
+    while residual(lo) > 0.0:
+        lo -= 1.0
+        if lo < -700.0:
+            return 0.0
+    hi = lo + 1.0
+    while residual(hi) < 0.0:
+        lo, hi = hi, hi + 1.0
     return math.exp(brentq(residual, lo, hi, xtol=1e-15, rtol=1e-14))

@@ -37,6 +37,7 @@ from skfem.refdom import RefTri
 
 from solver.grid import length_m
 from solver.results import FieldSolution
+from solver.spectral import ExchangeFactorFn
 from templater.geometry.surfaces import Surface
 
 __all__ = [
@@ -271,9 +272,14 @@ def _facet_dofs(mesh: MeshTet2, basis: Basis, facets: NDArray[np.int64]) -> NDAr
 
 
 def _surface_mass(
-    doflocs: NDArray[np.float64], fdofs: NDArray[np.int64], n: int
+    doflocs: NDArray[np.float64], fdofs: NDArray[np.int64], n: int,
+    weight: NDArray[np.float64] | None = None,
 ) -> sp.csr_matrix:
-    """Mass matrix of the P2 trace on curved (isoparametric) triangles, exact P2 geometry."""
+    """Mass matrix of the P2 trace on curved (isoparametric) triangles, exact P2 geometry.
+
+    ``weight``: optional nodal values (length n) of a P2 weight w; the matrix is then
+    ∫ w φ_i φ_j dS with w interpolated by the P2 trace (quadrature exact for P2 · P2 · P2 on
+    affine facets)."""
     xq, wq = get_quadrature(RefTri, 6)
     xi, eta = xq
     l0, l1, l2 = 1.0 - xi - eta, xi, eta
@@ -287,6 +293,8 @@ def _surface_mass(
     t1 = np.einsum("dkf,kq->dqf", pts, dxi)
     t2 = np.einsum("dkf,kq->dqf", pts, deta)
     jac = np.linalg.norm(np.cross(t1, t2, axis=0), axis=0)  # (nq, nf)
+    if weight is not None:
+        jac = jac * np.einsum("kq,kf->qf", phi, np.asarray(weight, dtype=float)[fdofs])
     local = np.einsum("iq,jq,q,qf->ijf", phi, phi, wq, jac)
     rows = np.broadcast_to(fdofs[:, None, :], local.shape).ravel()
     cols = np.broadcast_to(fdofs[None, :, :], local.shape).ravel()
@@ -372,6 +380,7 @@ def solve_fem_field(
     edge_radius_um: float | None = None,
     grading: float = 1.0,
     map_nodes: int = 64,
+    exchange_factor_fn: ExchangeFactorFn | None = None,
 ) -> FieldSolution:
     """Primary or secondary current on one periodic cell by P2 finite elements on the 1/8 wedge.
 
@@ -392,6 +401,12 @@ def solve_fem_field(
     map_nodes : int, default 64
         Nodes per period of the regular map ``current_ratio`` (the wedge's nodal values
         interpolated linearly with the design's mirror symmetry).
+    exchange_factor_fn : callable, optional
+        Spatially varying kinetics (secondary only): ``g(x_m, y_m) -> ndarray`` > 0, the local
+        exchange current i0_eff/i0, evaluated at the projected interface P2 nodes of the wedge
+        [m] and interpolated by the P2 trace; the Robin condition becomes u = (ℓ/g) ∂u/∂n and
+        i_n/J = g u/ℓ at the nodes. Only the wedge is sampled, so g is taken to share the
+        design's mirror symmetry. None: uniform kinetics.
 
     Returns
     -------
@@ -400,6 +415,8 @@ def solve_fem_field(
         error estimate (see :func:`solve_fem_converged`).
     """
     _check_inputs(surface, kinetic_length_um, divisions, grading)
+    if exchange_factor_fn is not None and kinetic_length_um is None:
+        raise ValueError("exchange_factor_fn needs kinetic_length_um (secondary condition)")
     if edge_radius_um is not None:
         surface = surface.with_edge_radius(float(edge_radius_um))
     start = time.perf_counter()
@@ -428,10 +445,20 @@ def solve_fem_field(
         m_ii = mass_i[dof_i][:, dof_i].tocsc()
         variational = _factorize(m_ii).solve(-residual[dof_i])
         current = _gradient_current(surface, mesh, ref, u, dof_i)
-    else:
+    elif exchange_factor_fn is None:
         ell = kinetic_length_um / s
         u = _factorize(stiff + mass_i / ell).solve(load)
         variational = current = u[dof_i] / ell
+    else:
+        ell = kinetic_length_um / s
+        g = np.ones(basis.N)
+        g[dof_i] = _factor_at(exchange_factor_fn, mesh.doflocs[0, dof_i] * s,
+                              mesh.doflocs[1, dof_i] * s)
+        mass_g = _surface_mass(mesh.doflocs, fd_i, basis.N, weight=g)
+        u = _factorize(stiff + mass_g / ell).solve(load)
+        current = g[dof_i] * u[dof_i] / ell
+        # conservative current: L2 projection of the Robin flux (g u/ℓ) onto the P2 trace
+        variational = _factorize(mass_i[dof_i][:, dof_i]).solve((mass_g @ u)[dof_i] / ell)
     m_ii = mass_i[dof_i][:, dof_i]
     flux = float(np.sum(m_ii @ variational)) / area0
     flux_gradient = float(np.sum(m_ii @ current)) / area0
@@ -463,6 +490,18 @@ def solve_fem_field(
         node_current_ratio=current,
         node_current_ratio_variational=np.asarray(variational, dtype=float),
     )
+
+
+def _factor_at(exchange_factor_fn: ExchangeFactorFn, x_um: NDArray[np.float64],
+               y_um: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Exchange-current factor at interface nodes given in µm, validated (finite, > 0)."""
+    x_m, y_m = np.asarray(length_m(x_um)), np.asarray(length_m(y_um))
+    g = np.array(np.broadcast_to(np.asarray(exchange_factor_fn(x_m, y_m), dtype=float),
+                                 x_m.shape))
+    if not (np.all(np.isfinite(g)) and np.all(g > 0.0)):
+        raise ValueError("exchange_factor_fn must return finite values > 0 on the interface "
+                         f"(got min {np.nanmin(g):.3g}, max {np.nanmax(g):.3g})")
+    return g
 
 
 def _fold(x: NDArray[np.float64], y: NDArray[np.float64],

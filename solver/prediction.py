@@ -19,37 +19,124 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from solver.calibration import REFERENCE_CURRENT_A_M2
 from solver.creep import CreepResult, solve_creep, solve_creep_converged
 from solver.creep_params import CreepParameters
-from solver.critical import DendriteConstants, critical_current_ratio
+from solver.critical import (
+    CrackDrive,
+    DendriteConstants,
+    critical_current_ratio,
+    fracture_critical_current_ratio,
+)
+from solver.electrolyte import ElectrolyteOptions, ElectrolyteStress
 from solver.field import VOXEL_RADIUS_UM, solve_field
 from solver.materials import Materials
 from solver.results import FieldPair, FieldResult
+from templater.geometry.errors import TemplaterError
 from templater.geometry.surfaces import Surface
 from templater.geometry.units import UM, a_m2_to_ma_cm2, pa_to_mpa
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Prediction", "predict", "default_constants", "CRITERION"]
+__all__ = ["Prediction", "predict", "default_constants", "CRITERIA", "critical_ratio",
+           "critical_ratio_error", "electrolyte_stress", "ElectrolyteReport",
+           "solid_design"]
 
-CRITERION = "pressure_margin"  # m J* = J_flat (1 − Δp_max(J*)/dP_margin)^n_g
+CRITERIA = {
+    "fracture": "m J* = J_flat ((P_c - P(J*)) / (P_c - P_flat))^n_g, P = p_Li + crack-opening "
+                "stress, P_c = K_IC / (Y sqrt(pi c))",
+    "pressure_margin": "m J* = J_flat (1 - dp_max(J*) / dP_margin)^n_g",
+}
+SHAPE_DIVISIONS = 2  # creep mesh for the excess-pressure shape when Π comes from a table (2 vs 4
+# changes J*/J_flat by 0.1 %: egg-box and pyramid H25S150, docs/benchmarks.md)
 
 
 def _json_num(value: float) -> float | None:
     return None if math.isnan(value) else value
 
 
-def _ratio_error(ratio_of: Callable[[float, float], float], m: float, m_error: float,
-                 pf: float, pf_error: float) -> float:
-    """Error of J*/J_flat from the relative error of m and the absolute error of P_f: the two
-    one-sided sensitivities added in quadrature (NaN if either input error is unknown)."""
-    if math.isnan(m_error) or math.isnan(pf_error):
+def critical_ratio(m: float, pf: float, *, constants: DendriteConstants, creep_exponent: float,
+                   drive: CrackDrive | None = None, stress_rel: float = 0.0,
+                   flat: bool = False) -> float:
+    """J*/J_flat by the constants' criterion from m, P_f (Δp_max at J_flat) and, for the
+    fracture criterion, the design's crack drive (its departure from flat scaled by
+    1 + ``stress_rel``); exactly 1 for the flat interface."""
+    if flat:
+        return 1.0  # the flat interface defines J_flat
+    ng = constants.growth_exponent or creep_exponent
+    if constants.criterion == "fracture":
+        if drive is None:
+            raise ValueError("the fracture criterion needs the design's crack drive")
+        return fracture_critical_current_ratio(
+            m, pf, _scaled(drive, stress_rel), critical_pressure_pa=constants.critical_pressure_pa,
+            growth_exponent=ng, creep_exponent=creep_exponent)
+    return critical_current_ratio(m, pf, pressure_margin_pa=constants.pressure_margin_pa,
+                                  growth_exponent=ng, creep_exponent=creep_exponent)
+
+
+def critical_ratio_error(m: float, m_error: float, pf: float, pf_error: float, *,
+                         constants: DendriteConstants, creep_exponent: float,
+                         drive: CrackDrive | None = None, stress_error: float = 0.0,
+                         flat: bool = False) -> float:
+    """Error estimate of :func:`critical_ratio` from the relative error of m, the absolute
+    error of P_f and the relative error of the electrolyte stress."""
+    if flat:
+        return 0.0
+
+    def ratio_of(m_value: float, pf_value: float, stress_rel: float) -> float:
+        return critical_ratio(m_value, pf_value, constants=constants,
+                              creep_exponent=creep_exponent, drive=drive, stress_rel=stress_rel)
+
+    return _ratio_error(ratio_of, m, m_error, pf, pf_error, stress_error)
+
+
+def _ratio_error(ratio_of: Callable[[float, float, float], float], m: float, m_error: float,
+                 pf: float, pf_error: float, stress_error: float) -> float:
+    """Error of J*/J_flat from the relative error of m, the absolute error of P_f and the
+    relative error of the electrolyte stress: the one-sided sensitivities added in quadrature
+    (NaN if an input error is unknown)."""
+    if math.isnan(m_error) or math.isnan(pf_error) or math.isnan(stress_error):
         return math.nan
-    ratio = ratio_of(m, pf)
-    d_m = ratio_of(m * (1.0 + abs(m_error)), pf) - ratio
-    d_p = ratio_of(m, pf + abs(pf_error)) - ratio
-    return math.hypot(d_m, d_p)
+    ratio = ratio_of(m, pf, 0.0)
+    d_m = ratio_of(m * (1.0 + abs(m_error)), pf, 0.0) - ratio
+    d_p = ratio_of(m, pf + abs(pf_error), 0.0) - ratio
+    d_s = ratio_of(m, pf, abs(stress_error)) - ratio
+    return math.hypot(d_m, d_p, d_s)
+
+
+def _scaled(drive: CrackDrive, rel: float) -> CrackDrive:
+    """The drive with its departure from the flat interface scaled by 1 + rel."""
+    if rel == 0.0:
+        return drive
+    return CrackDrive(stack_pa=drive.stack_pa, base=drive.flat + (drive.base - drive.flat)
+                      * (1.0 + rel), slope=drive.slope * (1.0 + rel), flat=drive.flat)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class ElectrolyteReport:
+    """Electrolyte stress at J* (fracture criterion): surface hoop stress and crack drive."""
+
+    stress: ElectrolyteStress
+    max_hoop_stress_pa: float  # largest crack-opening stress on the interface at J*
+    location_um: tuple[float, float]
+    stress_concentration: float
+    crack_driving_pressure_pa: float  # max p_Li + σ̄ at J*
+    flat_crack_driving_pressure_pa: float
+    critical_pressure_pa: float  # P_c
+    error_estimate: float  # relative error of the stress departure from the flat interface
+
+    @property
+    def max_hoop_stress_error_pa(self) -> float:
+        """Absolute error estimate of the hoop stress: the relative error times its departure
+        from the flat interface's lateral stress."""
+        flat = self.stress.flat_ratio * self.stress_stack_pa
+        return abs(self.error_estimate) * abs(self.max_hoop_stress_pa - flat)
+
+    @property
+    def stress_stack_pa(self) -> float:
+        return self.flat_crack_driving_pressure_pa / (1.0 + self.stress.flat_ratio)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -75,6 +162,9 @@ class Prediction:
     critical_current_a_m2: float  # J*
     coupling_current_change: float | None  # relative change of m by the coupling (None: off)
     solve_time_s: float
+    electrolyte: ElectrolyteReport | None = None  # fracture criterion on a contoured design
+    kinetics: str = "linear"  # tip current at J*: "linear" or "butler-volmer"
+    kinetics_iterations: int = 0  # J* ↔ m(J*) fixed-point iterations (Butler-Volmer)
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -104,15 +194,33 @@ class Prediction:
                            for k in self.creep_params.__dataclass_fields__},
         }
         c = self.constants
+        e = self.electrolyte
+        d["electrolyte"] = None if e is None else {
+            "max_hoop_stress_MPa": pa_to_mpa(e.max_hoop_stress_pa),
+            "max_hoop_stress_error_MPa": _json_num(pa_to_mpa(e.max_hoop_stress_error_pa)),
+            "location_um": [e.location_um[0], e.location_um[1]],
+            "stress_concentration": e.stress_concentration,
+            "lateral_condition": e.stress.options.lateral_condition,
+            "poisson_ratio": e.stress.options.poisson_ratio,
+            "crack_size_um": c.crack_size_m / UM,
+            "crack_driving_pressure_MPa": pa_to_mpa(e.crack_driving_pressure_pa),
+            "flat_crack_driving_pressure_MPa": pa_to_mpa(e.flat_crack_driving_pressure_pa),
+            "critical_pressure_MPa": pa_to_mpa(e.critical_pressure_pa),
+            "error_estimate": _json_num(e.error_estimate),
+            "divisions": e.stress.divisions,
+        }
         d["dendrite"] = {
-            "criterion": CRITERION,
+            "criterion": c.criterion,
             "critical_current_ratio": self.critical_current_ratio,
             "critical_current_ratio_error": _json_num(self.critical_current_ratio_error),
             "critical_current_mA_cm2": a_m2_to_ma_cm2(self.critical_current_a_m2),
             "flat_critical_current_mA_cm2": a_m2_to_ma_cm2(c.flat_critical_current_a_m2),
             "pressure_margin_MPa": pa_to_mpa(c.pressure_margin_pa),
+            "fracture_toughness_MPa_m05": pa_to_mpa(c.fracture_toughness_pa_m05),
+            "crack_size_um": c.crack_size_m / UM,
             "growth_exponent": c.growth_exponent or self.creep_params.stress_exponent,
             "max_current_ratio": self.max_current_ratio,
+            "kinetics": self.kinetics,
             "excess_pressure_at_flat_ccd_MPa": pa_to_mpa(self.excess_pressure_at_flat_ccd_pa),
             "calibration": self.calibration,
         }
@@ -122,15 +230,48 @@ class Prediction:
         return d
 
 
+def solid_design(design: Surface, secondary: FieldResult) -> Surface:
+    """The design the mechanics solve: sharp edges rounded to the field's edge radius (a sharp
+    edge makes the creep flow and the elastic stress singular)."""
+    if design.is_smooth or design.height_um == 0:
+        return design
+    radius = max(design.edge_radius_um, secondary.edge_radius_um or VOXEL_RADIUS_UM)
+    return design.with_edge_radius(radius)
+
+
+def electrolyte_stress(design: Surface, secondary: FieldResult, params: CreepParameters,
+                 creep: CreepResult | None, options: ElectrolyteOptions, crack_um: float,
+                 notify: Callable[[str], None] | None) -> ElectrolyteStress:
+    """Electrolyte stress of the (rounded) design for the stack pressure and the shape of the
+    excess Li pressure (from the creep solve, or a coarse one when Π came from a table)."""
+    from solver.coupling import pressure_interpolant
+    from solver.electrolyte import solve_electrolyte_converged
+
+    solid = solid_design(design, secondary)
+    if creep is None:
+        if notify is not None:
+            notify(f"{design.name}: excess-pressure shape for the electrolyte stress "
+                   f"(creep mesh {SHAPE_DIVISIONS})")
+        creep = solve_creep(solid, secondary.current_ratio_at_um, params,
+                            current_density_a_m2=REFERENCE_CURRENT_A_M2,
+                            divisions=SHAPE_DIVISIONS)
+    peak = creep.max_excess_pressure_pa
+    fn = pressure_interpolant(creep.x_um, creep.y_um, creep.excess_pressure_pa / peak,
+                              solid.period_um, method="linear")
+
+    def shape(x_um: np.ndarray, y_um: np.ndarray) -> np.ndarray:
+        return fn(x_um * UM, y_um * UM)
+
+    return solve_electrolyte_converged(solid, options, excess_shape=shape,
+                                       crack_depth_um=crack_um)
+
+
 def _pressure(design: Surface, secondary: FieldResult, params: CreepParameters, *,
               use_tables: bool, divisions: int, notify: Callable[[str], None] | None = None):
     """(Π, error, source, creep result or None) at the reference current."""
     if design.height_um == 0:
         return 0.0, 0.0, "exact", None
-    if not design.is_smooth:
-        # sharp edges make the bonded creep flow singular too: use the field's edge radius
-        radius = max(design.edge_radius_um, secondary.edge_radius_um or VOXEL_RADIUS_UM)
-        design = design.with_edge_radius(radius)
+    design = solid_design(design, secondary)
     if use_tables:
         from solver.tables import lookup_pressure_factor
 
@@ -166,6 +307,8 @@ def predict(
     couple: bool = False,
     couple_tol: float = 1e-4,
     primary: bool = True,
+    electrolyte: ElectrolyteOptions | None = None,
+    kinetics: str = "linear",
     notify: Callable[[str], None] | None = None,
 ) -> Prediction:
     """Predict J*/J_flat and J* for a design (see module docstring).
@@ -192,6 +335,13 @@ def predict(
         Coupling tolerance on the relative change of the current.
     primary : bool, default True
         Also solve the primary distribution (reported, not needed for J*; sweeps skip it).
+    electrolyte : ElectrolyteOptions, optional
+        Poisson ratio, lateral condition and mesh of the electrolyte stress model (fracture
+        criterion; default: the shipped parameter set).
+    kinetics : {"linear", "butler-volmer"}, default "linear"
+        Tip current at J*: the linearised law (m independent of J), or the full Butler-Volmer
+        law evaluated at J* (a fixed point J* ↔ m(J*), :mod:`solver.kinetics`); the creep
+        pressure keeps the linear current distribution.
     notify : callable, optional
         Called with a one-line message before a slow step (a creep solve outside the tables).
     """
@@ -222,17 +372,79 @@ def predict(
                                                  divisions=creep_divisions or 4))
         m = coupled.coupled.max_current_ratio
         change = coupled.max_current_relative_change
-    pf = dp_ref * (constants.flat_critical_current_a_m2 / REFERENCE_CURRENT_A_M2) ** (1.0 / n)
-    def ratio_of(m_value: float, pf_value: float) -> float:
-        return critical_current_ratio(m_value, pf_value,
-                                      pressure_margin_pa=constants.pressure_margin_pa,
-                                      growth_exponent=constants.growth_exponent or n,
-                                      creep_exponent=n)
+    jf = constants.flat_critical_current_a_m2
+    pf = dp_ref * (jf / REFERENCE_CURRENT_A_M2) ** (1.0 / n)
+    pf_rel_error = math.nan if pi == 0.0 else pi_err / pi
+    if creep_params.transition_stress_pa > 0.0 and surface.height_um > 0:
+        # two-mechanism creep: Δp(J) is no power law; solve at J_flat and J_flat/2 and use the
+        # local exponent between them (J* lies near J_flat): Δp(J) = P_f (J/J_flat)^(1/n_eff)
+        solid = solid_design(surface, secondary)
+        at = [solve_creep(solid, secondary.current_ratio_at_um, creep_params,
+                          current_density_a_m2=j, divisions=creep_divisions or 4)
+              for j in (jf, 0.5 * jf)]
+        pf = at[0].max_excess_pressure_pa
+        slope = math.log(at[0].max_excess_pressure_pa / at[1].max_excess_pressure_pa) / math.log(2)
+        n = 1.0 / min(max(slope, 1.0 / creep_params.stress_exponent), 1.0)
+    fracture = constants.criterion == "fracture"
+    stress = None
+    drive = None
+    stress_error = 0.0
+    stack = creep_params.stack_pressure_pa
+    if fracture:
+        options = electrolyte or ElectrolyteOptions()
+        if surface.height_um > 0:
+            stress = electrolyte_stress(surface, secondary, creep_params, creep, options,
+                                  constants.crack_size_m / UM, notify)
+            drive = stress.crack_drive(stack)
+            stress_error = stress.error_estimate
+        else:
+            from solver.electrolyte import flat_lateral_stress_ratio
 
-    ratio = ratio_of(m, pf)
+            flat = 1.0 + flat_lateral_stress_ratio(options.lateral_condition,
+                                                   options.poisson_ratio)
+            drive = CrackDrive.flat_interface(stack, flat)
+        if not constants.critical_pressure_pa > drive.flat_pa:
+            raise TemplaterError(
+                f"fracture criterion: P_c = K_IC/(Y sqrt(pi c)) = "
+                f"{pa_to_mpa(constants.critical_pressure_pa):.4g} MPa does not exceed the flat "
+                f"interface's crack-driving pressure {pa_to_mpa(drive.flat_pa):.4g} MPa: the "
+                "flat cell would crack without current (raise K_IC or lower the crack size)")
+
+    flat = surface.height_um == 0
+    ratio = critical_ratio(m, pf, constants=constants, creep_exponent=n, drive=drive, flat=flat)
     m_error = 0.0 if secondary.method == "exact" else secondary.error_estimate
-    pf_error = 0.0 if pi == 0.0 else pf * pi_err / pi
-    ratio_error = _ratio_error(ratio_of, m, m_error, pf, pf_error)
+    if kinetics not in ("linear", "butler-volmer"):
+        raise ValueError(f"kinetics must be 'linear' or 'butler-volmer', got {kinetics!r}")
+    bv_iterations = 0
+    if kinetics == "butler-volmer" and not flat and ratio > 0.0:
+        from solver.kinetics import solve_secondary_bv
+
+        jf = constants.flat_critical_current_a_m2
+        for bv_iterations in range(1, 21):  # noqa: B007 (reported)
+            bv = solve_secondary_bv(surface, materials, ratio * jf)
+            m = bv.max_current_ratio
+            new = critical_ratio(m, pf, constants=constants, creep_exponent=n, drive=drive)
+            done = abs(new - ratio) <= 1e-6 * ratio
+            ratio = new
+            if done or ratio == 0.0:
+                break
+        m_error = bv.field.error_estimate
+    pf_error = 0.0 if pi == 0.0 else pf * pf_rel_error
+    ratio_error = critical_ratio_error(m, m_error, pf, pf_error, constants=constants,
+                                       creep_exponent=n, drive=drive,
+                                       stress_error=stress_error, flat=flat)
+    report = None
+    if stress is not None and drive is not None:
+        dp_star = pf * ratio ** (1.0 / n)
+        hoop = stress.hoop_stress(stack, dp_star)
+        k = int(np.argmax(hoop))
+        report = ElectrolyteReport(
+            stress=stress, max_hoop_stress_pa=float(hoop[k]),
+            location_um=(float(stress.x_um[k]), float(stress.y_um[k])),
+            stress_concentration=stress.stress_concentration(),
+            crack_driving_pressure_pa=drive.at(dp_star),
+            flat_crack_driving_pressure_pa=drive.flat_pa,
+            critical_pressure_pa=constants.critical_pressure_pa, error_estimate=stress_error)
     return Prediction(
         design=surface, field=pair, creep=creep, creep_params=creep_params, constants=constants,
         calibration=calibration, max_current_ratio=m, pressure_factor=pi,
@@ -243,6 +455,7 @@ def predict(
         critical_current_ratio_error=ratio_error,
         critical_current_a_m2=ratio * constants.flat_critical_current_a_m2,
         coupling_current_change=change, solve_time_s=time.perf_counter() - t0,
+        electrolyte=report, kinetics=kinetics, kinetics_iterations=bv_iterations,
     )
 
 

@@ -233,7 +233,7 @@ def test_make_writes_a_deterministic_prediction(tmp_path):
         assert res.exit_code == 0, res.output
         assert "predicted critical current:" in res.output and "x flat" in res.output
         outs.append(tmp_path / name)
-    for f in ("prediction.json", "design.json", "eggbox-H25S150.stl"):
+    for f in ("prediction.json", "design.json", "eggbox-H25S150.stl", "preview.png"):
         assert (outs[0] / f).read_bytes() == (outs[1] / f).read_bytes()
     d = json.loads((outs[0] / "prediction.json").read_text())
     assert 0 < d["dendrite"]["critical_current_ratio"] <= d["area_ratio"]

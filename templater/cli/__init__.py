@@ -9,6 +9,7 @@ from templater.cli import (  # noqa: F401  (registers)
     listing,
     make,
     predict,
+    sweep,
 )
 from templater.cli.main import main
 

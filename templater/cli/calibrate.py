@@ -53,8 +53,13 @@ def calibrate_cmd(measurements: Path, out_path: Path, overwrite: bool,
     c = fit.constants
     click.echo(f"J_flat = {a_m2_to_ma_cm2(c.flat_critical_current_a_m2):.4g} +- "
                f"{a_m2_to_ma_cm2(fit.flat_critical_current_std_a_m2):.2g} mA/cm^2")
-    click.echo(f"pressure margin = {pa_to_mpa(c.pressure_margin_pa):.4g} +- "
-               f"{pa_to_mpa(fit.pressure_margin_std_pa):.2g} MPa")
+    if c.criterion == "fracture":
+        click.echo(f"crack size c = {c.crack_size_m * 1e6:.4g} +- "
+                   f"{fit.crack_size_std_m * 1e6:.2g} um (K_IC held at "
+                   f"{pa_to_mpa(c.fracture_toughness_pa_m05):.3g} MPa m^1/2)")
+    else:
+        click.echo(f"pressure margin = {pa_to_mpa(c.pressure_margin_pa):.4g} +- "
+                   f"{pa_to_mpa(fit.pressure_margin_std_pa):.2g} MPa")
     if fit.growth_exponent_std is not None:
         click.echo(f"growth exponent n_g = {c.growth_exponent:.4g} +- "
                    f"{fit.growth_exponent_std:.2g}")

@@ -65,11 +65,12 @@ def make_cmd(size_um: float | None, footprint: str, base_um: float, tolerance_um
              out_dir: Path | None, overwrite: bool, no_predict: bool, out_format: str,
              is_dry_run: bool, memory_budget: str | None, file_budget: str | None,
              **kw: Any) -> None:
-    """Write the template of a design: NAME.stl, design.json, prediction.json and the GWL
-    print job.
+    """Write the template of a design: NAME.stl, design.json, prediction.json, the GWL
+    print job and preview.png.
 
     The GWL job (NAME_job.gwl, NAME_files/, NAME_job.json) is sliced, hatched and stitched
-    for the printer profile; NAME.recipe carries the same settings for DeScribe.
+    for the printer profile; NAME.recipe carries the same settings for DeScribe. preview.png
+    shows the template surface, one GWL layer of one block and the block layout.
 
     KIND is one of flat, eggbox, pyramid, frustum (or use --preset NAME).
     """
@@ -132,5 +133,7 @@ def make_cmd(size_um: float | None, footprint: str, base_um: float, tolerance_um
         click.echo(f"sizes on disk: {stl}GWL job {job.print_job_bytes / 1e6:.1f} MB")
     if report.prediction is not None:
         click.echo(critical_current_line(report.prediction))
+    if job.preview is not None:
+        click.echo(job.preview.summary())
     click.echo(f"wrote {out_dir}/ ({', '.join(p.name for p in job.files)}) "
                f"in {report.wall_time_s:.1f} s")

@@ -45,7 +45,7 @@ def predict_cmd(field_only: bool, no_tables: bool, couple: bool, as_json: bool,
     KIND is one of flat, eggbox, pyramid, frustum (or use --preset NAME).
     """
     from solver.field import solve_field  # lazy: the CLI starts without scipy
-    from solver.prediction import predict
+    from templater.jobs.model import predict_design
 
     design = design_from_cli(kw)
     model = model_from_cli(kw)
@@ -73,9 +73,8 @@ def predict_cmd(field_only: bool, no_tables: bool, couple: bool, as_json: bool,
             return
         progress = Progress(progress_enabled())
         with progress.bar("prediction", total=1, unit="design") as bar:
-            pred = predict(design, model.materials, model.creep, model.constants,
-                           calibration=model.calibration, use_tables=not no_tables,
-                           couple=couple, notify=progress.note)
+            pred = predict_design(design, model, use_tables=not no_tables, couple=couple,
+                                  notify=progress.note)
             bar.update(1)
     except TemplaterError as exc:
         raise click.ClickException(str(exc)) from exc

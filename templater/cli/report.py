@@ -48,9 +48,25 @@ def prediction_lines(pred: Prediction) -> list[str]:
     lines.append(f"  max excess Li pressure at 1 mA/cm^2: {_pm(dp, dp_err, '.3f')} MPa "
                  f"(Pi = {pred.pressure_factor:.4g}{', error ' + rel if rel else ''}, "
                  f"{pred.pressure_source})")
+    e = pred.electrolyte
+    if e is not None:
+        o = e.stress.options
+        hoop = _pm(pa_to_mpa(e.max_hoop_stress_pa), pa_to_mpa(e.max_hoop_stress_error_pa), ".3f")
+        lines.append(f"  electrolyte hoop stress at the Li tips at J*: {hoop} MPa "
+                     f"(concentration {e.stress_concentration:.3f}; {o.lateral_condition}"
+                     f" pellet, nu {o.poisson_ratio:g})")
+        lines.append(f"  crack-driving pressure p_Li + stress at J*: "
+                     f"{pa_to_mpa(e.crack_driving_pressure_pa):.3f} MPa (flat "
+                     f"{pa_to_mpa(e.flat_crack_driving_pressure_pa):.3f}, critical "
+                     f"{pa_to_mpa(e.critical_pressure_pa):.3f} MPa; crack "
+                     f"{pred.constants.crack_size_m * 1e6:g} um)")
     c = pred.constants
     lines.append(f"  {critical_current_line(pred)}; J_flat "
-                 f"{a_m2_to_ma_cm2(c.flat_critical_current_a_m2):.3g} mA/cm^2")
+                 f"{a_m2_to_ma_cm2(c.flat_critical_current_a_m2):.3g} mA/cm^2, criterion "
+                 f"{c.criterion}, {pred.kinetics} kinetics")
+    if pred.kinetics == "butler-volmer":
+        lines.append(f"  max local current / J at J* (Butler-Volmer): {pred.max_current_ratio:.4f}"
+                     f" ({pred.kinetics_iterations} fixed-point iterations)")
     if pred.coupling_current_change is not None:
         lines.append(f"  pressure-kinetics coupling changed the max current by "
                      f"{100 * pred.coupling_current_change:+.3f} %")

@@ -165,6 +165,10 @@ _DECLARED: tuple[Parameter, ...] = (
     _p("prefactor_s_mpa_n", "creep-A", "A", "s^-1 MPa^-n", 0.0, 1e15,
        "Li creep prefactor A (von Mises form)", low_open=True),
     _p("stress_exponent", "creep-n", "n", "", 1.0, 12.0, "Li creep stress exponent n"),
+    _p("transition_stress_pa", "creep-transition-stress", "σ_t", "Pa", 0.0, 0.5,
+       "Li creep transition stress σ_t = (A1/A)^(1/(n-1)) below which the linear (diffusional) "
+       "term A1 σ of the creep law dominates (0 = pure power law)", cli_unit="MPa",
+       cli_scale=MPA),
     _p("activation_energy_j_mol", "creep-Q", "Q", "J/mol", 0.0, 200.0,
        "Li creep activation energy Q", cli_unit="kJ/mol", cli_scale=KJ_MOL),
     _p("molar_volume_m3_mol", "molar-volume", "Ω", "m^3/mol", 0.0, 100.0,
@@ -185,6 +189,21 @@ _DECLARED: tuple[Parameter, ...] = (
        "dendrite pressure margin dP_margin = P_c - p_stack", cli_unit="MPa", cli_scale=MPA,
        low_open=True),
     _p("growth_exponent", "growth-exponent", "n_g", "", 0.5, 20.0, "dendrite growth exponent n_g"),
+    _choice("criterion", "criterion", ("fracture", "pressure_margin"),
+            "dendrite criterion: K_I of a Li-filled tip crack with the electrolyte stress "
+            "(fracture) or the v1 Li pressure margin (pressure_margin)"),
+    _p("fracture_toughness_pa_m05", "fracture-toughness", "K_IC", "Pa m^1/2", 0.0, 10.0,
+       "fracture toughness K_IC of the solid electrolyte", cli_unit="MPa m^1/2",
+       cli_scale=MPA, low_open=True),
+    _p("crack_size_m", "crack-size", "c", "m", 0.1, 1000.0,
+       "depth c of the Li-filled surface crack at the Li tip", cli_unit="um", cli_scale=UM),
+    # --- electrolyte stress (solver.electrolyte) ----------------------------------------------
+    _p("poisson_ratio", "poisson-ratio", "ν", "", 0.0, 0.5, "Poisson ratio ν of the electrolyte",
+       high_open=True),
+    _choice("lateral_condition", "lateral", ("confined", "free"),
+            "lateral condition of the pellet: held by its die (confined) or free"),
+    _choice("kinetics", "kinetics", ("linear", "butler-volmer"),
+            "kinetics of the tip current at J*: linearised or full Butler-Volmer"),
     # --- printer profile (templater.fab.printer; values and sources in templates/printers) ----
     _p("slice_um", "", "", "um", 0.0, 100.0, "slice distance", low_open=True),
     _p("anchor_um", "", "", "um", 0.0, 100.0, "first layer depth inside the substrate"),

@@ -8,14 +8,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from solver.prediction import predict
 from templater.fab.mesh import TemplateOptions
 from templater.geometry.errors import DesignError
 from templater.geometry.registry import design_from_name
 from templater.geometry.surfaces import Surface
 from templater.geometry.units import a_m2_to_ma_cm2, pa_to_mpa
 from templater.jobs.make import dry_run
-from templater.jobs.model import ModelInputs
+from templater.jobs.model import ModelInputs, predict_design
 from templater.jobs.outputs import atomic_output
 from templater.jobs.presets import load_preset, preset_names
 
@@ -58,8 +57,7 @@ def compare_designs(designs: Sequence[Surface], *, model: ModelInputs,
     """Predict every design (and plan its default job for the print time)."""
     rows = []
     for design in designs:
-        pred = predict(design, model.materials, model.creep, model.constants,
-                       calibration=model.calibration)
+        pred = predict_design(design, model)
         hours = None
         if print_time:
             plan = dry_run(design, TemplateOptions.for_design(design), out_format="gwl").plan

@@ -1,4 +1,5 @@
-"""The ``make`` workflow: a design's job folder (STL, GWL job, recipe, design and prediction).
+"""The ``make`` workflow: a design's job folder (STL, GWL job, recipe, design, prediction and
+``preview.png``).
 
 Order matters to the user: the output folder is checked and the job's size and memory are
 estimated (and refused when over budget) before the prediction runs, and the GWL plan (with its
@@ -7,6 +8,8 @@ print-time estimate) is announced before anything large is written.
 Pellet-scale jobs (more than ``STREAM_MIN_FACETS`` facets) never build the whole mesh: the STL is
 streamed strip by strip, and the GWL plan slices only the triangles under the distinct blocks
 (each distinct block is planned once from its first placement, so this gives the same plan).
+The preview is drawn from the surface function and the plan, never from the mesh, so it stays
+cheap for a pellet. A dry run writes nothing, the preview included.
 """
 
 from __future__ import annotations
@@ -149,11 +152,10 @@ def make_job(design: Surface, out_dir: Path, *, options: TemplateOptions,
                    memory_budget=memory_budget, file_budget=file_budget)
     pred = None
     if model is not None:
-        from solver.prediction import predict  # lazy: a dry run or --no-predict needs no solver
+        from templater.jobs.model import predict_design  # the solver loads on first use
 
         with progress.bar("prediction", total=1, unit="solve") as bar:
-            pred = predict(design, model.materials, model.creep, model.constants,
-                           calibration=model.calibration, notify=progress.note)
+            pred = predict_design(design, model, notify=progress.note)
             bar.update(1)
     mesh = plan = stream = summary = None
     if est.streamed:
@@ -176,6 +178,6 @@ def make_job(design: Surface, out_dir: Path, *, options: TemplateOptions,
     job = write_job(design, out_dir, options=options, overwrite=overwrite, version=__version__,
                     mesh=mesh, stl=out_format != "gwl", gwl=plan,
                     recipe=profile if out_format != "gwl" else None, prediction=pred,
-                    stream=stream, summary=summary, progress=progress)
+                    stream=stream, summary=summary, preview=True, progress=progress)
     return MakeReport(design=design, options=options, job=job, prediction=pred,
                       wall_time_s=time.perf_counter() - t0)

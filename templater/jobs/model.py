@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from solver.creep_params import CreepParameters
 from solver.critical import DendriteConstants
 from solver.materials import Materials
-from templater.geometry.parameters import from_cli
+from templater.geometry.parameters import default_value, from_cli
 
-__all__ = ["ModelInputs", "model_inputs", "CLI_NAMES"]
+if TYPE_CHECKING:
+    from solver.electrolyte import ElectrolyteOptions  # heavy (scikit-fem): lazy at run time
+
+__all__ = ["ModelInputs", "model_inputs", "predict_design", "CLI_NAMES"]
 
 # keyword of model_inputs (CLI unit in the name) → (parameter, group it belongs to)
 CLI_NAMES: dict[str, tuple[str, str]] = {
@@ -27,12 +30,19 @@ CLI_NAMES: dict[str, tuple[str, str]] = {
     "temperature_k": ("temperature_k", "materials"),
     "creep_a": ("prefactor_s_mpa_n", "creep"),
     "creep_n": ("stress_exponent", "creep"),
+    "creep_transition_mpa": ("transition_stress_pa", "creep"),
     "creep_q_kj_mol": ("activation_energy_j_mol", "creep"),
     "stack_pressure_mpa": ("stack_pressure_pa", "creep"),
     "slip": ("slip", "creep"),
     "flat_ccd_ma_cm2": ("flat_critical_current_a_m2", "dendrite"),
     "pressure_margin_mpa": ("pressure_margin_pa", "dendrite"),
     "growth_exponent": ("growth_exponent", "dendrite"),
+    "criterion": ("criterion", "dendrite"),
+    "fracture_toughness_mpa_m05": ("fracture_toughness_pa_m05", "dendrite"),
+    "crack_size_um": ("crack_size_m", "dendrite"),
+    "poisson_ratio": ("poisson_ratio", "electrolyte"),
+    "lateral_condition": ("lateral_condition", "electrolyte"),
+    "kinetics": ("kinetics", "model"),
 }
 
 
@@ -43,29 +53,24 @@ class ModelInputs:
     materials: Materials
     creep: CreepParameters
     constants: DendriteConstants
+    electrolyte: ElectrolyteOptions
+    kinetics: str  # "linear" or "butler-volmer" (tip current at J*)
     calibration: str  # "default", a calibration file, or either "+ overrides"
 
 
-def model_inputs(*, kappa_ms_cm: float | None = None, i0_ma_cm2: float | None = None,
-                 alpha_a: float | None = None, alpha_c: float | None = None,
-                 temperature_k: float | None = None, creep_a: float | None = None,
-                 creep_n: float | None = None, creep_q_kj_mol: float | None = None,
-                 stack_pressure_mpa: float | None = None, slip: str | None = None,
-                 flat_ccd_ma_cm2: float | None = None, pressure_margin_mpa: float | None = None,
-                 growth_exponent: float | None = None,
-                 calibration: Path | None = None) -> ModelInputs:
-    """Validated model inputs from user-unit values (raises ``TemplaterError`` subclasses)."""
+def model_inputs(*, calibration: Path | None = None, **values: Any) -> ModelInputs:
+    """Validated model inputs from user-unit values keyed as in :data:`CLI_NAMES` (``None``
+    keeps the default; raises ``TemplaterError`` subclasses)."""
     from solver.calibration import load_calibration  # lazy: scipy only when predicting
+    from solver.electrolyte import ElectrolyteOptions
     from solver.prediction import default_constants
 
-    given = {"kappa_ms_cm": kappa_ms_cm, "i0_ma_cm2": i0_ma_cm2, "alpha_a": alpha_a,
-             "alpha_c": alpha_c, "temperature_k": temperature_k, "creep_a": creep_a,
-             "creep_n": creep_n, "creep_q_kj_mol": creep_q_kj_mol,
-             "stack_pressure_mpa": stack_pressure_mpa, "slip": slip,
-             "flat_ccd_ma_cm2": flat_ccd_ma_cm2, "pressure_margin_mpa": pressure_margin_mpa,
-             "growth_exponent": growth_exponent}
-    groups: dict[str, dict[str, Any]] = {"materials": {}, "creep": {}, "dendrite": {}}
-    for key, value in given.items():
+    unknown = sorted(set(values) - set(CLI_NAMES))
+    if unknown:
+        raise TypeError(f"model_inputs: unknown keywords {unknown}")
+    groups: dict[str, dict[str, Any]] = {"materials": {}, "creep": {}, "dendrite": {},
+                                         "electrolyte": {}, "model": {}}
+    for key, value in values.items():
         if value is None:
             continue
         name, group = CLI_NAMES[key]
@@ -83,4 +88,16 @@ def model_inputs(*, kappa_ms_cm: float | None = None, i0_ma_cm2: float | None = 
         constants = replace(constants, **groups["dendrite"])
         label = f"{label} + overrides" if label != "default" else "default + overrides"
     return ModelInputs(materials=materials, creep=params, constants=constants,
+                       electrolyte=ElectrolyteOptions(**groups["electrolyte"]),
+                       kinetics=groups["model"].get("kinetics", default_value("kinetics")),
                        calibration=label)
+
+
+def predict_design(design: Any, model: ModelInputs, **kw: Any) -> Any:
+    """:func:`solver.prediction.predict` of ``design`` with every input of ``model``; ``kw``
+    are the solver options (tables, coupling, notify, ...)."""
+    from solver.prediction import predict
+
+    return predict(design, model.materials, model.creep, model.constants,
+                   calibration=model.calibration, electrolyte=model.electrolyte,
+                   kinetics=model.kinetics, **kw)

@@ -1,8 +1,9 @@
 """The job folder writer: one atomic folder for every output (STL, GWL job, recipe, prediction).
 
 :func:`write_job` always writes ``design.json`` and adds the requested parts: ``NAME.stl``, the
-GWL job of a plan (``NAME_job.gwl``, ``NAME_files\\``, ``NAME_job.json``), ``NAME.recipe`` and
-``prediction.json``. Nothing appears at the destination unless every part was written.
+GWL job of a plan (``NAME_job.gwl``, ``NAME_files\\``, ``NAME_job.json``), ``NAME.recipe``,
+``prediction.json`` and ``preview.png`` (:mod:`templater.jobs.preview`). Nothing appears at the
+destination unless every part was written.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from templater.geometry.surfaces import Surface
 from templater.jobs.gwl_job import write_gwl, write_recipe
 from templater.jobs.outputs import atomic_output
 from templater.jobs.prediction_file import write_prediction
+from templater.jobs.preview import PREVIEW_NAME, PreviewInfo, write_preview
 from templater.jobs.progress import QUIET, Progress
 
 __all__ = ["JobReport", "write_job", "design_record", "write_json"]
@@ -44,6 +46,7 @@ class JobReport:
     recipe_bytes: int | None = None
     prediction_bytes: int | None = None
     plan: GwlPlan | None = None
+    preview: PreviewInfo | None = None  # what ``preview.png`` shows, when written
 
     @property
     def print_job_bytes(self) -> int | None:
@@ -106,6 +109,7 @@ def write_job(design: Surface, out_dir: Path, *, options: TemplateOptions | None
               prediction: Prediction | None = None,
               stream: TemplateStream | None = None,
               summary: StreamSummary | None = None,
+              preview: bool = False,
               progress: Progress = QUIET) -> JobReport:
     """Write the job folder of ``design`` atomically.
 
@@ -127,6 +131,9 @@ def write_job(design: Surface, out_dir: Path, *, options: TemplateOptions | None
     stream : TemplateStream, optional
         Write the STL strip by strip from this stream instead of building ``mesh`` (pellet-scale
         jobs); ``summary`` is its survey (facets, bounds, volume) when the STL is not written.
+    preview : bool, default False
+        Write ``preview.png``: the template surface, one layer of the GWL plan and the block
+        layout (of the plan, else of the recipe). Drawn last, inside the atomic folder.
     progress : Progress
         Progress bars on stderr (silent by default).
     """
@@ -142,6 +149,8 @@ def write_job(design: Surface, out_dir: Path, *, options: TemplateOptions | None
                                    tolerance_um=options.tolerance_um, nodes_um=nodes)
     out_dir = Path(out_dir)
     stl_bytes = gwl_bytes = recipe_bytes = prediction_bytes = None
+    grid = gwl.grid if gwl is not None else None
+    shown = None
     with atomic_output(out_dir, overwrite=overwrite) as tmp:
         if stl and stream is not None:  # first: the GWL sidecar records the STL's checksum
             header = stl_header_for(design, options.base_um, version)
@@ -169,8 +178,12 @@ def write_job(design: Surface, out_dir: Path, *, options: TemplateOptions | None
             recipe_bytes = write_recipe(tmp, design.name, recipe, grid, mesh)
         if prediction is not None:
             prediction_bytes = write_prediction(tmp, prediction)
+        if preview:
+            with progress.bar("preview", total=1, unit="file") as bar:
+                shown = write_preview(tmp / PREVIEW_NAME, design, options, plan=gwl, grid=grid)
+                bar.update(1)
         names = sorted(p.name for p in tmp.iterdir())
     return JobReport(out_dir=out_dir, files=tuple(out_dir / n for n in names), name=design.name,
                      facets=_facets(mesh), nodes_per_period=len(nodes) - 1,
                      stl_bytes=stl_bytes, gwl_bytes=gwl_bytes, recipe_bytes=recipe_bytes,
-                     prediction_bytes=prediction_bytes, plan=gwl)
+                     prediction_bytes=prediction_bytes, plan=gwl, preview=shown)

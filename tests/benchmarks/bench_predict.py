@@ -1,16 +1,19 @@
-"""Benchmark: full prediction (field + creep + dendrite) and a 30 x 30 egg-box sweep.
+"""Benchmark: full prediction (field + creep + electrolyte + criterion) of the three topographies
+at H25S150 for each criterion and kinetics option, and a small egg-box sweep.
 
-Run: python tests/benchmarks/bench_predict.py [--skip-cold] [--n 30]
-Prints time per design from the shipped tables and from a cold creep solve, the pressure
-factor error estimate, and the sweep time (targets: < 1 s tabulated, < 60 s cold, sweep < 2 min).
+Run: python tests/benchmarks/bench_predict.py [--skip-cold] [--n 10] [--sweep-criterion C]
+Prints wall time per design (from the shipped Π tables and from a cold creep solve), the error
+estimates, J*/J_flat, and the sweep time; peak memory (max RSS) at the end.
 """
 
 import argparse
+import resource
 import time
+from dataclasses import replace
 
 import numpy as np
 
-from solver.prediction import predict
+from solver.prediction import default_constants, predict
 from solver.sweeps import sweep
 from templater import EggBox, FrustumArray, PyramidArray
 
@@ -18,31 +21,43 @@ from templater import EggBox, FrustumArray, PyramidArray
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--skip-cold", action="store_true")
-    parser.add_argument("--n", type=int, default=30)
+    parser.add_argument("--n", type=int, default=10)
+    parser.add_argument("--sweep-criterion", choices=("fracture", "pressure_margin"),
+                        default="fracture")
     args = parser.parse_args()
     designs = [EggBox(height_um=25.0, period_um=150.0),
                PyramidArray(height_um=25.0, period_um=150.0),
                FrustumArray(height_um=25.0, period_um=150.0)]
+    cases = [("fracture", "linear", True), ("fracture", "butler-volmer", True),
+             ("pressure_margin", "linear", True)]
+    if not args.skip_cold:
+        cases.append(("fracture", "linear", False))
     for d in designs:
-        modes = [True] if args.skip_cold else [True, False]
-        for tables in modes:
+        for criterion, kinetics, tables in cases:
+            c = replace(default_constants(), criterion=criterion)
             t0 = time.perf_counter()
-            p = predict(d, use_tables=tables)
+            p = predict(d, constants=c, use_tables=tables, kinetics=kinetics, primary=False)
             wall = time.perf_counter() - t0
             err = p.pressure_factor_error / p.pressure_factor
-            print(f"{d.name:18s} {'tables' if tables else 'cold  '} {wall:7.2f} s  "
-                  f"source {p.pressure_source:6s} Pi {p.pressure_factor:.4f} "
-                  f"(est. rel. error {err:.2%})  dp_max {p.max_excess_pressure_pa / 1e6:.3f} MPa"
-                  f"  m {p.max_current_ratio:.4f}  J*/J_flat {p.critical_current_ratio:.4f}")
+            e = p.electrolyte
+            el = (f"  K_t {e.stress_concentration:.3f} (err {e.error_estimate:.1%})"
+                  if e is not None else "")
+            print(f"{d.name:16s} {criterion:15s} {kinetics:13s} "
+                  f"{'tables' if tables else 'cold  '} {wall:6.2f} s  Pi {p.pressure_factor:.3f}"
+                  f" ({err:.1%})  m {p.max_current_ratio:.4f}{el}  J*/J_flat "
+                  f"{p.critical_current_ratio:.4f} +- {p.critical_current_ratio_error:.4f}")
     heights = np.geomspace(5.0, 75.0, args.n)
     periods = np.geomspace(50.0, 300.0, args.n)
-    res = sweep(lambda h, s: EggBox(height_um=h, period_um=s), heights, periods)
+    c = replace(default_constants(), criterion=args.sweep_criterion)
+    res = sweep(lambda h, s: EggBox(height_um=h, period_um=s), heights, periods, constants=c)
     ok = np.isfinite(res.critical_current_ratio)
-    from_tables = int((res.pressure_source == "table").sum())
-    print(f"sweep {args.n}x{args.n} egg-box (H 5-75 um, S 50-300 um, H/S <= 0.5): "
-          f"{ok.sum()} designs in {res.solve_time_s:.1f} s ({from_tables} from tables); "
-          f"J*/J_flat {np.nanmin(res.critical_current_ratio):.3f}-"
+    print(f"sweep {args.n}x{args.n} egg-box ({args.sweep_criterion}; H 5-75 um, S 50-300 um, "
+          f"H/S <= 0.5): {ok.sum()} designs in {res.solve_time_s:.1f} s "
+          f"({res.solve_time_s / max(ok.sum(), 1):.2f} s each); J*/J_flat "
+          f"{np.nanmin(res.critical_current_ratio):.3f}-"
           f"{np.nanmax(res.critical_current_ratio):.3f}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory {peak:.0f} MB")
 
 
 if __name__ == "__main__":

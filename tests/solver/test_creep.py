@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 import numpy as np
@@ -22,6 +22,9 @@ from templater.geometry.errors import DesignError
 from templater.geometry.surfaces import EggBox, Flat, Surface
 
 N_LI = 6.56
+# the pure power law (σ_t = 0) these tests are about, whatever the default transition stress in
+# templates/parameters/default.toml is
+POWER_LAW = CreepParameters(transition_stress_pa=0.0)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,12 +73,12 @@ def tip_distance_um(result: CreepResult) -> float:
 
 @pytest.fixture(scope="module")
 def eggbox_noslip() -> CreepResult:
-    return solve_creep(EGGBOX, uniform, divisions=3, estimate_error=True)
+    return solve_creep(EGGBOX, uniform, POWER_LAW, divisions=3, estimate_error=True)
 
 
 @pytest.fixture(scope="module")
 def eggbox_focused() -> CreepResult:
-    return solve_creep(EGGBOX, first_order(EGGBOX), divisions=3)
+    return solve_creep(EGGBOX, first_order(EGGBOX), POWER_LAW, divisions=3)
 
 
 # --- parameters -------------------------------------------------------------------------------
@@ -124,7 +127,7 @@ def test_flat_interface_uniform_current_gives_zero_excess_pressure(n):
     res = solve_creep(
         Flat(period_um=150.0),
         lambda x, y: 1.0 + 0.0 * x,
-        CreepParameters(stress_exponent=n),
+        replace(POWER_LAW, stress_exponent=n),
         divisions=3,
     )
     assert res.converged
@@ -169,7 +172,7 @@ def test_newtonian_small_amplitude_matches_stokes_oracle(d, cells, check_tractio
     sol = solve_creep_dimensionless(
         surface,
         lambda x, y: 1.0 + d * np.cos(2.0 * np.pi * x / 150.0),
-        CreepParameters(stress_exponent=1.0),
+        replace(POWER_LAW, stress_exponent=1.0),
         divisions=cells,
         options=CreepOptions(interface_layer=1.0),  # the Newtonian flow has no thin shear layer
     )
@@ -184,7 +187,7 @@ def test_newtonian_small_amplitude_matches_stokes_oracle(d, cells, check_tractio
 
 def test_homogeneity_of_the_nonlinear_solver():
     """Doubling the boundary velocity multiplies Π by 2^(1/n) (pure power law, ε̇₀ → 0)."""
-    params = CreepParameters(stress_exponent=N_LI, regularisation=1e-7)
+    params = replace(POWER_LAW, stress_exponent=N_LI, regularisation=1e-7)
     one = solve_creep_dimensionless(EGGBOX, uniform, params, divisions=3)
     two = solve_creep_dimensionless(EGGBOX, lambda x, y: 2.0 * uniform(x, y), params, divisions=3)
     ratio = two.pressure.max() / one.pressure.max()
@@ -193,7 +196,7 @@ def test_homogeneity_of_the_nonlinear_solver():
 
 def test_current_density_scaling_through_sigma(eggbox_noslip):
     """Δp(2J)/Δp(J) = 2^(1/n) for the dimensional result (homogeneity)."""
-    double = solve_creep(EGGBOX, uniform, current_density_a_m2=20.0, divisions=3)
+    double = solve_creep(EGGBOX, uniform, POWER_LAW, current_density_a_m2=20.0, divisions=3)
     ratio = double.max_excess_pressure_pa / eggbox_noslip.max_excess_pressure_pa
     assert ratio == pytest.approx(2.0 ** (1.0 / N_LI), rel=1e-3)
 
@@ -202,7 +205,7 @@ def test_geometric_scaling_lambda_power_minus_one_over_n(eggbox_noslip):
     """Same shape ×λ and same current distribution: Δp × λ^(−1/n)."""
     lam = 2.0
     big = EggBox(height_um=25.0 * lam, period_um=150.0 * lam)
-    res = solve_creep(big, lambda x, y: uniform(x / lam, y / lam), divisions=3)
+    res = solve_creep(big, lambda x, y: uniform(x / lam, y / lam), POWER_LAW, divisions=3)
     ratio = res.max_excess_pressure_pa / eggbox_noslip.max_excess_pressure_pa
     assert ratio == pytest.approx(lam ** (-1.0 / N_LI), rel=1e-6)
 
@@ -210,7 +213,7 @@ def test_geometric_scaling_lambda_power_minus_one_over_n(eggbox_noslip):
 # --- physics trends ---------------------------------------------------------------------------
 def test_newtonian_pressure_maximum_at_li_tip():
     res = solve_creep(
-        EGGBOX, first_order(EGGBOX), CreepParameters(stress_exponent=1.0), divisions=3
+        EGGBOX, first_order(EGGBOX), replace(POWER_LAW, stress_exponent=1.0), divisions=3
     )
     assert tip_distance_um(res) < 1e-9
     assert res.max_excess_pressure_pa > 0 > res.min_excess_pressure_pa
@@ -248,9 +251,9 @@ def test_pressure_stall_criterion_matches_strict_newton():
     """The default Newton stop on stalled interface pressures (pressure_tol = 1e-6) gives the
     strict-tolerance Π to 1e-5, with fewer iterations where the far field converges slowly
     (measured with lateral grading 0.8: 19 → 12)."""
-    strict = solve_creep(EGGBOX, first_order(EGGBOX), divisions=3,
+    strict = solve_creep(EGGBOX, first_order(EGGBOX), POWER_LAW, divisions=3,
                          options=CreepOptions(lateral_grading=0.8, pressure_tol=None))
-    fast = solve_creep(EGGBOX, first_order(EGGBOX), divisions=3,
+    fast = solve_creep(EGGBOX, first_order(EGGBOX), POWER_LAW, divisions=3,
                        options=CreepOptions(lateral_grading=0.8))
     assert strict.converged and strict.step_norm < 1e-8 and fast.converged
     assert fast.pressure_factor == pytest.approx(strict.pressure_factor, rel=1e-5)
@@ -264,7 +267,7 @@ def test_current_focusing_adds_pressure(eggbox_noslip, eggbox_focused):
 def test_lateral_grading_option_keeps_tip_maximum(eggbox_focused):
     """Grading towards the mirror planes changes the focused-current Π by a few % at 3 divisions
     (measured 5.02 vs 5.09) and keeps the maximum at the Li tip."""
-    graded = solve_creep(EGGBOX, first_order(EGGBOX), divisions=3,
+    graded = solve_creep(EGGBOX, first_order(EGGBOX), POWER_LAW, divisions=3,
                          options=CreepOptions(lateral_grading=0.8))
     assert tip_distance_um(graded) < 1e-9
     assert graded.pressure_factor == pytest.approx(eggbox_focused.pressure_factor, rel=0.03)
@@ -272,7 +275,7 @@ def test_lateral_grading_option_keeps_tip_maximum(eggbox_focused):
 
 
 def test_free_slip_does_not_exceed_no_slip(eggbox_noslip):
-    free = solve_creep(EGGBOX, uniform, CreepParameters(slip="freeslip"), divisions=3)
+    free = solve_creep(EGGBOX, uniform, replace(POWER_LAW, slip="freeslip"), divisions=3)
     assert free.converged
     assert 0.0 < free.max_excess_pressure_pa <= eggbox_noslip.max_excess_pressure_pa
 
@@ -284,7 +287,8 @@ def test_pressure_grows_with_aspect_ratio():
         design = EggBox(height_um=h, period_um=150.0)
         a = design.area_ratio()
         values.append(
-            solve_creep(design, lambda x, y, a=a: 1.0 / a + 0 * x, divisions=3).pressure_factor
+            solve_creep(design, lambda x, y, a=a: 1.0 / a + 0 * x, POWER_LAW,
+                        divisions=3).pressure_factor
         )
     assert values[0] < values[1]
 
@@ -323,7 +327,7 @@ def secondary_like(surface: EggBox):
 @pytest.fixture(scope="module")
 def converged_secondary() -> CreepResult:
     return solve_creep_converged(
-        EGGBOX, secondary_like(EGGBOX), rtol=0.05, start_divisions=2, max_divisions=4
+        EGGBOX, secondary_like(EGGBOX), POWER_LAW, rtol=0.05, start_divisions=2, max_divisions=4
     )
 
 
@@ -347,14 +351,15 @@ def test_converged_entry_point_meets_rtol(converged_secondary):
 def test_converged_estimate_covers_next_level(converged_secondary):
     """The reported error covers the change to the next finer level (measured 2.884 at 5)."""
     res = converged_secondary
-    finer = solve_creep(EGGBOX, secondary_like(EGGBOX), divisions=res.divisions[0] + 1)
+    finer = solve_creep(EGGBOX, secondary_like(EGGBOX), POWER_LAW,
+                        divisions=res.divisions[0] + 1)
     assert abs(finer.pressure_factor - res.pressure_factor) <= res.pressure_factor_error
 
 
 def test_converged_entry_point_reports_unmet_accuracy():
     """A tolerance the allowed levels cannot meet is reported, not hidden."""
     res = solve_creep_converged(
-        EGGBOX, first_order(EGGBOX), rtol=1e-4, start_divisions=2, max_divisions=3
+        EGGBOX, first_order(EGGBOX), POWER_LAW, rtol=1e-4, start_divisions=2, max_divisions=3
     )
     assert not res.accuracy_met
     assert res.pressure_factor_error > 1e-4 * res.pressure_factor
@@ -366,7 +371,7 @@ def test_creep_resolution_convergence_secondary_like_current():
     """Π changes by less than 1 % between the two finest resolutions (lateral and vertical
     spacing refined together) for the near-uniform current of the default materials."""
     fn = secondary_like(EGGBOX)
-    pis = [solve_creep(EGGBOX, fn, divisions=n).pressure_factor for n in (4, 5)]
+    pis = [solve_creep(EGGBOX, fn, POWER_LAW, divisions=n).pressure_factor for n in (4, 5)]
     assert abs(pis[-1] - pis[-2]) < 0.01 * pis[-1], pis
 
 
@@ -377,7 +382,8 @@ def test_creep_resolution_convergence_focused_current():
     module notes), and the GCI estimate of solve_creep(estimate_error=True) at 6 divisions covers
     the observed change."""
     res = solve_creep(
-        EGGBOX, first_order(EGGBOX), divisions=6, options=CreepOptions(lateral_grading=0.8),
+        EGGBOX, first_order(EGGBOX), POWER_LAW, divisions=6,
+        options=CreepOptions(lateral_grading=0.8),
         estimate_error=True,
     )
     pis = res.pressure_factor_sequence

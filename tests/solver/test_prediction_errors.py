@@ -5,12 +5,15 @@ import math
 
 import pytest
 
-from solver.critical import critical_current_ratio
-from solver.prediction import CRITERION, _ratio_error, predict
+from solver.critical import DendriteConstants, critical_current_ratio
+from solver.prediction import _ratio_error, critical_ratio, predict
 from templater.geometry import EggBox, Flat
 
+V1 = DendriteConstants(criterion="pressure_margin", pressure_margin_pa=6.67e6,
+                       growth_exponent=2.0)
 
-def _ratio_of(m, pf):
+
+def _ratio_of(m, pf, stress_rel=0.0):
     return critical_current_ratio(m, pf, pressure_margin_pa=6.67e6, growth_exponent=2.0,
                                   creep_exponent=6.56)
 
@@ -20,24 +23,25 @@ def test_flat_interface_is_exact():
     assert pred.critical_current_ratio == 1.0 and pred.critical_current_ratio_error == 0.0
     d = pred.to_json_dict()
     assert d["dendrite"]["critical_current_ratio_error"] == 0.0
-    assert d["dendrite"]["criterion"] == CRITERION
+    assert d["dendrite"]["criterion"] == "fracture"
+    assert d["electrolyte"] is None
 
 
 def test_error_is_linear_in_small_input_errors():
     """First-order propagation: doubling both input errors doubles the J* error."""
     m, pf = 1.1, 0.9e6
-    e1 = _ratio_error(_ratio_of, m, 1e-4, pf, 1e3)
-    e2 = _ratio_error(_ratio_of, m, 2e-4, pf, 2e3)
+    e1 = _ratio_error(_ratio_of, m, 1e-4, pf, 1e3, 0.0)
+    e2 = _ratio_error(_ratio_of, m, 2e-4, pf, 2e3, 0.0)
     assert e1 > 0 and e2 == pytest.approx(2 * e1, rel=1e-3)
 
 
 def test_unknown_input_error_gives_unknown_output_error():
-    assert math.isnan(_ratio_error(_ratio_of, 1.1, float("nan"), 0.9e6, 1e3))
-    assert math.isnan(_ratio_error(_ratio_of, 1.1, 1e-4, 0.9e6, float("nan")))
+    assert math.isnan(_ratio_error(_ratio_of, 1.1, float("nan"), 0.9e6, 1e3, 0.0))
+    assert math.isnan(_ratio_error(_ratio_of, 1.1, 1e-4, 0.9e6, float("nan"), 0.0))
 
 
 def test_table_prediction_reports_errors_in_json():
-    pred = predict(EggBox(height_um=25, period_um=150))
+    pred = predict(EggBox(height_um=25, period_um=150), constants=V1)
     d = json.loads(json.dumps(pred.to_json_dict()))
     creep, dendrite = d["creep"], d["dendrite"]
     rel_pi = creep["pressure_factor_error"] / creep["pressure_factor"]
@@ -50,3 +54,30 @@ def test_table_prediction_reports_errors_in_json():
     alone = abs(_ratio_of(pred.max_current_ratio, pf * (1 + rel_pi))
                 - _ratio_of(pred.max_current_ratio, pf))
     assert err >= alone * (1 - 1e-9)
+
+
+def test_fracture_prediction_reports_the_electrolyte_with_errors():
+    """The v2 JSON keys: electrolyte block with its error, criterion name, J* error that
+    includes the electrolyte-stress part."""
+    pred = predict(EggBox(height_um=25, period_um=150), primary=False)
+    d = json.loads(json.dumps(pred.to_json_dict()))
+    e, dendrite = d["electrolyte"], d["dendrite"]
+    assert dendrite["criterion"] == "fracture"
+    for key in ("max_hoop_stress_MPa", "stress_concentration", "lateral_condition",
+                "error_estimate"):
+        assert key in e
+    assert e["stress_concentration"] > 1.0
+    assert 0.0 <= e["error_estimate"] < 0.2
+    err = dendrite["critical_current_ratio_error"]
+    assert 0 < err < 0.2 * dendrite["critical_current_ratio"]
+    drive = pred.electrolyte.stress.crack_drive(pred.creep_params.stack_pressure_pa,
+                                                pred.constants.crack_size_m * 1e6)
+    kw = dict(constants=pred.constants, creep_exponent=6.56, drive=drive)
+    base = critical_ratio(pred.max_current_ratio, pred.excess_pressure_at_flat_ccd_pa, **kw)
+    assert base == pytest.approx(dendrite["critical_current_ratio"], rel=1e-12)
+    shifted = critical_ratio(pred.max_current_ratio, pred.excess_pressure_at_flat_ccd_pa,
+                             stress_rel=e["error_estimate"], **kw)
+    assert err >= abs(shifted - base) * (1 - 1e-9)
+    # crack-driving pressure at J*: between the flat value and the critical pressure
+    assert e["flat_crack_driving_pressure_MPa"] < e["crack_driving_pressure_MPa"] < \
+        e["critical_pressure_MPa"]

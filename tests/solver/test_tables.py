@@ -1,5 +1,7 @@
 """Creep pressure-factor tables: lookup rules, interpolation, and one entry recomputed."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -16,6 +18,9 @@ from solver.tables import (
     shape_key,
 )
 from templater.geometry.surfaces import EggBox, PyramidArray
+
+# the shipped tables are power-law tables (σ_t = 0), whatever the default transition stress is
+POWER_LAW = CreepParameters(transition_stress_pa=0.0)
 
 
 def _synthetic(tmp_path):
@@ -36,7 +41,7 @@ def _synthetic(tmp_path):
 
 def test_lookup_matches_shape_and_creep_options_and_interpolates(tmp_path):
     _synthetic(tmp_path)
-    params = CreepParameters()
+    params = POWER_LAW
     d = EggBox(height_um=20.0, period_um=150.0)  # H/S = 0.1333, inside the grid
     ell = 0.7 * d.period_um * 1e-6
     hit = lookup_pressure_factor(d, ell, params, folder=tmp_path)
@@ -54,12 +59,12 @@ def test_lookup_matches_shape_and_creep_options_and_interpolates(tmp_path):
                                   params, folder=tmp_path) is None
     assert lookup_pressure_factor(PyramidArray(height_um=20.0, period_um=150.0), ell, params,
                                   folder=tmp_path) is None
-    assert lookup_pressure_factor(d, ell, CreepParameters(slip="freeslip"),
+    assert lookup_pressure_factor(d, ell, replace(POWER_LAW, slip="freeslip"),
                                   folder=tmp_path) is None
-    assert lookup_pressure_factor(d, ell, CreepParameters(stress_exponent=5.0),
+    assert lookup_pressure_factor(d, ell, replace(POWER_LAW, stress_exponent=5.0),
                                   folder=tmp_path) is None
     # A, Q, T and p_stack enter only through the stress scale: the table still applies
-    assert lookup_pressure_factor(d, ell, CreepParameters(prefactor_s_mpa_n=1e4),
+    assert lookup_pressure_factor(d, ell, replace(POWER_LAW, prefactor_s_mpa_n=1e4),
                                   folder=tmp_path) == hit
     load_tables.cache_clear()
 
@@ -74,9 +79,9 @@ def test_shipped_table_entry_is_recomputed_by_the_solver():
     secondary = solve_field(design, Materials.from_kinetic_length(k * REFERENCE_PERIOD_UM * 1e-6),
                             mode="secondary")
     res = solve_creep(design, lambda x, y: secondary.current_ratio_at(x * 1e-6, y * 1e-6),
-                      CreepParameters(), divisions=table.divisions)
+                      POWER_LAW, divisions=table.divisions)
     # same solver and mesh: agreement to the nonlinear solver tolerance
     assert res.pressure_factor == pytest.approx(table.pressure_factor[i, j], rel=1e-4)
     # and the lookup returns the grid value at a grid point (scipy cubic: to its solve)
-    hit = lookup_pressure_factor(design, k * REFERENCE_PERIOD_UM * 1e-6, CreepParameters())
+    hit = lookup_pressure_factor(design, k * REFERENCE_PERIOD_UM * 1e-6, POWER_LAW)
     assert hit[0] == pytest.approx(table.pressure_factor[i, j], rel=1e-5)  # spline solve

@@ -20,8 +20,9 @@ def test_make_writes_stl_and_gwl_and_prints_the_summary(tmp_path):
     res = run(["make", *SMALL, "-o", str(out)])
     assert res.exit_code == 0, res.output
     names = sorted(p.name for p in out.iterdir())
-    assert names == [".templater-job", "design.json", "pyramid-H5S60.recipe", "pyramid-H5S60.stl",
-                     "pyramid-H5S60_files", "pyramid-H5S60_job.gwl", "pyramid-H5S60_job.json"]
+    assert names == [".templater-job", "design.json", "preview.png", "pyramid-H5S60.recipe",
+                     "pyramid-H5S60.stl", "pyramid-H5S60_files", "pyramid-H5S60_job.gwl",
+                     "pyramid-H5S60_job.json"]
     text = res.output
     assert re.search(r"GWL: \d+ layers, blocks \d+ distinct / \d+ placed", text)
     assert re.search(r"write length [\d.]+ m", text)
@@ -38,13 +39,14 @@ def test_format_choices(tmp_path):
     res = run(["make", *SMALL, "--format", "stl", "-o", str(tmp_path / "s")])
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in (tmp_path / "s").iterdir()) == [
-        ".templater-job", "design.json", "pyramid-H5S60.recipe", "pyramid-H5S60.stl"]
+        ".templater-job", "design.json", "preview.png", "pyramid-H5S60.recipe",
+        "pyramid-H5S60.stl"]
     assert "GWL:" not in res.output
     res = run(["make", *SMALL, "--format", "gwl", "-o", str(tmp_path / "g")])
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in (tmp_path / "g").iterdir()) == [
-        ".templater-job", "design.json", "pyramid-H5S60_files", "pyramid-H5S60_job.gwl",
-        "pyramid-H5S60_job.json"]
+        ".templater-job", "design.json", "preview.png", "pyramid-H5S60_files",
+        "pyramid-H5S60_job.gwl", "pyramid-H5S60_job.json"]
     assert run(["check", str(tmp_path / "g")]).exit_code == 0
     res = run(["make", *SMALL, "--format", "gcode"])
     assert res.exit_code == 2 and "gcode" in res.output

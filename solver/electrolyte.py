@@ -1,0 +1,420 @@
+"""Linear-elastic stress in the solid electrolyte above one periodic cell: the hoop stress at the
+Li tips that opens a Li-filled crack.
+
+The electrolyte fills f(x, y) < z < f_max + T above the interface (solver frame: z from the Li
+into the electrolyte, f = H − e), T = max(S, 2c) for a crack depth c. It is loaded on the
+interface by the Li pressure, p_stack plus the excess pressure of the creeping Li (the pressure
+pushes along −n, n the outward normal of the electrolyte), and held by a frictionless platen at
+the top (u_z = 0; the perturbation of the contour decays as exp(−2πz/S), so T ≥ S places the
+platen where it no longer matters). The mirror planes x, y = 0, S/2 of the square-symmetric cell
+carry u·n = 0 (x, y = 0) or a uniform lateral displacement δ (x, y = S/2): the lateral condition
+of the pellet fixes δ,
+
+* ``"confined"``: δ = 0 (a pellet held by the die it was pressed in; zero mean lateral strain,
+  flat lateral stress σ_L = −ν/(1 − ν)·p);
+* ``"free"``: δ such that the mean lateral stress is zero (σ_L = 0).
+
+Quarter cell, isoparametric P2 tetrahedra (scikit-fem), one factorisation for all load cases
+(linear elasticity: the stack-pressure and excess-pressure states are superposed). The stress is
+projected onto continuous P2 and read along the vertical line above every interface vertex, where
+a crack along the stack axis would run. Stresses from traction loads are independent of Young's
+modulus; only ν enters. Equations, verification and defaults: docs/theory.md ("Electrolyte
+stress").
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+from numpy.typing import NDArray
+from skfem import Basis, ElementTetP2, ElementVector, MeshTet, MeshTet2
+from skfem.quadrature import get_quadrature
+from skfem.refdom import RefTri
+
+from solver.critical import CrackDrive
+from solver.fem_field import _facet_dofs
+from templater.geometry.errors import DesignError
+from templater.geometry.parameters import PARAMETERS, declare, validate_fields
+from templater.geometry.surfaces import Surface
+
+__all__ = [
+    "LATERAL_CONDITIONS",
+    "ElectrolyteOptions",
+    "ElectrolyteStress",
+    "flat_lateral_stress_ratio",
+    "solve_electrolyte",
+    "solve_electrolyte_converged",
+]
+
+LATERAL_CONDITIONS = PARAMETERS["lateral_condition"].choices
+
+PressureShapeFn = Callable[[NDArray[np.float64], NDArray[np.float64]], NDArray[np.float64]]
+
+_INTORDER = 4
+_FIRST_LAYER = 0.25  # first electrolyte layer, in mean lateral spacings (crack averages need it)
+# quadrature "rule" at the four vertices of the reference tetrahedron (weights unused): the
+# displacement gradient at each element's vertices
+_VERTEX_RULE = (np.array([[0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]]),
+                np.full(4, 1.0 / 24.0))
+
+
+def flat_lateral_stress_ratio(lateral: str, poisson_ratio: float) -> float:
+    """σ_L / p of a flat interface under the pressure p (tension positive): 0 for a free pellet,
+    −ν/(1 − ν) for a laterally confined one."""
+    if lateral == "free":
+        return 0.0
+    if lateral == "confined":
+        return -poisson_ratio / (1.0 - poisson_ratio)
+    raise ValueError(f"lateral condition must be one of {LATERAL_CONDITIONS}, got {lateral!r}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ElectrolyteOptions:
+    """Settings of the electrolyte stress model.
+
+    Parameters
+    ----------
+    poisson_ratio : float
+        ν of the electrolyte (default from the parameter set).
+    lateral_condition : {"confined", "free"}
+        Lateral condition of the pellet (see module docstring).
+    divisions : int, default 4
+        Lateral divisions of the quarter cell (vertical layers follow), 2 to 32.
+    """
+
+    poisson_ratio: float = declare("poisson_ratio", default=True)
+    lateral_condition: str = declare("lateral_condition", default=True)
+    divisions: int = 4
+
+    def __post_init__(self) -> None:
+        validate_fields(self, "electrolyte")
+        if not (isinstance(self.divisions, int) and 2 <= self.divisions <= 32):
+            raise DesignError("electrolyte", "divisions", "divisions", self.divisions,
+                              "[2, 32]", "")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class ElectrolyteStress:
+    """Crack-opening (hoop) stress in the electrolyte above the interface vertices of a quarter
+    cell, per unit load, for the two superposed load cases (dimensionless: stress / load).
+
+    ``*_profile`` arrays have shape (m, k): m interface vertices, k points up the vertical line
+    above each (``depth_um``, 0 at the interface). The in-plane stress tensor is stored as
+    (σ_xx, σ_yy, σ_xy) in the last axis of ``stack_plane`` and ``excess_plane`` (m, k, 3).
+    """
+
+    design: Surface = field(repr=False)
+    options: ElectrolyteOptions
+    x_um: NDArray[np.float64]
+    y_um: NDArray[np.float64]
+    depth_um: NDArray[np.float64]  # (m, k)
+    stack_plane: NDArray[np.float64]  # (m, k, 3) per unit stack pressure
+    excess_plane: NDArray[np.float64] | None  # (m, k, 3) per unit max excess pressure
+    excess_shape: NDArray[np.float64] | None  # (m,) Δp / Δp_max at the vertices
+    crack_depth_um: float
+    flat_ratio: float  # σ_L / p of the flat interface
+    dofs: int
+    divisions: int
+    solve_time_s: float
+    error_estimate: float = float("nan")  # relative, from the previous level (NaN unknown)
+
+    def __post_init__(self) -> None:
+        for name in ("x_um", "y_um", "depth_um", "stack_plane", "excess_plane", "excess_shape"):
+            value = getattr(self, name)
+            if value is not None:
+                value.flags.writeable = False
+
+    def _plane(self, stack_pa: float, excess_max_pa: float) -> NDArray[np.float64]:
+        plane = stack_pa * self.stack_plane
+        if self.excess_plane is not None and excess_max_pa != 0.0:
+            plane = plane + excess_max_pa * self.excess_plane
+        return plane
+
+    def opening_stress_profile(self, stack_pa: float,
+                               excess_max_pa: float = 0.0) -> NDArray[np.float64]:
+        """(m, k) normal stress [Pa] (tension positive) on the vertical plane that the
+        stack-pressure state's largest in-plane principal stress at the interface opens (the
+        crack plane is set by the geometry, so the two load states superpose)."""
+        ref = self.stack_plane[:, 0]
+        theta = 0.5 * np.arctan2(2.0 * ref[:, 2], ref[:, 0] - ref[:, 1])
+        c, s = np.cos(theta)[:, None], np.sin(theta)[:, None]
+        plane = self._plane(stack_pa, excess_max_pa)
+        return c * c * plane[..., 0] + s * s * plane[..., 1] + 2.0 * c * s * plane[..., 2]
+
+    def hoop_stress(self, stack_pa: float, excess_max_pa: float = 0.0) -> NDArray[np.float64]:
+        """(m,) crack-opening (hoop) stress at the interface [Pa]."""
+        return self.opening_stress_profile(stack_pa, excess_max_pa)[:, 0]
+
+    def crack_stress(self, stack_pa: float, excess_max_pa: float = 0.0,
+                     crack_um: float | None = None) -> NDArray[np.float64]:
+        """(m,) opening stress averaged over the crack depth c below each vertex [Pa]
+        (default c: the depth the model was solved for; at most the column height)."""
+        profile = self.opening_stress_profile(stack_pa, excess_max_pa)
+        c = self.crack_depth_um if crack_um is None else float(crack_um)
+        if c <= 0.0:
+            return profile[:, 0]
+        out = np.zeros(profile.shape[0])
+        for i in range(profile.shape[0]):
+            d = self.depth_um[i]
+            c_i = min(c, float(d[-1]))
+            inside = d < c_i
+            dd = np.append(d[inside], c_i)
+            vv = np.append(profile[i, inside], np.interp(c_i, d, profile[i]))
+            out[i] = np.trapezoid(vv, dd) / c_i
+        return out
+
+    def li_pressure(self, stack_pa: float, excess_max_pa: float = 0.0) -> NDArray[np.float64]:
+        """(m,) Li pressure at the vertices [Pa]."""
+        if self.excess_shape is None:
+            return np.full(self.x_um.shape, float(stack_pa))
+        return stack_pa + excess_max_pa * self.excess_shape
+
+    def drive_pressure(self, stack_pa: float, excess_max_pa: float = 0.0,
+                       crack_um: float | None = None) -> NDArray[np.float64]:
+        """(m,) crack-driving pressure p_Li + σ̄ (K_I = Y √(πc) · this) [Pa]."""
+        return (self.li_pressure(stack_pa, excess_max_pa)
+                + self.crack_stress(stack_pa, excess_max_pa, crack_um))
+
+    def crack_drive(self, stack_pa: float, crack_um: float | None = None) -> CrackDrive:
+        """The design's crack-driving pressure as a function of the maximum excess pressure."""
+        base = 1.0 + self.crack_stress(1.0, 0.0, crack_um)
+        if self.excess_shape is None:
+            slope = np.zeros_like(base)
+        else:
+            slope = self.excess_shape + self.crack_stress(0.0, 1.0, crack_um)
+        return CrackDrive(stack_pa=float(stack_pa), base=base, slope=slope,
+                          flat=1.0 + self.flat_ratio)
+
+    def flat_drive_pressure(self, stack_pa: float) -> float:
+        """Crack-driving pressure of the flat interface, p (1 + σ_L/p) [Pa]."""
+        return stack_pa * (1.0 + self.flat_ratio)
+
+    def stress_concentration(self) -> float:
+        """K_t = (σ_tt,max + p)/(σ_L + p) of the stack-pressure state: 1 for a flat interface;
+        1 + 2πH/S for a shallow 2-D sinusoid of peak-to-valley height H."""
+        return float((np.max(self.hoop_stress(1.0)) + 1.0) / (self.flat_ratio + 1.0))
+
+
+# --- mesh ------------------------------------------------------------------------------------
+def _lateral_nodes(divisions: int, grading: float = 0.6) -> NDArray[np.float64]:
+    """Nodes on [0, 1/2], finer at both mirror planes (where tips and edges of every shape lie)."""
+    s = np.linspace(0.0, 1.0, divisions + 1)
+    return 0.5 * (s - grading * np.sin(2.0 * np.pi * s) / (2.0 * np.pi))
+
+
+def _levels(divisions: int, first: float) -> NDArray[np.float64]:
+    """Reference vertical nodes s ∈ [0, 1] (0 = interface): a first layer of ``first`` (in
+    column lengths), then layers growing by 1 + 1.2/divisions (an h-family under refinement)."""
+    growth = 1.0 + 1.2 / divisions
+    n_layers = max(2, int(np.ceil(np.log1p((growth - 1.0) / first) / np.log(growth))))
+    widths = growth ** np.arange(n_layers)
+    return np.concatenate([[0.0], np.cumsum(widths / widths.sum())])
+
+
+def _stiffness(ub: Basis, lam: float, mu: float) -> sp.csr_matrix:
+    """Isotropic elastic stiffness (E = 1), vectorised over the 30 local P2 basis functions
+    (the generic form loops over their 900 pairs in Python)."""
+    r2 = np.sqrt(2.0)
+    sym = []
+    for phi in ub.basis:  # Voigt-like components with √2 shears: σ:ε = Σ_a s_a e_a
+        g = phi[0].grad
+        sym.append(np.stack([g[0, 0], g[1, 1], g[2, 2], (g[0, 1] + g[1, 0]) / r2,
+                             (g[0, 2] + g[2, 0]) / r2, (g[1, 2] + g[2, 1]) / r2]))
+    strain = np.stack(sym)  # (30, 6, nel, nq)
+    elastic = np.diag([2.0 * mu] * 3 + [2.0 * mu] * 3)
+    elastic[:3, :3] += lam
+    local = np.einsum("iaeq,ab,jbeq,eq->eij", strain, elastic, strain, ub.dx, optimize=True)
+    edofs = ub.element_dofs.T  # (nel, 30)
+    rows = np.repeat(edofs, edofs.shape[1], axis=1).ravel()
+    cols = np.tile(edofs, (1, edofs.shape[1])).ravel()
+    return sp.csr_matrix((local.ravel(), (rows, cols)), shape=(ub.N, ub.N))
+
+
+def n_vertices_of(mesh: MeshTet2) -> int:
+    """Number of tetrahedron vertices (the P2 mesh also stores its edge nodes)."""
+    return int(mesh.t.max()) + 1
+
+
+def _traction_load(sb: Basis, fdofs: NDArray[np.int64], shape: PressureShapeFn | None,
+                   s_um: float) -> NDArray[np.float64]:
+    """Load vector of the pressure p n pushing on the interface, ∫ −p n·φ dA, on the curved
+    P2 facets (n the outward normal of the electrolyte, pointing down into the Li). Vector
+    DOFs are interleaved by node (3 k + component)."""
+    xq, wq = get_quadrature(RefTri, 6)
+    xi, eta = xq
+    l0, l1, l2 = 1.0 - xi - eta, xi, eta
+    phi = np.stack([l0 * (2 * l0 - 1), l1 * (2 * l1 - 1), l2 * (2 * l2 - 1),
+                    4 * l0 * l1, 4 * l1 * l2, 4 * l0 * l2])  # (6, nq)
+    dxi = np.stack([-(4 * l0 - 1), 4 * l1 - 1, 0 * xi, 4 * (l0 - l1), 4 * l2, -4 * l2])
+    deta = np.stack([-(4 * l0 - 1), 0 * xi, 4 * l2 - 1, -4 * l1, 4 * l1, 4 * (l0 - l2)])
+    pts = sb.doflocs[:, fdofs]  # (3, 6, nf)
+    area = np.cross(np.einsum("dkf,kq->dqf", pts, dxi), np.einsum("dkf,kq->dqf", pts, deta),
+                    axis=0)  # (3, nq, nf): n dA / dξ dη, up to orientation
+    area *= -np.sign(area[2])[None]  # outward from the electrolyte: downward
+    if shape is None:
+        p = np.ones(area.shape[1:])
+    else:
+        xyz = np.einsum("dkf,kq->dqf", pts, phi)
+        p = np.asarray(shape(xyz[0] * s_um, xyz[1] * s_um), dtype=float)
+    local = -np.einsum("kq,q,qf,dqf->kdf", phi, wq, p, area)  # (6, 3, nf)
+    out = np.zeros(3 * sb.N)
+    idx = 3 * fdofs[:, None, :] + np.arange(3)[None, :, None]
+    np.add.at(out, idx.ravel(), local.ravel())
+    return out
+
+
+def solve_electrolyte(
+    surface: Surface,
+    options: ElectrolyteOptions | None = None,
+    *,
+    excess_shape: PressureShapeFn | None = None,
+    crack_depth_um: float = 0.0,
+) -> ElectrolyteStress:
+    """Solve the electrolyte stress of one design for unit stack pressure and (optionally) the
+    excess Li pressure shape ``excess_shape(x_um, y_um)`` (normalised to 1 at its maximum).
+
+    Parameters
+    ----------
+    surface : Surface
+        Design (µm) with mirror planes x, y = 0, S/2 (every kind of the registry); the free
+        lateral condition also needs square symmetry.
+    options : ElectrolyteOptions, optional
+        ν, lateral condition, mesh divisions.
+    excess_shape : callable, optional
+        Excess Li pressure over its maximum, a function of the interface position [µm].
+    crack_depth_um : float, default 0
+        Depth c over which the crack-opening stress is averaged; the column reaches max(S, 2c)
+        above the highest Li tip.
+    """
+    t0 = time.perf_counter()
+    options = options or ElectrolyteOptions()
+    if options.lateral_condition == "free" and not surface.is_square_symmetric:
+        # one lateral displacement for x and y: the free condition needs square symmetry
+        raise DesignError("electrolyte", "design", "design", surface.name,
+                          "square-symmetric designs (lateral condition free)", "")
+    s_um = surface.period_um
+    h_um = surface.height_um
+    n = options.divisions
+    xs = _lateral_nodes(n)  # lengths in periods S from here on (the isoparametric inverse map
+    # works to an absolute tolerance: O(1) coordinates)
+    f_max = (h_um - float(np.min(surface.z_um(xs[:, None] * s_um, xs[None, :] * s_um)))) / s_um
+    top = f_max + max(1.0, 2.0 * crack_depth_um / s_um)
+    # first layer: a fraction of the mean lateral spacing, over the mean column length
+    levels = _levels(n, _FIRST_LAYER * (0.5 / n) / (top - f_max + 0.5 * h_um / s_um))
+    ref = MeshTet2.from_mesh(MeshTet.init_tensor(xs, xs, levels))
+    xr, yr, sr = ref.doflocs
+    f = (h_um - surface.z_um(xr * s_um, yr * s_um)) / s_um
+    mesh = replace(ref, doflocs=np.vstack([xr, yr, f + (top - f) * sr]))
+
+    nu = options.poisson_ratio
+    lam = nu / ((1.0 + nu) * (1.0 - 2.0 * nu))
+    mu = 1.0 / (2.0 * (1.0 + nu))
+    ub = Basis(mesh, ElementVector(ElementTetP2()), intorder=_INTORDER)
+    stiffness = _stiffness(ub, lam, mu)
+
+    tol = 1e-9
+    bfacets = mesh.boundary_facets()
+    on_interface = (sr[: n_vertices_of(mesh)][mesh.facets[:, bfacets]] < 1e-12).all(axis=0)
+    sb = Basis(mesh, ElementTetP2(), intorder=_INTORDER)
+    fdofs = _facet_dofs(mesh, sb, bfacets[on_interface])
+    loads = [_traction_load(sb, fdofs, None, s_um)]
+    if excess_shape is not None:
+        loads.append(_traction_load(sb, fdofs, excess_shape, s_um))
+
+    nodes_x, nodes_y, nodes_z = ub.doflocs[0], ub.doflocs[1], ub.doflocs[2]
+    ux = np.arange(0, ub.N, 3)
+    uy, uz = ux + 1, ux + 2
+    x0 = ux[np.abs(nodes_x[ux]) < tol]
+    x1 = ux[np.abs(nodes_x[ux] - 0.5) < tol]
+    y0 = uy[np.abs(nodes_y[uy]) < tol]
+    y1 = uy[np.abs(nodes_y[uy] - 0.5) < tol]
+    ztop = uz[np.abs(nodes_z[uz] - top) < tol]
+    fixed = np.unique(np.concatenate([x0, x1, y0, y1, ztop]))
+    lateral = np.concatenate([x1, y1])
+
+    free = np.setdiff1d(np.arange(ub.N), fixed)
+    k_ff = stiffness[free][:, free].tocsc()
+    k_fc = stiffness[free][:, fixed]
+    lu = spla.splu(k_ff)
+
+    def solve(load: NDArray[np.float64], delta: float) -> NDArray[np.float64]:
+        u = np.zeros(ub.N)
+        u[lateral] = delta
+        u[free] = lu.solve(load[free] - k_fc @ u[fixed])
+        return u
+
+    k_lat = stiffness[lateral]
+
+    def lateral_force(u: NDArray[np.float64], load: NDArray[np.float64]) -> float:
+        return float(np.sum(k_lat @ u - load[lateral]))
+
+    zero = np.zeros(ub.N)
+    u_delta = solve(zero, 1.0)
+    f_delta = lateral_force(u_delta, zero)
+    solutions = []
+    for load in loads:
+        u = solve(load, 0.0)
+        if options.lateral_condition == "free":
+            u = u - (lateral_force(u, load) / f_delta) * u_delta
+        solutions.append(u)
+
+    # stress at the element vertices, averaged over the elements sharing each vertex
+    vb = Basis(mesh, ElementVector(ElementTetP2()), quadrature=_VERTEX_RULE)
+    n_vertices = n_vertices_of(mesh)
+    share = np.bincount(mesh.t.ravel(), minlength=n_vertices).astype(float)
+    vx, vy, vs = xr[:n_vertices], yr[:n_vertices], sr[:n_vertices]
+    order = np.lexsort((vs, np.round(vy, 9), np.round(vx, 9)))
+    columns = order.reshape(-1, levels.size)  # (m, k): one vertical line each, from the interface
+    planes = []
+    for u in solutions:
+        grad = vb.interpolate(u).grad  # (3, 3, nel, 4): at the element's vertices
+        exx, eyy, ezz = grad[0, 0], grad[1, 1], grad[2, 2]
+        trace = exx + eyy + ezz
+        comps = (lam * trace + 2.0 * mu * exx, lam * trace + 2.0 * mu * eyy,
+                 mu * (grad[0, 1] + grad[1, 0]))
+        nodal = [np.bincount(mesh.t.ravel(), weights=c.T.ravel(), minlength=n_vertices) / share
+                 for c in comps]
+        planes.append(np.stack([v[columns] for v in nodal], axis=-1))
+    depth = mesh.doflocs[2][:n_vertices][columns]
+    depth = (depth - depth[:, :1]) * s_um
+    shape_vals = None
+    if excess_shape is not None:
+        shape_vals = np.asarray(excess_shape(vx[columns[:, 0]] * s_um, vy[columns[:, 0]] * s_um),
+                                dtype=float)
+    return ElectrolyteStress(
+        design=surface, options=options, x_um=vx[columns[:, 0]] * s_um,
+        y_um=vy[columns[:, 0]] * s_um, depth_um=depth, stack_plane=planes[0],
+        excess_plane=planes[1] if excess_shape is not None else None,
+        excess_shape=shape_vals, crack_depth_um=float(crack_depth_um),
+        flat_ratio=flat_lateral_stress_ratio(options.lateral_condition, nu),
+        dofs=int(ub.N), divisions=n, solve_time_s=time.perf_counter() - t0,
+    )
+
+
+def solve_electrolyte_converged(
+    surface: Surface,
+    options: ElectrolyteOptions | None = None,
+    *,
+    excess_shape: PressureShapeFn | None = None,
+    crack_depth_um: float = 0.0,
+    coarse_divisions: int | None = None,
+) -> ElectrolyteStress:
+    """Solve at ``options.divisions`` and one level coarser and attach the relative change of
+    the largest crack-driving stress per unit stack pressure (its departure from the flat
+    interface) as the error estimate."""
+    options = options or ElectrolyteOptions()
+    coarse = coarse_divisions or max(2, options.divisions - 1)
+    kw = {"excess_shape": excess_shape, "crack_depth_um": crack_depth_um}
+    fine = solve_electrolyte(surface, options, **kw)
+    rough = solve_electrolyte(surface, replace(options, divisions=coarse), **kw)
+    a = float(np.max(fine.drive_pressure(1.0, 0.0)))
+    b = float(np.max(rough.drive_pressure(1.0, 0.0)))
+    scale = max(abs(a - 1.0 - fine.flat_ratio), 1e-12)
+    err = abs(a - b) / scale
+    return replace(fine, error_estimate=err,
+                   solve_time_s=fine.solve_time_s + rough.solve_time_s)

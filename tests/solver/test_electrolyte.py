@@ -1,0 +1,139 @@
+"""Electrolyte stress model: small-slope oracles (2-D and 3-D), the flat interface, equilibrium
+of the lateral conditions, convergence, and the crack drive it hands to the criterion."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from solver.electrolyte import (
+    ElectrolyteOptions,
+    flat_lateral_stress_ratio,
+    solve_electrolyte,
+    solve_electrolyte_converged,
+)
+from templater import EggBox, Flat, PyramidArray
+
+
+@dataclass(frozen=True)
+class Ripple:
+    """e = (H/2) cos(2πx/S): a 2-D sinusoid (uniform in y), mirror symmetric at x, y = 0, S/2."""
+
+    height_um: float
+    period_um: float
+    name: str = "ripple"
+    is_square_symmetric: bool = False
+
+    def z_um(self, x_um, y_um):
+        x = np.asarray(x_um, dtype=float) + 0.0 * np.asarray(y_um, dtype=float)
+        return 0.5 * self.height_um * (1.0 + np.cos(2.0 * np.pi * x / self.period_um))
+
+
+NU = 0.3
+
+
+@pytest.mark.parametrize("lateral", ["confined", "free"])
+def test_flat_interface_is_uniform_and_exact(lateral):
+    flat = EggBox(height_um=1e-9, period_um=100.0)
+    r = solve_electrolyte(flat, ElectrolyteOptions(poisson_ratio=NU, lateral_condition=lateral,
+                                                   divisions=3))
+    expected = flat_lateral_stress_ratio(lateral, NU)
+    assert np.allclose(r.hoop_stress(1.0), expected, atol=1e-6)
+    assert np.allclose(r.crack_stress(1.0, crack_um=30.0), expected, atol=1e-6)
+    assert r.stress_concentration() == pytest.approx(1.0, abs=1e-6)
+
+
+def test_two_dimensional_small_slope_limit():
+    """Shallow 2-D sinusoid, laterally confined (plane strain): the valley's hoop stress rises
+    over the flat value by (σ_L + p)·2πH/S (classical notch result for a wavy surface)."""
+    h, s = 1.5, 120.0
+    r = solve_electrolyte(Ripple(h, s), ElectrolyteOptions(poisson_ratio=NU,
+                                                           lateral_condition="confined",
+                                                           divisions=6))
+    sigma_l = flat_lateral_stress_ratio("confined", NU)
+    valley = r.hoop_stress(1.0)[(r.x_um > s / 2 - 1e-9)]  # the Li tips lie along x = S/2
+    oracle = sigma_l + (sigma_l + 1.0) * 2.0 * math.pi * h / s
+    assert valley.max() - sigma_l == pytest.approx(oracle - sigma_l, rel=0.03)
+
+
+@pytest.mark.parametrize("lateral", ["confined", "free"])
+def test_three_dimensional_small_slope_limit(lateral):
+    """Shallow product egg-box: the tip is the sum of two diagonal modes of wave number √2 k,
+    so its hoop stress rises by √2 (1 + ν) (σ_L + p) πH/S (derivation in docs/theory.md)."""
+    h, s = 2.0, 150.0
+    r = solve_electrolyte(EggBox(height_um=h, period_um=s),
+                          ElectrolyteOptions(poisson_ratio=NU, lateral_condition=lateral,
+                                             divisions=4))
+    sigma_l = flat_lateral_stress_ratio(lateral, NU)
+    rise = math.sqrt(2.0) * (1.0 + NU) * (sigma_l + 1.0) * math.pi * h / s
+    assert r.hoop_stress(1.0).max() - sigma_l == pytest.approx(rise, rel=0.02)
+    assert r.stress_concentration() == pytest.approx(1.0 + rise / (sigma_l + 1.0), rel=2e-3)
+
+
+def test_free_condition_has_zero_mean_lateral_force():
+    """Free pellet: δ is chosen so the lateral stress integrates to zero over the mirror face;
+    the stress far above the contour then tends to the flat value σ_L = 0."""
+    r = solve_electrolyte(EggBox(height_um=25.0, period_um=150.0),
+                          ElectrolyteOptions(lateral_condition="free", divisions=4))
+    top = r.opening_stress_profile(1.0)[:, -1]
+    assert np.abs(top).max() < 0.02
+
+
+def test_convergence_of_the_tip_crack_drive():
+    """Crack-averaged stress at the Li tip of the default egg-box: successive refinements
+    change it less and less, and the last change is below 1 % of the departure from flat."""
+    d = EggBox(height_um=25.0, period_um=150.0)
+    values = []
+    for n in (3, 4, 5):
+        r = solve_electrolyte(d, ElectrolyteOptions(divisions=n), crack_depth_um=20.0)
+        values.append(float(np.max(r.drive_pressure(1.0))) - (1.0 + r.flat_ratio))
+    d1, d2 = abs(values[1] - values[0]), abs(values[2] - values[1])
+    assert d2 < d1
+    assert d2 < 0.01 * abs(values[2])
+
+
+def test_error_estimate_bounds_the_change_to_a_finer_mesh():
+    d = EggBox(height_um=25.0, period_um=150.0)
+    est = solve_electrolyte_converged(d, ElectrolyteOptions(divisions=4), crack_depth_um=20.0)
+    fine = solve_electrolyte(d, ElectrolyteOptions(divisions=5), crack_depth_um=20.0)
+    flat = 1.0 + est.flat_ratio
+    a = float(np.max(est.drive_pressure(1.0))) - flat
+    b = float(np.max(fine.drive_pressure(1.0))) - flat
+    assert abs(a - b) / abs(b) <= est.error_estimate
+
+
+def test_crack_drive_superposes_stack_and_excess_pressure():
+    """The drive handed to the criterion equals a direct evaluation of p_Li + σ̄ for the
+    combined load (linear elasticity)."""
+    d = EggBox(height_um=25.0, period_um=150.0)
+
+    def shape(x_um, y_um):
+        k = 2.0 * np.pi / 150.0
+        return 0.5 * (1.0 - np.cos(k * x_um) * np.cos(k * y_um))
+
+    r = solve_electrolyte(d, ElectrolyteOptions(divisions=3), excess_shape=shape,
+                          crack_depth_um=10.0)
+    drive = r.crack_drive(7e6)
+    for dp in (0.0, 1e6, 3e6):
+        assert drive.at(dp) == pytest.approx(float(np.max(r.drive_pressure(7e6, dp))), rel=1e-12)
+
+
+def test_sharper_topographies_concentrate_more():
+    """At the same H and S the rounded pyramid's grooves concentrate the stack-pressure hoop
+    stress more than the smooth egg-box's tips."""
+    egg = solve_electrolyte(EggBox(height_um=25.0, period_um=150.0),
+                            ElectrolyteOptions(divisions=4))
+    pyr = solve_electrolyte(PyramidArray(height_um=25.0, period_um=150.0, edge_radius_um=1.0),
+                            ElectrolyteOptions(divisions=4))
+    assert pyr.stress_concentration() > egg.stress_concentration() > 1.0
+
+
+def test_flat_design_class_is_refused_by_nothing():
+    """The flat design class is handled by the criterion without a solve; the model accepts it
+    and returns the flat state."""
+    r = solve_electrolyte(Flat(period_um=100.0), ElectrolyteOptions(divisions=2))
+    assert np.allclose(r.hoop_stress(1.0), flat_lateral_stress_ratio("confined", 0.3),
+                       atol=1e-9)

@@ -1,0 +1,90 @@
+"""Model v2 through the public predict(): flat exactly 1, the bound J*/J_flat <= A/A0, and the
+Butler-Volmer fixed point J* <-> m(J*)."""
+
+from dataclasses import replace
+
+import pytest
+
+from solver.critical import DendriteConstants
+from solver.prediction import critical_ratio, default_constants, predict
+from templater.geometry import EggBox, Flat, FrustumArray, PyramidArray
+
+
+@pytest.mark.parametrize("criterion", ["fracture", "pressure_margin"])
+@pytest.mark.parametrize("kinetics", ["linear", "butler-volmer"])
+def test_flat_interface_gives_exactly_one(criterion, kinetics):
+    c = replace(default_constants(), criterion=criterion)
+    pred = predict(Flat(), constants=c, kinetics=kinetics, primary=False)
+    assert pred.critical_current_ratio == 1.0
+    assert pred.critical_current_ratio_error == 0.0
+
+
+@pytest.mark.parametrize("design", [
+    EggBox(height_um=10.0, period_um=60.0),
+    EggBox(height_um=40.0, period_um=120.0),
+    PyramidArray(height_um=25.0, period_um=150.0),
+    FrustumArray(height_um=25.0, period_um=150.0),
+], ids=lambda d: d.name)
+def test_bound_critical_current_at_most_area_ratio(design):
+    """m >= 1/(A/A0) and the crack drive at the tips is at least the flat one: J*/J_flat can
+    never exceed A/A0 (checked for a strong and a weak crack)."""
+    for crack in (2e-6, 60e-6):
+        c = replace(default_constants(), crack_size_m=crack)
+        pred = predict(design, constants=c, primary=False)
+        assert 0.0 < pred.critical_current_ratio <= pred.field.area_ratio
+        assert pred.electrolyte.crack_driving_pressure_pa >= \
+            pred.electrolyte.flat_crack_driving_pressure_pa
+
+
+def test_butler_volmer_fixed_point():
+    """At J* the Butler-Volmer tip current solves the criterion: m(J*) J* = growth current, and
+    the full law raises m over the linearised one at a few mA/cm²."""
+    from solver.kinetics import solve_secondary_bv
+
+    design = EggBox(height_um=50.0, period_um=150.0)
+    c = replace(default_constants(), flat_critical_current_a_m2=40.0)  # 4 mA/cm²
+    linear = predict(design, constants=c, primary=False)
+    bv = predict(design, constants=c, primary=False, kinetics="butler-volmer")
+    j_star = bv.critical_current_a_m2
+    m_at_j = solve_secondary_bv(design, bv.field.materials, j_star).max_current_ratio
+    assert bv.max_current_ratio == pytest.approx(m_at_j, rel=1e-5)
+    drive = bv.electrolyte.stress.crack_drive(bv.creep_params.stack_pressure_pa,
+                                              c.crack_size_m * 1e6)
+    again = critical_ratio(m_at_j, bv.excess_pressure_at_flat_ccd_pa, constants=c,
+                           creep_exponent=bv.creep_params.stress_exponent, drive=drive)
+    assert again == pytest.approx(bv.critical_current_ratio, rel=1e-5)
+    assert bv.max_current_ratio > linear.max_current_ratio
+    assert bv.critical_current_ratio < linear.critical_current_ratio
+
+
+def test_invalid_fracture_constants_are_refused():
+    """A critical pressure below the flat interface's crack drive means the flat cell cracks
+    without current: a clear error, not a number."""
+    from templater.geometry.errors import TemplaterError
+
+    c = DendriteConstants(fracture_toughness_pa_m05=0.01e6, crack_size_m=500e-6)
+    with pytest.raises(TemplaterError, match="crack without current"):
+        predict(EggBox(height_um=25.0, period_um=150.0), constants=c, primary=False)
+
+
+def test_two_mechanism_creep_uses_the_pressure_at_the_flat_critical_current():
+    """With a transition stress Δp(J) is no power law: P_f is solved at J_flat itself and the
+    local exponent between J_flat/2 and J_flat lies between 1/n and 1."""
+    import math
+
+    from solver.creep import solve_creep
+    from solver.creep_params import CreepParameters
+    from solver.prediction import solid_design
+
+    design = EggBox(height_um=25.0, period_um=150.0)
+    params = CreepParameters(transition_stress_pa=0.3e6)
+    pred = predict(design, creep_params=params, creep_divisions=2, primary=False)
+    solid = solid_design(design, pred.field.secondary)
+    jf = pred.constants.flat_critical_current_a_m2
+    at = [solve_creep(solid, pred.field.secondary.current_ratio_at_um, params,
+                      current_density_a_m2=j, divisions=2).max_excess_pressure_pa
+          for j in (jf, 0.5 * jf)]
+    assert pred.excess_pressure_at_flat_ccd_pa == pytest.approx(at[0], rel=1e-9)
+    slope = math.log(at[0] / at[1]) / math.log(2.0)
+    assert 1.0 / params.stress_exponent < slope <= 1.0
+    assert 0.0 < pred.critical_current_ratio <= pred.field.area_ratio
