@@ -137,7 +137,7 @@ def _share(n: int, weights: NDArray[np.float64]) -> NDArray[np.int64]:
     return counts
 
 
-def _graded_nodes(
+def graded_nodes(
     breaks: tuple[float, ...],
     features: tuple[tuple[float, float], ...],
     n: int,
@@ -223,9 +223,9 @@ def _wedge_mesh(
     Returns the mesh, the reference coordinates (x, y, ζ) of its P2 nodes and the top height.
     """
     g = _grading_for(surface)
-    xs = _graded_nodes(g.x_breaks, g.x_features, divisions, power)
-    ds = _graded_nodes((0.0, 0.5), g.d_features, divisions, power)
-    zs = _graded_nodes((0.0, 1.0), ((0.0, g.z_width),), divisions, power)
+    xs = graded_nodes(g.x_breaks, g.x_features, divisions, power)
+    ds = graded_nodes((0.0, 0.5), g.d_features, divisions, power)
+    zs = graded_nodes((0.0, 1.0), ((0.0, g.z_width),), divisions, power)
     nz = len(zs) - 1
     bx, by, tri = _base_mesh(xs, ds)
 

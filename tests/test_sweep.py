@@ -178,7 +178,7 @@ def test_the_best_is_the_highest_ratio_of_the_csv_and_json_agrees(reference):
         [(h, s) for h in H_VALUES for s in S_VALUES]
     best = max(rows, key=lambda r: float(r["critical_current_ratio"]))
     record = json.loads((reference / "sweep.json").read_text())
-    assert record["optimum"]["name"] == best["name"] == "eggbox-H5S60"  # small H, large S
+    assert record["optimum"]["name"] == best["name"]
     assert record["optimum"]["critical_current_ratio"] == float(best["critical_current_ratio"])
     assert record["counts"] == {"designs": 9, "ok": 9, "failed": 0, "printable": 9}
     assert record["settings"]["H_um"] == list(H_VALUES)
@@ -225,7 +225,8 @@ def test_a_design_whose_prediction_raises_is_recorded_with_its_reason(monkeypatc
     result = run_sweep(settings((5.0,), (30.0, 45.0, 60.0)), workers=1)
     assert [r.status for r in result.rows] == ["ok", "failed", "ok"]
     assert result.rows[1].reason == "FloatingPointError: creep solve diverged"
-    assert result.best.name == "eggbox-H5S60"
+    ok = [r for r in result.rows if r.status == "ok"]
+    assert result.best.name == max(ok, key=lambda r: r.critical_current_ratio).name
 
 
 def test_a_result_computed_by_other_templater_code_is_neither_used_nor_cached(monkeypatch,

@@ -85,3 +85,24 @@ def test_shipped_table_entry_is_recomputed_by_the_solver():
     # and the lookup returns the grid value at a grid point (scipy cubic: to its solve)
     hit = lookup_pressure_factor(design, k * REFERENCE_PERIOD_UM * 1e-6, POWER_LAW)
     assert hit[0] == pytest.approx(table.pressure_factor[i, j], rel=1e-5)  # spline solve
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["pyramid", "frustum"])
+def test_shipped_rounded_table_entry_is_recomputed_by_the_band_graded_solver(kind):
+    """The pyramid and frustum tables come from the creep mesh graded to the rounding band
+    (about 100 s per entry at 6 divisions: slow)."""
+    from templater.geometry.surfaces import FrustumArray
+
+    table = next(t for t in load_tables() if t.shape.get("kind") == kind)
+    assert "rounding band" in table.generator
+    j = 3
+    a, k = float(table.aspect[0]), float(table.kinetic_over_period[j])
+    cls = PyramidArray if kind == "pyramid" else FrustumArray
+    design = cls(height_um=a * REFERENCE_PERIOD_UM, period_um=REFERENCE_PERIOD_UM,
+                 edge_radius_um=table.shape["edge_radius_over_s"] * REFERENCE_PERIOD_UM)
+    secondary = solve_field(design, Materials.from_kinetic_length(k * REFERENCE_PERIOD_UM * 1e-6),
+                            mode="secondary")
+    res = solve_creep(design, secondary.current_ratio_at_um, POWER_LAW,
+                      divisions=table.divisions)
+    assert res.pressure_factor == pytest.approx(table.pressure_factor[0, j], rel=1e-4)
