@@ -279,8 +279,14 @@ def _pressure(design: Surface, secondary: FieldResult, params: CreepParameters, 
         if hit is not None:
             return hit[0], hit[1], "table", None
     fn = secondary.current_ratio_at_um
-    msg = (f"{design.name}: outside the shipped pressure tables, cold creep solve "
-           "(tens of seconds)" if use_tables else f"{design.name}: creep solve")
+    if use_tables:
+        from solver.tables import table_miss_reason
+
+        why = table_miss_reason(design, secondary.kinetic_length_m, params)
+        msg = (f"{design.name}: not from the pressure tables ({why}): creep solve, tens of "
+               "seconds")
+    else:
+        msg = f"{design.name}: creep solve (--no-tables)"
     log.info(msg)
     if notify is not None:
         notify(msg)

@@ -39,7 +39,8 @@ from templater.geometry.surfaces import Surface
 from templater.geometry.units import um_to_m
 
 __all__ = ["PressureTable", "TABLE_DIR", "generate_table", "save_table", "load_tables",
-           "lookup_pressure_factor", "shape_key", "creep_key", "TABLE_CURRENT_A_M2"]
+           "lookup_pressure_factor", "shape_key", "creep_key", "TABLE_CURRENT_A_M2",
+           "table_miss_reason"]
 
 log = logging.getLogger(__name__)
 
@@ -212,3 +213,38 @@ def lookup_pressure_factor(
         if table.shape == skey and table.creep == ckey and table.covers(design.aspect_ratio, k):
             return table.interpolate(design.aspect_ratio, k)
     return None
+
+
+def _shape_text(key: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(key.items()))
+
+
+def table_miss_reason(design: Surface, kinetic_length_m: float | None,
+                      params: CreepParameters, folder: Path = TABLE_DIR) -> str:
+    """One line saying why no shipped table covers the design (for the user's notice): the
+    first of shape, creep options, H/S and ℓ/S that no table matches."""
+    if kinetic_length_m is None:
+        return "no kinetic length (primary current)"
+    if params.transition_stress_pa != 0.0:
+        return "a creep transition stress > 0 (the tables are for the pure power law)"
+    skey, ckey = shape_key(design), creep_key(params)
+    tables = load_tables(folder)
+    same_shape = [t for t in tables if t.shape == skey]
+    if not same_shape:
+        return f"no table for this shape ({_shape_text(skey)})"
+    same = [t for t in same_shape if t.creep == ckey]
+    if not same:
+        t = same_shape[0]
+        diff = [f"{k} {ckey.get(k)} (table: {v})" for k, v in sorted(t.creep.items())
+                if ckey.get(k) != v]
+        return "creep options differ from the table's: " + "; ".join(diff)
+    t = same[0]
+    a = design.aspect_ratio
+    if not (t.aspect[0] * (1 - 1e-12) <= a <= t.aspect[-1] * (1 + 1e-12)) or (
+            len(t.aspect) == 1 and not math.isclose(a, t.aspect[0], rel_tol=1e-9)):
+        span = (f"only H/S = {t.aspect[0]:.4g}" if len(t.aspect) == 1
+                else f"H/S {t.aspect[0]:.4g}-{t.aspect[-1]:.4g}")
+        return f"H/S = {a:.4g} is outside the table ({span})"
+    k = kinetic_length_m / um_to_m(design.period_um)
+    return (f"kinetic length / S = {k:.4g} is outside the table "
+            f"({t.kinetic_over_period[0]:g}-{t.kinetic_over_period[-1]:g})")

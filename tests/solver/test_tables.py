@@ -106,3 +106,23 @@ def test_shipped_rounded_table_entry_is_recomputed_by_the_band_graded_solver(kin
     res = solve_creep(design, secondary.current_ratio_at_um, POWER_LAW,
                       divisions=table.divisions)
     assert res.pressure_factor == pytest.approx(table.pressure_factor[0, j], rel=1e-4)
+
+
+def test_a_design_outside_the_tables_is_told_why():
+    """The one-line reason names what differs: shape, creep option, H/S or ℓ/S."""
+    from solver.tables import table_miss_reason
+
+    lk = 257e-6
+    egg = EggBox(height_um=25.0, period_um=150.0)
+    assert table_miss_reason(egg, lk, replace(POWER_LAW, slip="freeslip")) == \
+        "creep options differ from the table's: slip freeslip (table: noslip)"
+    assert "stress_exponent 5.0 (table: 6.56)" in table_miss_reason(
+        egg, lk, replace(POWER_LAW, stress_exponent=5.0))
+    assert table_miss_reason(EggBox(height_um=100.0, period_um=150.0), lk, POWER_LAW).startswith(
+        "H/S = 0.6667 is outside the table")
+    assert "no table for this shape" in table_miss_reason(
+        PyramidArray(height_um=30.0, period_um=100.0, edge_radius_um=1.0), lk, POWER_LAW)
+    assert "kinetic length / S = 66.67" in table_miss_reason(
+        PyramidArray(height_um=25.0, period_um=150.0, edge_radius_um=1.0), 1e-2, POWER_LAW)
+    assert "transition stress" in table_miss_reason(
+        egg, lk, replace(POWER_LAW, transition_stress_pa=0.1e6))
