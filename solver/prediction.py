@@ -126,6 +126,7 @@ class ElectrolyteReport:
     flat_crack_driving_pressure_pa: float
     critical_pressure_pa: float  # P_c
     error_estimate: float  # relative error of the stress departure from the flat interface
+    pressure_part_error_pa: float = 0.0  # change of the drive at J* by the error of Π
 
     @property
     def max_hoop_stress_error_pa(self) -> float:
@@ -133,6 +134,19 @@ class ElectrolyteReport:
         from the flat interface's lateral stress."""
         flat = self.stress.flat_ratio * self.stress_stack_pa
         return abs(self.error_estimate) * abs(self.max_hoop_stress_pa - flat)
+
+    @property
+    def crack_driving_pressure_error_pa(self) -> float:
+        """Absolute error estimate of the crack-driving pressure at J* (its departure from the
+        flat interface times the relative error)."""
+        stress_part = abs(self.error_estimate) * abs(self.crack_driving_pressure_pa
+                                                     - self.flat_crack_driving_pressure_pa)
+        return math.hypot(stress_part, self.pressure_part_error_pa)
+
+    @property
+    def stress_concentration_error(self) -> float:
+        """Absolute error estimate of K_t (its departure from 1 times the relative error)."""
+        return abs(self.error_estimate) * abs(self.stress_concentration - 1.0)
 
     @property
     def stress_stack_pa(self) -> float:
@@ -200,10 +214,13 @@ class Prediction:
             "max_hoop_stress_error_MPa": _json_num(pa_to_mpa(e.max_hoop_stress_error_pa)),
             "location_um": [e.location_um[0], e.location_um[1]],
             "stress_concentration": e.stress_concentration,
+            "stress_concentration_error": _json_num(e.stress_concentration_error),
             "lateral_condition": e.stress.options.lateral_condition,
             "poisson_ratio": e.stress.options.poisson_ratio,
             "crack_size_um": c.crack_size_m / UM,
             "crack_driving_pressure_MPa": pa_to_mpa(e.crack_driving_pressure_pa),
+            "crack_driving_pressure_error_MPa": _json_num(
+                pa_to_mpa(e.crack_driving_pressure_error_pa)),
             "flat_crack_driving_pressure_MPa": pa_to_mpa(e.flat_crack_driving_pressure_pa),
             "critical_pressure_MPa": pa_to_mpa(e.critical_pressure_pa),
             "error_estimate": _json_num(e.error_estimate),
@@ -450,7 +467,9 @@ def predict(
             stress_concentration=stress.stress_concentration(),
             crack_driving_pressure_pa=drive.at(dp_star),
             flat_crack_driving_pressure_pa=drive.flat_pa,
-            critical_pressure_pa=constants.critical_pressure_pa, error_estimate=stress_error)
+            critical_pressure_pa=constants.critical_pressure_pa, error_estimate=stress_error,
+            pressure_part_error_pa=abs(drive.at(dp_star * (1.0 + pf_rel_error))
+                                       - drive.at(dp_star)) if pi else 0.0)
     return Prediction(
         design=surface, field=pair, creep=creep, creep_params=creep_params, constants=constants,
         calibration=calibration, max_current_ratio=m, pressure_factor=pi,

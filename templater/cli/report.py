@@ -52,11 +52,13 @@ def prediction_lines(pred: Prediction) -> list[str]:
     if e is not None:
         o = e.stress.options
         hoop = _pm(pa_to_mpa(e.max_hoop_stress_pa), pa_to_mpa(e.max_hoop_stress_error_pa), ".3f")
+        kt = _pm(e.stress_concentration, e.stress_concentration_error, ".3f")
         lines.append(f"  electrolyte hoop stress at the Li tips at J*: {hoop} MPa "
-                     f"(concentration {e.stress_concentration:.3f}; {o.lateral_condition}"
+                     f"(concentration {kt}; {o.lateral_condition}"
                      f" pellet, nu {o.poisson_ratio:g})")
-        lines.append(f"  crack-driving pressure p_Li + stress at J*: "
-                     f"{pa_to_mpa(e.crack_driving_pressure_pa):.3f} MPa (flat "
+        drive = _pm(pa_to_mpa(e.crack_driving_pressure_pa),
+                    pa_to_mpa(e.crack_driving_pressure_error_pa), ".3f")
+        lines.append(f"  crack-driving pressure p_Li + stress at J*: {drive} MPa (flat "
                      f"{pa_to_mpa(e.flat_crack_driving_pressure_pa):.3f}, critical "
                      f"{pa_to_mpa(e.critical_pressure_pa):.3f} MPa; crack "
                      f"{pred.constants.crack_size_m * 1e6:g} um)")

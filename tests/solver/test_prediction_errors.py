@@ -64,8 +64,15 @@ def test_fracture_prediction_reports_the_electrolyte_with_errors():
     e, dendrite = d["electrolyte"], d["dendrite"]
     assert dendrite["criterion"] == "fracture"
     for key in ("max_hoop_stress_MPa", "stress_concentration", "lateral_condition",
-                "error_estimate"):
+                "error_estimate", "stress_concentration_error",
+                "crack_driving_pressure_error_MPa"):
         assert key in e
+    # every electrolyte number with its error: K_t and the drive from the stress error, the
+    # drive also from the error of Π
+    assert e["stress_concentration_error"] == pytest.approx(
+        e["error_estimate"] * (e["stress_concentration"] - 1.0))
+    assert e["crack_driving_pressure_error_MPa"] >= e["error_estimate"] * (
+        e["crack_driving_pressure_MPa"] - e["flat_crack_driving_pressure_MPa"]) * (1 - 1e-12)
     assert e["stress_concentration"] > 1.0
     assert 0.0 <= e["error_estimate"] < 0.2
     err = dendrite["critical_current_ratio_error"]
