@@ -471,43 +471,30 @@ class _Problem:
         """
         du = self.strain(u)
         rate = np.sqrt((2.0 / 3.0) * np.einsum("keq,keq->eq", du, du) + rate0**2)
-        if law is not None:
-            return self._viscous_mixed(du, rate, m, law, jacobian)
-        w = (2.0 / 3.0) * rate ** (m - 1.0) * self.dx  # 2η dx
-        res_e = np.einsum("ikeq,keq,eq->ei", self.dv, du, w, optimize=True)
-        res = np.bincount(self.edofs.ravel(), res_e.ravel(), minlength=self.nu)
-        if not jacobian:
-            return res, None
-        nel, nq = self.dx.shape
-        x = (self.dv * np.sqrt(w)).transpose(2, 0, 1, 3).reshape(nel, 30, 6 * nq)
-        ke = x @ x.transpose(0, 2, 1)
-        if m != 1.0:
-            c = np.einsum("ikeq,keq->eiq", self.dv, du, optimize=True)
-            coef = (4.0 / 9.0) * (1.0 - m) * rate ** (m - 3.0) * self.dx  # ≥ 0, subtracted
-            y = c * np.sqrt(coef)[:, None, :]
-            ke -= y @ y.transpose(0, 2, 1)
-        k = sp.csr_matrix((ke.ravel(), (self.rows, self.cols)), shape=(self.nu, self.nu))
-        return res, k
+        if law is None:
+            w = (2.0 / 3.0) * rate ** (m - 1.0) * self.dx  # 2η dx
+            coef = ((4.0 / 9.0) * (1.0 - m) * rate ** (m - 3.0) * self.dx
+                    if jacobian and m != 1.0 else None)
+        else:
+            # residual weight 2η = (2/3) σ/ε̇; tangent: with c_i = D(u):D(v_i) and
+            # ∂ε̇/∂u_j = (2/3) c_j/ε̇, the rank-one term is (4/3)(η'/ε̇) c_i c_j with
+            # η' = −(σ/ε̇)(1 − β)/(3ε̇), β = d ln σ/d ln ε̇ ∈ [1/n, 1]: negative semi-definite
+            # (for the pure power law β = m and it is the term above)
+            sigma, beta = mixed_law_stress(rate, 1.0 / m, law.log_b1, law.log_b2)
+            secant = sigma / rate  # σ/ε̇ = 3η
+            w = (2.0 / 3.0) * secant * self.dx
+            coef = (4.0 / 9.0) * secant * (1.0 - beta) / rate**2 * self.dx if jacobian else None
+        return self._weak_form(du, w, coef, jacobian)
 
-    def _viscous_mixed(
+    def _weak_form(
         self,
         du: NDArray[np.float64],
-        rate: NDArray[np.float64],
-        m: float,
-        law: _MixedLaw,
+        w: NDArray[np.float64],
+        coef: NDArray[np.float64] | None,
         jacobian: bool,
     ) -> tuple[NDArray[np.float64], sp.csr_matrix | None]:
-        """:meth:`viscous` for ε̇ = b1 σ + b2 σ^n.
-
-        Residual weight 2η = (2/3) σ/ε̇. Tangent: with c_i = D(u):D(v_i) and
-        ∂ε̇/∂u_j = (2/3) c_j/ε̇, the Jacobian is ∫ 2η D(φ_j):D(v_i) + (4/3) (η'/ε̇) c_i c_j, and
-        η' = (dσ/dε̇ − σ/ε̇)/(3ε̇) = −(σ/ε̇)(1 − β)/(3ε̇), β = d ln σ/d ln ε̇ ∈ [1/n, 1], so
-        the rank-one term −(4/9)(σ/ε̇)(1 − β)/ε̇² c_i c_j is negative semi-definite (for the
-        pure power law β = m and it is the term of :meth:`viscous`).
-        """
-        sigma, beta = mixed_law_stress(rate, 1.0 / m, law.log_b1, law.log_b2)
-        secant = sigma / rate  # σ/ε̇ = 3η
-        w = (2.0 / 3.0) * secant * self.dx
+        """Residual ∫ w D(u):D(v) and the Jacobian ∫ w D(φ_j):D(v_i) − coef c_i c_j (coef ≥ 0
+        per quadrature point, None: no rank-one term)."""
         res_e = np.einsum("ikeq,keq,eq->ei", self.dv, du, w, optimize=True)
         res = np.bincount(self.edofs.ravel(), res_e.ravel(), minlength=self.nu)
         if not jacobian:
@@ -515,10 +502,10 @@ class _Problem:
         nel, nq = self.dx.shape
         x = (self.dv * np.sqrt(w)).transpose(2, 0, 1, 3).reshape(nel, 30, 6 * nq)
         ke = x @ x.transpose(0, 2, 1)
-        coef = (4.0 / 9.0) * secant * (1.0 - beta) / rate**2 * self.dx  # ≥ 0, subtracted
-        c = np.einsum("ikeq,keq->eiq", self.dv, du, optimize=True)
-        y = c * np.sqrt(coef)[:, None, :]
-        ke -= y @ y.transpose(0, 2, 1)
+        if coef is not None:
+            c = np.einsum("ikeq,keq->eiq", self.dv, du, optimize=True)
+            y = c * np.sqrt(coef)[:, None, :]
+            ke -= y @ y.transpose(0, 2, 1)
         k = sp.csr_matrix((ke.ravel(), (self.rows, self.cols)), shape=(self.nu, self.nu))
         return res, k
 
