@@ -169,6 +169,17 @@ def design_from_cli(kw: dict[str, Any]) -> Surface:
     return build_design(kw.pop("kind"), kw.pop("preset"), {k: kw.pop(k) for k in DESIGN_KEYS})
 
 
+def solver_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--no-tables and --couple, shared by ``predict`` and ``sweep``."""
+    return apply_options([
+        click.option("--no-tables", is_flag=True,
+                     help="Solve the creep problem even when a shipped table covers the design."),
+        click.option("--couple", is_flag=True,
+                     help="Iterate the pressure -> exchange-current coupling (Monroe-Newman; "
+                          "slow)."),
+    ], func)
+
+
 def solid_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """--base and --tolerance of the template solid, shared by ``make`` and ``dose-test``."""
     return apply_options([

@@ -16,6 +16,7 @@ from templater.cli.options import (
     design_options,
     model_from_cli,
     model_options,
+    solver_options,
 )
 from templater.cli.report import prediction_lines
 from templater.geometry.errors import OutputError, OutputExistsError, TemplaterError
@@ -29,10 +30,7 @@ __all__ = ["predict_cmd"]
 @model_options
 @click.option("--field-only", is_flag=True,
               help="Only the current distribution (primary and with kinetics), no creep.")
-@click.option("--no-tables", is_flag=True,
-              help="Solve the creep problem even when a shipped table covers the design.")
-@click.option("--couple", is_flag=True,
-              help="Iterate the pressure -> exchange-current coupling (Monroe-Newman; slow).")
+@solver_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (schema: README).")
 @click.option("--plot", "plot_dir", type=click.Path(path_type=Path),
               help="Write PNG maps of the currents (and of the Li pressure after a creep "

@@ -17,6 +17,7 @@ from templater.cli.options import (
     apply_options,
     model_from_cli,
     model_options,
+    solver_options,
 )
 from templater.geometry.errors import DesignError, OutputError, OutputExistsError, TemplaterError
 from templater.geometry.parameters import help_text
@@ -75,10 +76,7 @@ def _hours(value: str | None) -> float | None:
 @click.argument("kind", metavar="KIND")
 @_design_options
 @model_options
-@click.option("--no-tables", is_flag=True,
-              help="Solve the creep problem even when a shipped table covers a design.")
-@click.option("--couple", is_flag=True,
-              help="Iterate the pressure -> exchange-current coupling (Monroe-Newman; slow).")
+@solver_options
 @click.option("--no-print-time", is_flag=True,
               help="Skip planning each design's default 3 mm job (a few seconds per design).")
 @click.option("--max-print-hours", "max_print_hours", metavar="HOURS",
