@@ -26,7 +26,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from solver.creep_params import CreepParameters
 from solver.field import solve_field
-from solver.grid import length_um
+from solver.grid import length_um, scattered_interpolant
 from solver.materials import GAS_CONSTANT_J_MOL_K, Materials
 from solver.results import FieldResult
 from templater.geometry.surfaces import Surface
@@ -158,22 +158,13 @@ def pressure_interpolant(
         return cosine_map
     if method != "linear":
         raise ValueError(f"method must be 'cosine' or 'linear', got {method!r}")
-    from scipy.interpolate import LinearNDInterpolator, NearestNDInterpolator
-
     pts, idx = np.unique(np.round(np.column_stack([x, y]), 9), axis=0, return_index=True)
-    vals = p[idx]
-    linear = LinearNDInterpolator(pts, vals)
-    nearest = NearestNDInterpolator(pts, vals)
+    interpolate = scattered_interpolant(pts, p[idx])
 
     def linear_map(x_m: NDArray[np.float64], y_m: NDArray[np.float64]) -> NDArray[np.float64]:
         xq, yq = np.broadcast_arrays(np.asarray(length_um(np.asarray(x_m, dtype=float))),
                                      np.asarray(length_um(np.asarray(y_m, dtype=float))))
-        xq, yq = _fold_um(xq, yq, s_um)
-        out = np.asarray(linear(xq, yq), dtype=float)
-        bad = ~np.isfinite(out)
-        if bad.any():
-            out[bad] = nearest(xq[bad], yq[bad])
-        return out
+        return interpolate(*_fold_um(xq, yq, s_um))
 
     return linear_map
 

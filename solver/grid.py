@@ -26,7 +26,8 @@ from numpy.typing import ArrayLike, NDArray
 from templater.geometry.surfaces import Surface
 from templater.geometry.units import m_to_um, um_to_m
 
-__all__ = ["InterfaceGrid", "periodic_grid", "length_m", "length_um", "period_m", "height_m"]
+__all__ = ["InterfaceGrid", "periodic_grid", "length_m", "length_um", "period_m", "height_m",
+           "scattered_interpolant"]
 
 
 def length_m(value_um: ArrayLike) -> NDArray[np.float64] | float:
@@ -137,3 +138,20 @@ def periodic_grid(
         period_m=period_m(surface),
         height_m=h_m,
     )
+
+
+def scattered_interpolant(points: NDArray[np.float64], values: NDArray[np.float64]):
+    """Piecewise-linear interpolant of scattered 2-D nodes (Delaunay), with the nearest node
+    outside the triangulation (round-off only): ``f(x, y) -> ndarray``."""
+    from scipy.interpolate import LinearNDInterpolator, NearestNDInterpolator
+
+    linear, nearest = LinearNDInterpolator(points, values), NearestNDInterpolator(points, values)
+
+    def interpolate(x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
+        out = np.asarray(linear(x, y), dtype=float)
+        bad = ~np.isfinite(out)
+        if bad.any():
+            out[bad] = nearest(x[bad], y[bad])
+        return out
+
+    return interpolate

@@ -51,7 +51,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from solver.field import solve_field
-from solver.grid import length_um
+from solver.grid import length_um, scattered_interpolant
 from solver.materials import FARADAY_C_MOL, GAS_CONSTANT_J_MOL_K, Materials
 from solver.results import FieldResult, FieldSolution
 from templater.geometry.surfaces import Surface
@@ -298,23 +298,16 @@ def _nodal_fn(node_x_m: NDArray[np.float64], node_y_m: NDArray[np.float64],
               values: NDArray[np.float64], period_m: float) -> CurrentFn:
     """Piecewise-linear interpolant of FEM wedge nodes, unfolded by the square symmetry
     (exact at the nodes, so the iteration on a fixed mesh is nodal)."""
-    from scipy.interpolate import LinearNDInterpolator, NearestNDInterpolator
-
     s = float(period_m)
     fx, fy = _fold_wedge(np.asarray(node_x_m, float), np.asarray(node_y_m, float), s)
     pts = np.round(np.column_stack([fx, fy]) / s, 12)
     pts, idx = np.unique(pts, axis=0, return_index=True)
-    vals = np.asarray(values, dtype=float)[idx]
-    linear, nearest = LinearNDInterpolator(pts, vals), NearestNDInterpolator(pts, vals)
+    interpolate = scattered_interpolant(pts, np.asarray(values, dtype=float)[idx])
 
     def fn(x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
         qx, qy = _fold_wedge(np.asarray(x, float), np.asarray(y, float), s)
         qx, qy = np.broadcast_arrays(qx / s, qy / s)
-        out = np.asarray(linear(qx, qy), dtype=float)
-        bad = ~np.isfinite(out)
-        if bad.any():
-            out[bad] = nearest(qx[bad], qy[bad])
-        return out
+        return interpolate(qx, qy)
 
     return fn
 
