@@ -6,10 +6,11 @@ Li is an incompressible power-law fluid (inertia-free Stokes flow) filling −D 
 f = H − e(x, y) (solver frame: z from the Li into the electrolyte). Plated Li enters along the
 interface normal at Ω i_n / F (bonded, ``slip="noslip"``, by default; ``"freeslip"`` is the other
 bounding case); the far boundary translates rigidly at the stack pressure. One quarter cell is
-discretised with isoparametric Taylor-Hood P2/P1 tetrahedra (scikit-fem) and solved by Newton's
-method with continuation in n. The power-law problem is homogeneous, Δp = Π·Σ with
-Σ = (V0/(A* S))^(1/n), so the solver works dimensionless; the linear term adds the group
-τ = σ_t/Σ, the law reading ε̇ = τ^(n−1) σ + σ^n in units of Σ and V0/S, and Π = Π(τ).
+discretised with isoparametric Taylor-Hood P2/P1 tetrahedra (scikit-fem) and solved by an inexact
+Newton method (GMRES preconditioned with a reused sparse LU) with continuation in n. The
+power-law problem is homogeneous, Δp = Π·Σ with Σ = (V0/(A* S))^(1/n), so the solver works
+dimensionless; the linear term adds the group τ = σ_t/Σ, the law reading ε̇ = τ^(n−1) σ + σ^n in
+units of Σ and V0/S, and Π = Π(τ).
 Outputs: the excess hydrostatic pressure (it feeds the dendrite criterion), the excess normal
 traction, their maxima and Π, with optional grid-convergence estimates
 (:func:`richardson_estimate`, :func:`solve_creep_converged`).
@@ -30,18 +31,22 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from numpy.typing import NDArray
+from scipy.spatial import cKDTree
 from skfem import (
     Basis,
     BilinearForm,
     ElementTetP1,
     ElementTetP2,
+    ElementTriP2,
     ElementVector,
-    FacetBasis,
     MeshTet,
     MeshTet2,
+    MeshTri,
+    MeshTri2,
     asm,
 )
 from skfem.helpers import div
+from threadpoolctl import threadpool_limits
 
 from solver.creep_params import CreepParameters
 from templater.geometry.errors import DesignError
@@ -58,6 +63,7 @@ __all__ = [
     "solve_creep",
     "solve_creep_converged",
     "solve_creep_dimensionless",
+    "solve_creep_sequence",
 ]
 
 logger = logging.getLogger(__name__)
@@ -65,11 +71,16 @@ logger = logging.getLogger(__name__)
 CurrentRatioFn = Callable[[NDArray[np.float64], NDArray[np.float64]], NDArray[np.float64]]
 
 _GROWTH = 1.3  # geometric growth of layer thickness away from the interface
+_TIP_FLOOR = 1.0 / 16.0  # tip layers no thinner than this times the uniform first layer
+# (thinner ones, at r/S = 0.002 on shallow pyramids, defeat scikit-fem's inverse mapping)
 _INTORDER = 5  # 14-point rule with positive weights (the Gram-matrix assembly needs w > 0)
 _N_STAGES = (1.0, 2.5, 4.5)  # continuation in n (values >= n are skipped)
 _STAGE_TOL = 0.1  # intermediate stages only predict the next one (measured: fewest its)
 _STRESS_TOL = 1e-13  # Newton tolerance of the pointwise stress inversion (on ln σ)
 _STRESS_MAX_ITER = 60
+_FORCING = (1e-5, 0.1)  # bounds of the inexact-Newton forcing term η (relative GMRES residual)
+_KRYLOV_MAX = 40  # GMRES iterations before a step falls back to a fresh factorization
+_KRYLOV_REFRESH = 25  # a step that needed more GMRES iterations refactorizes at the next one
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +169,12 @@ class CreepOptions:
         w/8 + distance from a band of half-width w, as the FEM field solver does. Uniform nodes
         miss the rounding band (r = 1 µm at S = 150 µm) and under-estimate Π about threefold
         (docs/benchmarks.md, "Creep solver"). Smooth designs are unaffected.
+    tip_layer : float or None, default 1.0
+        Rounded designs with ``band_grading``: the first element layer at the interface is
+        at most this factor times the local lateral spacing (column by column), so that the
+        elements over the rounding band are about as tall as they are wide; None: the
+        uniform first layer of ``interface_layer`` only (the elements over the band are then
+        needles and Π is over-estimated, docs/benchmarks.md).
     tol : float, default 1e-8
         Newton tolerance on the relative maximum update (final n).
     max_iter : int, default 40
@@ -165,12 +182,14 @@ class CreepOptions:
     pressure_tol : float or None, default 1e-6
         Also stop the final Newton stage when the interface pressures changed by less than
         this (relative to their maximum) in two successive iterations; None: ``tol`` only.
-        Measured: 12 instead of 19 Newton steps at 3 divisions, Π changed by 4e-7 (1e-5).
+        Measured with exact Newton solves: 12 instead of 19 Newton steps at 3 divisions, Π
+        changed by 4e-7 (1e-5); the inexact Newton reaches ``tol`` in 12 steps there as well.
     """
 
     interface_layer: float = 1.0 / 16.0
     lateral_grading: float = 0.0
     band_grading: bool = True
+    tip_layer: float | None = 1.0
     tol: float = 1e-8
     max_iter: int = 40
     pressure_tol: float | None = 1e-6
@@ -321,6 +340,88 @@ def _levels(
     return np.concatenate([[0.0], np.cumsum(widths[::-1])])  # bottom → interface
 
 
+class _FirstLayer:
+    """First-layer thickness t(x, y) in units of the column (reference s), per column."""
+
+    def __init__(self, xs: NDArray[np.float64], ys: NDArray[np.float64], divisions: int,
+                 interface_layer: float, tip_layer: float, column: float) -> None:
+        self.nodes = (xs, ys)
+        self.widths = tuple(np.minimum(np.r_[np.diff(v), np.inf], np.r_[np.inf, np.diff(v)])
+                            for v in (xs, ys))  # the smaller neighbouring interval per node
+        self.cap = interface_layer * (0.5 / divisions) / column
+        self.factor = tip_layer / column
+
+    def __call__(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
+        hx = np.interp(x, self.nodes[0], self.widths[0])
+        hy = np.interp(y, self.nodes[1], self.widths[1])
+        return np.clip(self.factor * np.minimum(hx, hy), _TIP_FLOOR * self.cap, self.cap)
+
+    def min(self) -> float:
+        finest = self.factor * min(w.min() for w in self.widths)
+        return float(np.clip(finest, _TIP_FLOOR * self.cap, self.cap))
+
+
+def _layer_count(first: float, divisions: int) -> int:
+    """Layers of a geometric column (growth as in :func:`_levels`) starting at ``first``."""
+    growth = 1.0 + (_GROWTH - 1.0) * 4.0 / divisions
+    return max(int(np.ceil(np.log1p((growth - 1.0) / first) / np.log(growth))), 2)
+
+
+def _column_levels(
+    sr: NDArray[np.float64], first: NDArray[np.float64], layers: int
+) -> NDArray[np.float64]:
+    """Map index levels sr ∈ [0, 1] (1 = interface) of each node to a geometric column whose
+    first layer is ``first`` (per node) and whose ``layers`` layers fill [0, 1]: the growth g
+    solves first·(g^L − 1)/(g − 1) = 1 (bisection on ln g, vectorised)."""
+    lo = np.full_like(first, -2.0)
+    hi = np.full_like(first, 2.0)
+    for _ in range(80):
+        mid = 0.5 * (lo + hi)
+        total = first * np.where(np.abs(mid) < 1e-12, layers,
+                                 np.expm1(layers * mid) / np.expm1(np.where(
+                                     np.abs(mid) < 1e-12, 1.0, mid)))
+        over = total > 1.0
+        hi = np.where(over, mid, hi)
+        lo = np.where(over, lo, mid)
+    lg = 0.5 * (lo + hi)
+    kappa = (1.0 - sr) * layers  # layers counted from the interface
+    small = np.abs(lg) < 1e-12
+    depth = first * np.where(small, kappa, np.expm1(kappa * lg) / np.expm1(np.where(small, 1.0,
+                                                                                    lg)))
+    return 1.0 - depth
+
+
+def _surface_mass(
+    surface: Surface | None, facets: NDArray[np.int64], xr: NDArray[np.float64],
+    yr: NDArray[np.float64], top_nodes: NDArray[np.int64],
+) -> sp.csc_matrix:
+    """∫ φ_i φ_j dA over boundary triangles ``facets`` (vertex indices) of the P2 nodes
+    ``top_nodes`` (in that order), lengths in S: over the interface z = f(x, y) of ``surface``,
+    or a plane z = const when ``surface`` is None."""
+    used, local = np.unique(facets, return_inverse=True)
+    tri = MeshTri2.from_mesh(MeshTri(np.vstack([xr[used], yr[used]]),
+                                     local.reshape(facets.shape)))
+    basis = Basis(tri, ElementTriP2(), intorder=_INTORDER)
+    s = 1.0 if surface is None else surface.period_um
+
+    @BilinearForm
+    def _mass(u, v, w):
+        if surface is None:
+            return u * v
+        gx, gy = surface.gradient(w.x[0] * s, w.x[1] * s)
+        return u * v * np.sqrt(1.0 + gx**2 + gy**2)
+
+    mass = asm(_mass, basis).tocsr()
+    # the triangle mesh's P2 nodes are the interface nodes: match them by (x, y)
+    tree = cKDTree(np.column_stack([xr[top_nodes], yr[top_nodes]]))
+    dist, order = tree.query(tri.doflocs.T)
+    if dist.max() > 1e-9 or np.unique(order).size != top_nodes.size:
+        raise RuntimeError("boundary triangles do not match the boundary nodes")
+    perm = sp.csr_matrix((np.ones(order.size), (order, np.arange(order.size))),
+                         shape=(top_nodes.size, order.size))
+    return (perm @ mass @ perm.T).tocsc()
+
+
 class _Problem:
     """Mesh, bases, boundary frames and constant blocks of one quarter-cell problem."""
 
@@ -333,6 +434,7 @@ class _Problem:
         interface_layer: float,
         lateral_grading: float,
         band_grading: bool = False,
+        tip_layer: float | None = None,
     ) -> None:
         period_um = surface.period_um
         h_rel = surface.height_um / period_um
@@ -342,11 +444,28 @@ class _Problem:
         else:
             xs = _lateral_nodes(divisions[0], lateral_grading)
             ys = _lateral_nodes(divisions[1], lateral_grading)
-        levels = _levels(max(divisions), depth, 0.5 * h_rel, interface_layer)
-        ref = MeshTet2.from_mesh(MeshTet.init_tensor(xs, ys, levels))
+        column = depth + 0.5 * h_rel
+        rounded = band_grading and not surface.is_smooth and tip_layer is not None
+        if rounded:
+            # index levels, mapped column by column below (first layer follows the lateral
+            # spacing, so that the elements over the rounding band are not needles)
+            first = _FirstLayer(xs, ys, max(divisions), interface_layer, tip_layer, column)
+            levels = np.linspace(0.0, 1.0, _layer_count(first.min(), max(divisions)) + 1)
+        else:
+            levels = _levels(max(divisions), depth, 0.5 * h_rel, interface_layer)
+        base = MeshTet.init_tensor(xs, ys, levels)
+        ref = MeshTet2.from_mesh(base)
         xr, yr, sr = ref.doflocs
         f = h_rel - surface.z_um(xr * period_um, yr * period_um) / period_um
-        doflocs = np.vstack([xr, yr, -depth + (f + depth) * sr])
+        if rounded:
+            # vertices on their columns; edge nodes at the mean of their ends (straight edges in
+            # the reference: a column-wise mid-node would bend the flat elements over the band)
+            nv = base.p.shape[1]
+            s_map = _column_levels(sr[:nv], first(xr[:nv], yr[:nv]), levels.size - 1)
+            s_map = np.concatenate([s_map, s_map[base.edges].mean(axis=0)])
+        else:
+            s_map = sr
+        doflocs = np.vstack([xr, yr, -depth + (f + depth) * s_map])
         mesh = replace(ref, doflocs=doflocs)
         self.mesh = mesh
         self.layers = levels.size - 1
@@ -433,18 +552,18 @@ class _Problem:
         self.fixed = np.unique(np.concatenate(fixed))
         self.free = np.setdiff1d(np.arange(self.nu + self.np_), self.fixed)
 
-        # boundary mass matrix of the interface (scalar P2 on the interface facets)
-        is_top_vertex = top[: self.n_vertices]
+        # boundary mass matrices of the interface and the far boundary: scalar P2 on their
+        # triangles, parametrised by (x, y) (the interface with the area factor √(1 + |∇e|²));
+        # a FacetBasis of the tetrahedra needs scikit-fem's inverse mapping, which fails on
+        # the needle elements over narrow rounding bands
         bfacets = mesh.boundary_facets()
-        interface = bfacets[is_top_vertex[mesh.facets[:, bfacets]].all(axis=0)]
-        fb = FacetBasis(mesh, ElementTetP2(), facets=interface, intorder=_INTORDER)
-
-        @BilinearForm
-        def _mass(u, v, w):
-            return u * v
-
-        mass = asm(_mass, fb).tocsr()
-        self.mass_top = mass[self.top_nodes][:, self.top_nodes].tocsc()
+        self.bottom_nodes = np.flatnonzero(bottom)
+        on = {}
+        for name, mask in (("top", top), ("bottom", bottom)):
+            on[name] = mesh.facets[:, bfacets[mask[: self.n_vertices][
+                mesh.facets[:, bfacets]].all(axis=0)]]
+        self.mass_top = _surface_mass(surface, on["top"], xr, yr, self.top_nodes)
+        self.mass_bottom = _surface_mass(None, on["bottom"], xr, yr, self.bottom_nodes)
 
     def boundary_values(self, reaction: NDArray[np.float64]) -> NDArray[np.float64]:
         """Nodal values g on the interface (P2) with ∫_Γ g φ_k dA = reaction_k."""
@@ -546,6 +665,26 @@ def _factorize(matrix: sp.csc_matrix) -> spla.SuperLU:
     return spla.splu(matrix)
 
 
+def _krylov(
+    matrix: sp.csc_matrix, rhs: NDArray[np.float64], lu: spla.SuperLU, rtol: float
+) -> tuple[NDArray[np.float64] | None, int]:
+    """x with ‖matrix·x − rhs‖ ≤ rtol‖rhs‖ by GMRES, right-preconditioned with the LU of a
+    nearby matrix (None if not reached in _KRYLOV_MAX iterations), and the iterations used.
+
+    GMRES suits the nonsymmetric, indefinite saddle-point systems; right preconditioning keeps
+    its residual the true residual of the Newton system, which the forcing term refers to."""
+    count = 0
+
+    def tick(_: float) -> None:
+        nonlocal count
+        count += 1
+
+    op = spla.LinearOperator(matrix.shape, matvec=lambda v: matrix @ lu.solve(v), dtype=float)
+    y, info = spla.gmres(op, rhs, rtol=rtol, atol=0.0, restart=_KRYLOV_MAX, maxiter=1,
+                         callback=tick, callback_type="pr_norm")
+    return (lu.solve(y) if info == 0 else None), count
+
+
 def _newton(
     prob: _Problem,
     w0: NDArray[np.float64],
@@ -556,7 +695,8 @@ def _newton(
     pressure_tol: float | None = None,
     law: _MixedLaw | None = None,
 ) -> tuple[NDArray[np.float64], int, float, bool]:
-    """Damped Newton iteration on the free unknowns; returns (w, iterations, step, converged).
+    """Damped inexact Newton iteration on the free unknowns; returns (w, iterations, step,
+    converged).
 
     Converged when the relative maximum update is below ``tol`` or, with ``pressure_tol``, when
     the interface pressures changed by less than ``pressure_tol`` × max|p| in two successive
@@ -564,6 +704,14 @@ def _newton(
     regularised region far from the interface, which does not move the interface pressure:
     measured 5.10670 ± 1e-5 over the last 9 of 15 steps). For m = 1 (Newtonian) the problem is
     linear and one exact step solves it (also with the linear term: ε̇ = (b1 + b2) σ).
+
+    The sparse LU costs 50-100 triangular solves, so only the first step factorizes; later steps
+    solve J δ = −r by GMRES preconditioned with that stale LU (:func:`_krylov`) to the
+    Eisenstat-Walker relative residual η = 0.9 (‖r‖/‖r_prev‖)² within _FORCING (loose while
+    far from the solution, tight near it; measured: Newton steps within ±2, Π as with exact
+    solves to 1e-7, 4-5 instead of 12-17 factorizations per level).
+    A step that GMRES cannot solve in _KRYLOV_MAX iterations is solved by a fresh LU; one that
+    needed more than _KRYLOV_REFRESH refactorizes at the next step.
     """
     w = w0.copy()
     free = prob.free
@@ -571,8 +719,23 @@ def _newton(
     rnorm = np.linalg.norm(r[free])
     step = np.inf
     calm = 0
+    lu: spla.SuperLU | None = None
+    eta = _FORCING[0]
+    factorizations = krylov = 0
+    converged = False
+    it = 0
     for it in range(1, max_iter + 1):
-        delta = _factorize(jac[free][:, free].tocsc()).solve(-r[free])
+        a = jac[free][:, free].tocsc()
+        delta = None
+        if lu is not None:
+            delta, k = _krylov(a, -r[free], lu, eta)
+            krylov += k
+            if k > _KRYLOV_REFRESH:
+                lu = None
+        if delta is None:
+            lu = _factorize(a)
+            factorizations += 1
+            delta = lu.solve(-r[free])
         if m == 1.0:
             w = w.copy()
             w[free] += delta
@@ -594,10 +757,14 @@ def _newton(
         scale = max(np.abs(w).max(), 1.0)
         step = alpha * np.abs(delta).max() / scale
         if step < tol or calm >= 2:
-            return w, it, step, True
+            converged = True
+            break
         r, jac = prob.residual(w, m, rate0, True, law)
-        rnorm = np.linalg.norm(r[free])
-    return w, max_iter, step, False
+        rnorm, rprev = np.linalg.norm(r[free]), rnorm
+        eta = min(_FORCING[1], max(_FORCING[0], 0.9 * (rnorm / rprev) ** 2))
+    logger.debug("creep Newton m=%.3g: %d steps, %d LU factorizations, %d GMRES iterations",
+                 m, it, factorizations, krylov)
+    return w, it, step, converged
 
 
 def solve_creep_dimensionless(
@@ -648,6 +815,33 @@ def solve_creep_dimensionless(
     )[0]
 
 
+def solve_creep_sequence(
+    surface: Surface,
+    current_ratio_fns: list[CurrentRatioFn],
+    params: CreepParameters | None = None,
+    *,
+    divisions: int | tuple[int, int] = 4,
+    options: CreepOptions | None = None,
+    transition_ratio: float = 0.0,
+) -> list[DimensionlessCreep]:
+    """Dimensionless solutions on one mesh for several current distributions, each Newton solve
+    warm-started from the previous solution instead of the continuation in n.
+
+    For a table axis along which the solution changes slowly (the kinetic length): the mesh is
+    built once and a warm start needs a few Newton steps. Each result equals
+    :func:`solve_creep_dimensionless` within the Newton tolerance.
+    """
+    params = CreepParameters() if params is None else params
+    options = CreepOptions() if options is None else options
+    out: list[DimensionlessCreep] = []
+    prob, w = None, None
+    for fn in current_ratio_fns:
+        sol, prob, w = _solve_level(surface, fn, params, options, divisions, transition_ratio,
+                                    problem=prob, start=w)
+        out.append(sol)
+    return out
+
+
 def _solve_level(
     surface: Surface,
     current_ratio_fn: CurrentRatioFn,
@@ -655,17 +849,22 @@ def _solve_level(
     options: CreepOptions,
     divisions: int | tuple[int, int],
     transition_ratio: float = 0.0,
+    *,
+    problem: _Problem | None = None,
+    start: NDArray[np.float64] | None = None,
 ) -> tuple[DimensionlessCreep, _Problem, NDArray[np.float64]]:
     """One level of the dimensionless problem: (solution, problem, rotated unknowns).
 
     The returned unknowns hold the pressure in the solver's stress unit of the final law
-    (Σ for the pure power law)."""
+    (Σ for the pure power law). ``problem`` reuses a mesh built for the same surface,
+    divisions and options; ``start`` (unknowns returned by a previous call on that problem)
+    replaces the continuation in n by one warm-started Newton solve."""
     tau = float(transition_ratio)
     if not (math.isfinite(tau) and tau >= 0.0):
         raise DesignError("creep", "transition_ratio", "creep-transition-stress", tau,
                           "[0, inf)", "")
     cells = _cells(divisions)
-    prob = _Problem(
+    prob = problem or _Problem(
         surface,
         cells,
         params.depth_factor,
@@ -673,6 +872,7 @@ def _solve_level(
         options.interface_layer,
         options.lateral_grading,
         options.band_grading,
+        options.tip_layer,
     )
     period_um = surface.period_um
     xn, yn = prob.mesh.doflocs[0], prob.mesh.doflocs[1]
@@ -691,25 +891,32 @@ def _solve_level(
     step = np.nan
     stages = [s for s in _N_STAGES if s < n_final] + [n_final]
     w = np.zeros(prob.nu + prob.np_)
-    w[3 * top] = -ratio  # ũ_n = u·n = −v_n; other fixed values are zero
     law = None
     unit = 1.0  # solver stress unit in Σ (changes along the continuation with the linear term)
+    if start is not None:  # warm start at the final n, in the final law's stress unit
+        stages = [n_final]
+        w = start.copy()
+        final = _mixed_law(n_final, tau)
+        unit = 1.0 if final is None else final.unit
+    w[3 * top] = -ratio  # ũ_n = u·n = −v_n; other fixed values are zero
     for n in stages:
         last = n == n_final
         law = _mixed_law(n, tau)  # same σ_t along the continuation: a1 = τ^(n−1)
         if law is not None:
             w[prob.nu :] *= unit / law.unit  # pressure unknowns into the new stress unit
             unit = law.unit
-        w, its, step, ok = _newton(
-            prob,
-            w,
-            1.0 / n,
-            params.regularisation,
-            options.tol if last else _STAGE_TOL,
-            options.max_iter,
-            options.pressure_tol if last else None,
-            law,
-        )
+        # one BLAS thread: GMRES makes many small BLAS calls, slower when split over threads
+        with threadpool_limits(limits=1, user_api="blas"):
+            w, its, step, ok = _newton(
+                prob,
+                w,
+                1.0 / n,
+                params.regularisation,
+                options.tol if last else _STAGE_TOL,
+                options.max_iter,
+                options.pressure_tol if last else None,
+                law,
+            )
         total += its
         logger.debug(
             "creep n=%.3g: %d Newton its, step %.2e", n, its, step
@@ -750,10 +957,8 @@ def _solve_level(
 
 def _bottom_outflow(prob: _Problem, u: NDArray[np.float64]) -> float:
     """−∫ u_z dA over the far boundary divided by the quarter-cell area (1/4)."""
-    facets = prob.mesh.facets_satisfying(lambda x: x[2] < float(prob.mesh.doflocs[2].min()) + 1e-9)
-    fb = FacetBasis(prob.mesh, ElementVector(ElementTetP2()), facets=facets, intorder=4)
-    uz = fb.interpolate(u).value[2]
-    return float(-(uz * fb.dx).sum() / 0.25)
+    uz = u[3 * prob.bottom_nodes + 2]
+    return float(-(prob.mass_bottom @ uz).sum() / 0.25)
 
 
 _GCI_SAFETY = 1.25  # Roache's safety factor of the grid convergence index (three levels)
@@ -1006,6 +1211,7 @@ def solve_creep_converged(
     criterion: str = "gci",
     extrapolate: bool = False,
     options: CreepOptions | None = None,
+    on_level: Callable[[int, float, float], None] | None = None,
 ) -> CreepResult:
     """Refine the creep mesh until the error estimate of Π meets ``rtol`` (accuracy-driven).
 
@@ -1043,6 +1249,8 @@ def solve_creep_converged(
         ``extrapolated_pressure_factor``.
     options : CreepOptions, optional
         As for :func:`solve_creep`.
+    on_level : callable, optional
+        ``on_level(divisions, Π, seconds)`` after each level (progress for the user).
 
     Returns
     -------
@@ -1085,6 +1293,8 @@ def solve_creep_converged(
         )
         sequence.append((d, float(sol.pressure.max()), time.perf_counter() - t0))
         logger.info("creep level %d: Π = %.5g (%.1f s)", d, sequence[-1][1], sequence[-1][2])
+        if on_level is not None:
+            on_level(*sequence[-1])
         if len(sequence) >= 2:
             est = richardson_estimate([q for q, _, _ in sequence], [v for _, v, _ in sequence])
             if criterion == "gci":

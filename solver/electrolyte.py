@@ -32,12 +32,12 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from numpy.typing import NDArray
-from skfem import Basis, ElementTetP2, ElementVector, MeshTet, MeshTet2
+from skfem import MeshTet, MeshTet2
 from skfem.quadrature import get_quadrature
 from skfem.refdom import RefTri
 
 from solver.critical import CrackDrive
-from solver.fem_field import _facet_dofs
+from solver.fem_p2 import assemble, facet_dofs, p2_gradients, quadrature
 from templater.geometry.errors import DesignError
 from templater.geometry.parameters import PARAMETERS, declare, validate_fields
 from templater.geometry.surfaces import Surface
@@ -57,10 +57,11 @@ PressureShapeFn = Callable[[NDArray[np.float64], NDArray[np.float64]], NDArray[n
 
 _INTORDER = 4
 _FIRST_LAYER = 0.25  # first electrolyte layer, in mean lateral spacings (crack averages need it)
-# quadrature "rule" at the four vertices of the reference tetrahedron (weights unused): the
-# displacement gradient at each element's vertices
-_VERTEX_RULE = (np.array([[0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]]),
-                np.full(4, 1.0 / 24.0))
+_VERTICES = np.array([[0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]])
+# the order-4 rule, then the four vertices of the reference tetrahedron with zero weight: one
+# evaluation gives the stiffness and the displacement gradient at each element's vertices
+_QUADRATURE = (np.hstack([quadrature(_INTORDER)[0], _VERTICES]),
+               np.concatenate([quadrature(_INTORDER)[1], np.zeros(4)]))
 
 
 def flat_lateral_stress_ratio(lateral: str, poisson_ratio: float) -> float:
@@ -216,23 +217,20 @@ def _levels(divisions: int, first: float) -> NDArray[np.float64]:
     return np.concatenate([[0.0], np.cumsum(widths / widths.sum())])
 
 
-def _stiffness(ub: Basis, lam: float, mu: float) -> sp.csr_matrix:
-    """Isotropic elastic stiffness (E = 1), vectorised over the 30 local P2 basis functions
-    (the generic form loops over their 900 pairs in Python)."""
-    r2 = np.sqrt(2.0)
-    sym = []
-    for phi in ub.basis:  # Voigt-like components with √2 shears: σ:ε = Σ_a s_a e_a
-        g = phi[0].grad
-        sym.append(np.stack([g[0, 0], g[1, 1], g[2, 2], (g[0, 1] + g[1, 0]) / r2,
-                             (g[0, 2] + g[2, 0]) / r2, (g[1, 2] + g[2, 1]) / r2]))
-    strain = np.stack(sym)  # (30, 6, nel, nq)
-    elastic = np.diag([2.0 * mu] * 3 + [2.0 * mu] * 3)
-    elastic[:3, :3] += lam
-    local = np.einsum("iaeq,ab,jbeq,eq->eij", strain, elastic, strain, ub.dx, optimize=True)
-    edofs = ub.element_dofs.T  # (nel, 30)
-    rows = np.repeat(edofs, edofs.shape[1], axis=1).ravel()
-    cols = np.tile(edofs, (1, edofs.shape[1])).ravel()
-    return sp.csr_matrix((local.ravel(), (rows, cols)), shape=(ub.N, ub.N))
+def _stiffness(grads: NDArray[np.float64], dx: NDArray[np.float64], edofs: NDArray[np.int64],
+               n_dofs: int, lam: float, mu: float) -> sp.csr_matrix:
+    """Isotropic elastic stiffness (E = 1) of the vector P2 field from the scalar basis
+    gradients ``grads`` (nel, 10, 3, nq) and the weights ``dx`` (nel, nq): with
+    a_kcld = ∫ ∂_c φ_k ∂_d φ_l, K[(k, c), (l, d)] = λ a_kcld + μ a_kdlc + μ δ_cd Σ_a a_kala
+    (one batched product per element). ``edofs`` (nel, 30): global DOFs of (k, c)."""
+    nel, nb, dim, _ = grads.shape
+    g = grads.reshape(nel, nb * dim, -1)
+    a = np.matmul(g * dx[:, None, :], g.transpose(0, 2, 1)).reshape(nel, nb, dim, nb, dim)
+    local = lam * a + mu * a.transpose(0, 1, 4, 3, 2)
+    trace = np.einsum("ekala->ekl", a)
+    for c in range(dim):
+        local[:, :, c, :, c] += mu * trace
+    return assemble(local.reshape(nel, nb * dim, nb * dim), edofs, n_dofs)
 
 
 def n_vertices_of(mesh: MeshTet2) -> int:
@@ -240,8 +238,8 @@ def n_vertices_of(mesh: MeshTet2) -> int:
     return int(mesh.t.max()) + 1
 
 
-def _traction_load(sb: Basis, fdofs: NDArray[np.int64], shape: PressureShapeFn | None,
-                   s_um: float) -> NDArray[np.float64]:
+def _traction_load(doflocs: NDArray[np.float64], fdofs: NDArray[np.int64],
+                   shape: PressureShapeFn | None, s_um: float) -> NDArray[np.float64]:
     """Load vector of the pressure p n pushing on the interface, ∫ −p n·φ dA, on the curved
     P2 facets (n the outward normal of the electrolyte, pointing down into the Li). Vector
     DOFs are interleaved by node (3 k + component)."""
@@ -252,7 +250,7 @@ def _traction_load(sb: Basis, fdofs: NDArray[np.int64], shape: PressureShapeFn |
                     4 * l0 * l1, 4 * l1 * l2, 4 * l0 * l2])  # (6, nq)
     dxi = np.stack([-(4 * l0 - 1), 4 * l1 - 1, 0 * xi, 4 * (l0 - l1), 4 * l2, -4 * l2])
     deta = np.stack([-(4 * l0 - 1), 0 * xi, 4 * l2 - 1, -4 * l1, 4 * l1, 4 * (l0 - l2)])
-    pts = sb.doflocs[:, fdofs]  # (3, 6, nf)
+    pts = doflocs[:, fdofs]  # (3, 6, nf)
     area = np.cross(np.einsum("dkf,kq->dqf", pts, dxi), np.einsum("dkf,kq->dqf", pts, deta),
                     axis=0)  # (3, nq, nf): n dA / dξ dη, up to orientation
     area *= -np.sign(area[2])[None]  # outward from the electrolyte: downward
@@ -262,7 +260,7 @@ def _traction_load(sb: Basis, fdofs: NDArray[np.int64], shape: PressureShapeFn |
         xyz = np.einsum("dkf,kq->dqf", pts, phi)
         p = np.asarray(shape(xyz[0] * s_um, xyz[1] * s_um), dtype=float)
     local = -np.einsum("kq,q,qf,dqf->kdf", phi, wq, p, area)  # (6, 3, nf)
-    out = np.zeros(3 * sb.N)
+    out = np.zeros(3 * doflocs.shape[1])
     idx = 3 * fdofs[:, None, :] + np.arange(3)[None, :, None]
     np.add.at(out, idx.ravel(), local.ravel())
     return out
@@ -314,57 +312,50 @@ def solve_electrolyte(
     nu = options.poisson_ratio
     lam = nu / ((1.0 + nu) * (1.0 - 2.0 * nu))
     mu = 1.0 / (2.0 * (1.0 + nu))
-    ub = Basis(mesh, ElementVector(ElementTetP2()), intorder=_INTORDER)
-    stiffness = _stiffness(ub, lam, mu)
+    grads, dx = p2_gradients(mesh, *_QUADRATURE)  # at the quadrature points, then the vertices
+    nodes = mesh.dofs.element_dofs.T  # (nel, 10) P2 nodes of each element
+    n_dofs = 3 * mesh.doflocs.shape[1]  # vector DOFs interleaved by node: 3 k + component
+    edofs = (3 * nodes[:, :, None] + np.arange(3)).reshape(nodes.shape[0], -1)
+    stiffness = _stiffness(grads[..., :-4], dx[:, :-4], edofs, n_dofs, lam, mu)
 
     tol = 1e-9
     bfacets = mesh.boundary_facets()
     on_interface = (sr[: n_vertices_of(mesh)][mesh.facets[:, bfacets]] < 1e-12).all(axis=0)
-    sb = Basis(mesh, ElementTetP2(), intorder=_INTORDER)
-    fdofs = _facet_dofs(mesh, sb, bfacets[on_interface])
-    loads = [_traction_load(sb, fdofs, None, s_um)]
+    fdofs = facet_dofs(mesh, bfacets[on_interface])
+    loads = [_traction_load(mesh.doflocs, fdofs, None, s_um)]
     if excess_shape is not None:
-        loads.append(_traction_load(sb, fdofs, excess_shape, s_um))
+        loads.append(_traction_load(mesh.doflocs, fdofs, excess_shape, s_um))
 
-    nodes_x, nodes_y, nodes_z = ub.doflocs[0], ub.doflocs[1], ub.doflocs[2]
-    ux = np.arange(0, ub.N, 3)
-    uy, uz = ux + 1, ux + 2
-    x0 = ux[np.abs(nodes_x[ux]) < tol]
-    x1 = ux[np.abs(nodes_x[ux] - 0.5) < tol]
-    y0 = uy[np.abs(nodes_y[uy]) < tol]
-    y1 = uy[np.abs(nodes_y[uy] - 0.5) < tol]
-    ztop = uz[np.abs(nodes_z[uz] - top) < tol]
+    nodes_x, nodes_y, nodes_z = mesh.doflocs
+    x0 = 3 * np.flatnonzero(np.abs(nodes_x) < tol)
+    x1 = 3 * np.flatnonzero(np.abs(nodes_x - 0.5) < tol)
+    y0 = 3 * np.flatnonzero(np.abs(nodes_y) < tol) + 1
+    y1 = 3 * np.flatnonzero(np.abs(nodes_y - 0.5) < tol) + 1
+    ztop = 3 * np.flatnonzero(np.abs(nodes_z - top) < tol) + 2
     fixed = np.unique(np.concatenate([x0, x1, y0, y1, ztop]))
     lateral = np.concatenate([x1, y1])
 
-    free = np.setdiff1d(np.arange(ub.N), fixed)
-    k_ff = stiffness[free][:, free].tocsc()
-    k_fc = stiffness[free][:, fixed]
-    lu = spla.splu(k_ff, permc_spec="MMD_AT_PLUS_A")  # symmetric ordering: 2x faster here
+    free = np.setdiff1d(np.arange(n_dofs), fixed)
+    # symmetric minimum-degree ordering: 2x faster here
+    lu = spla.splu(stiffness[free][:, free].tocsc(), permc_spec="MMD_AT_PLUS_A")
 
-    def solve(load: NDArray[np.float64], delta: float) -> NDArray[np.float64]:
-        u = np.zeros(ub.N)
-        u[lateral] = delta
-        u[free] = lu.solve(load[free] - k_fc @ u[fixed])
+    def solve(load: NDArray[np.float64]) -> NDArray[np.float64]:
+        u = np.zeros(n_dofs)
+        u[free] = lu.solve(load[free])
         return u
 
-    k_lat = stiffness[lateral]
-
-    def lateral_force(u: NDArray[np.float64], load: NDArray[np.float64]) -> float:
-        return float(np.sum(k_lat @ u - load[lateral]))
-
-    zero = np.zeros(ub.N)
-    u_delta = solve(zero, 1.0)
-    f_delta = lateral_force(u_delta, zero)
-    solutions = []
-    for load in loads:
-        u = solve(load, 0.0)
-        if options.lateral_condition == "free":
-            u = u - (lateral_force(u, load) / f_delta) * u_delta
-        solutions.append(u)
+    solutions = [solve(load) for load in loads]  # δ = 0 (confined)
+    if options.lateral_condition == "free":  # δ from zero mean lateral force
+        k_lat = stiffness[lateral]
+        u_delta = np.zeros(n_dofs)
+        u_delta[lateral] = 1.0
+        u_delta[free] = lu.solve(-(stiffness[free][:, lateral] @ u_delta[lateral]))
+        f_delta = float(np.sum(k_lat @ u_delta))
+        solutions = [u - (float(np.sum(k_lat @ u - load[lateral])) / f_delta) * u_delta
+                     for u, load in zip(solutions, loads, strict=True)]
 
     # stress at the element vertices, averaged over the elements sharing each vertex
-    vb = Basis(mesh, ElementVector(ElementTetP2()), quadrature=_VERTEX_RULE)
+    g_vertex = grads[..., -4:]  # (nel, 10, 3, 4)
     n_vertices = n_vertices_of(mesh)
     share = np.bincount(mesh.t.ravel(), minlength=n_vertices).astype(float)
     vx, vy, vs = xr[:n_vertices], yr[:n_vertices], sr[:n_vertices]
@@ -372,7 +363,8 @@ def solve_electrolyte(
     columns = order.reshape(-1, levels.size)  # (m, k): one vertical line each, from the interface
     planes = []
     for u in solutions:
-        grad = vb.interpolate(u).grad  # (3, 3, nel, 4): at the element's vertices
+        u_el = u.reshape(-1, 3)[nodes]  # (nel, 10, 3)
+        grad = np.einsum("ekc,ekjq->cjeq", u_el, g_vertex)  # (3, 3, nel, 4): ∂u_c/∂x_j
         exx, eyy, ezz = grad[0, 0], grad[1, 1], grad[2, 2]
         trace = exx + eyy + ezz
         comps = (lam * trace + 2.0 * mu * exx, lam * trace + 2.0 * mu * eyy,
@@ -392,7 +384,7 @@ def solve_electrolyte(
         excess_plane=planes[1] if excess_shape is not None else None,
         excess_shape=shape_vals, crack_depth_um=float(crack_depth_um),
         flat_ratio=flat_lateral_stress_ratio(options.lateral_condition, nu),
-        dofs=int(ub.N), divisions=n, solve_time_s=time.perf_counter() - t0,
+        dofs=int(n_dofs), divisions=n, solve_time_s=time.perf_counter() - t0,
     )
 
 
@@ -406,12 +398,13 @@ def solve_electrolyte_converged(
 ) -> ElectrolyteStress:
     """Solve at ``options.divisions`` and one level coarser and attach the relative change of
     the largest crack-driving stress per unit stack pressure (its departure from the flat
-    interface) as the error estimate."""
+    interface) as the error estimate (the coarse level solves the stack-pressure state only)."""
     options = options or ElectrolyteOptions()
     coarse = coarse_divisions or max(2, options.divisions - 1)
-    kw = {"excess_shape": excess_shape, "crack_depth_um": crack_depth_um}
-    fine = solve_electrolyte(surface, options, **kw)
-    rough = solve_electrolyte(surface, replace(options, divisions=coarse), **kw)
+    fine = solve_electrolyte(surface, options, excess_shape=excess_shape,
+                             crack_depth_um=crack_depth_um)
+    rough = solve_electrolyte(surface, replace(options, divisions=coarse),
+                              crack_depth_um=crack_depth_um)
     a = float(np.max(fine.drive_pressure(1.0, 0.0)))
     b = float(np.max(rough.drive_pressure(1.0, 0.0)))
     scale = max(abs(a - 1.0 - fine.flat_ratio), 1e-12)

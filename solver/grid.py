@@ -144,11 +144,16 @@ def scattered_interpolant(points: NDArray[np.float64], values: NDArray[np.float6
     """Piecewise-linear interpolant of scattered 2-D nodes (Delaunay), with the nearest node
     outside the triangulation (round-off only): ``f(x, y) -> ndarray``."""
     from scipy.interpolate import LinearNDInterpolator, NearestNDInterpolator
+    from threadpoolctl import threadpool_limits
 
     linear, nearest = LinearNDInterpolator(points, values), NearestNDInterpolator(points, values)
 
     def interpolate(x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
-        out = np.asarray(linear(x, y), dtype=float)
+        # one BLAS thread: scipy fills the barycentric transforms with three small LAPACK calls
+        # per triangle, which on a loaded machine with OpenBLAS threads took 4-8 s for 632
+        # triangles instead of about 1 ms
+        with threadpool_limits(limits=1, user_api="blas"):
+            out = np.asarray(linear(x, y), dtype=float)
         bad = ~np.isfinite(out)
         if bad.any():
             out[bad] = nearest(x[bad], y[bad])

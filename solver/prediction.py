@@ -106,6 +106,14 @@ def _ratio_error(ratio_of: Callable[[float, float, float], float], m: float, m_e
     return math.hypot(d_m, d_p, d_s)
 
 
+def _last_maximum(values: np.ndarray) -> int:
+    """Index of the maximum; of values equal to it within round-off (1e-9 of the largest
+    magnitude: mirror images x ↔ y) the last, i.e. x ≥ y for vertices ordered by x (the field's
+    wedge convention), so that round-off does not pick the reported location."""
+    tol = 1e-9 * float(np.max(np.abs(values)))
+    return int(np.flatnonzero(values >= np.max(values) - tol)[-1])
+
+
 def _scaled(drive: CrackDrive, rel: float) -> CrackDrive:
     """The drive with its departure from the flat interface scaled by 1 + rel."""
     if rel == 0.0:
@@ -312,9 +320,14 @@ def _pressure(design: Surface, secondary: FieldResult, params: CreepParameters, 
                           divisions=divisions)
     else:
         # accuracy-driven: refine 4 → 5 → 6 until two levels agree to 1 % (or 60 s)
+        def level(d: int, pi: float, seconds: float) -> None:
+            if notify is not None:
+                notify(f"  creep mesh {d}: Pi = {pi:.4g} ({seconds:.1f} s)")
+
         res = solve_creep_converged(design, fn, params, rtol=0.01, criterion="step",
                                     current_density_a_m2=REFERENCE_CURRENT_A_M2,
-                                    start_divisions=4, max_divisions=6, time_budget_s=60.0)
+                                    start_divisions=4, max_divisions=6, time_budget_s=60.0,
+                                    on_level=level)
     return res.pressure_factor, res.pressure_factor_error, "solver", res
 
 
@@ -460,7 +473,7 @@ def predict(
     if stress is not None and drive is not None:
         dp_star = pf * ratio ** (1.0 / n)
         hoop = stress.hoop_stress(stack, dp_star)
-        k = int(np.argmax(hoop))
+        k = _last_maximum(hoop)
         report = ElectrolyteReport(
             stress=stress, max_hoop_stress_pa=float(hoop[k]),
             location_um=(float(stress.x_um[k]), float(stress.y_um[k])),

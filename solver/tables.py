@@ -22,7 +22,7 @@ import json
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.interpolate import RegularGridInterpolator
 
-from solver.creep import solve_creep
+from solver.creep import _GCI_SAFETY, richardson_estimate, solve_creep_sequence
 from solver.creep_params import CreepParameters
 from solver.field import solve_field
 from solver.materials import Materials
@@ -72,49 +72,123 @@ def creep_key(params: CreepParameters, stress_scale_pa: float | None = None) -> 
     return key
 
 
+RADIUS_KEY = "edge_radius_over_s"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class PressureTable:
-    """Π on a grid of H/S × ℓ/S for one shape and one set of creep options."""
+    """Π on a grid of H/S × ℓ/S, or H/S × r/S × ℓ/S for rounded shapes, for one shape and one
+    set of creep options.
+
+    With an ``edge_radius_over_s`` axis the table's ``shape`` key has no ``edge_radius_over_s``
+    (the radius is a coordinate). ``provenance`` records how the table was made (version,
+    levels, timings) and its held-out checks.
+    """
 
     shape: dict[str, Any]
     creep: dict[str, Any]
     aspect: NDArray[np.float64]  # (a,) H/S, increasing
     kinetic_over_period: NDArray[np.float64]  # (k,) ℓ/S, increasing
-    pressure_factor: NDArray[np.float64]  # (a, k) Π
-    pressure_factor_error: NDArray[np.float64]  # (a, k) solver's error estimate of Π
+    pressure_factor: NDArray[np.float64]  # (a, k) or (a, r, k) Π
+    pressure_factor_error: NDArray[np.float64]  # same shape: discretisation error of Π
     divisions: int
     generator: str
+    edge_radius_over_s: NDArray[np.float64] | None = None  # (r,) r/S, increasing
+    provenance: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in ("aspect", "kinetic_over_period", "pressure_factor",
-                     "pressure_factor_error"):
-            getattr(self, name).flags.writeable = False
+                     "pressure_factor_error", "edge_radius_over_s"):
+            value = getattr(self, name)
+            if value is not None:
+                value.flags.writeable = False
 
-    def covers(self, aspect: float, kinetic_over_period: float) -> bool:
-        """True when the point lies inside the grid (single-H/S tables: exact match)."""
-        a, k = self.aspect, self.kinetic_over_period
-        if len(a) == 1:
-            ok_a = math.isclose(aspect, a[0], rel_tol=1e-9)
-        else:
-            ok_a = a[0] * (1 - 1e-12) <= aspect <= a[-1] * (1 + 1e-12)
-        return ok_a and k[0] * (1 - 1e-12) <= kinetic_over_period <= k[-1] * (1 + 1e-12)
+    def _axes(self) -> list[NDArray[np.float64]]:
+        radius = [] if self.edge_radius_over_s is None else [self.edge_radius_over_s]
+        return [self.aspect, *radius, self.kinetic_over_period]
 
-    def interpolate(self, aspect: float, kinetic_over_period: float) -> tuple[float, float]:
-        """(Π, error estimate) at a covered point."""
-        lk = np.log(self.kinetic_over_period)
-        q = math.log(kinetic_over_period)
-        if len(self.aspect) == 1:
-            axes, values, errs, point = (lk,), self.pressure_factor[0], \
-                self.pressure_factor_error[0], (q,)
-        else:
-            axes = (np.log(self.aspect), lk)
-            values, errs = self.pressure_factor, self.pressure_factor_error
-            point = (math.log(aspect), q)
-        method = "cubic" if min(len(ax) for ax in axes) >= 4 else "linear"
-        query = np.array([point])
-        pi = float(RegularGridInterpolator(axes, values, method=method)(query)[0])
+    def _point(self, aspect: float, kinetic_over_period: float,
+               radius: float | None) -> list[float]:
+        radius_axis = [] if self.edge_radius_over_s is None else [radius]
+        return [aspect, *radius_axis, kinetic_over_period]
+
+    def matches(self, key: dict[str, Any]) -> bool:
+        """True when a design's shape key belongs to this table."""
+        if self.edge_radius_over_s is None:
+            return self.shape == key
+        return RADIUS_KEY in key and self.shape == {k: v for k, v in key.items()
+                                                    if k != RADIUS_KEY}
+
+    def outside(self, aspect: float, kinetic_over_period: float,
+                radius: float | None = None) -> str | None:
+        """None when the point lies inside the grid, else which coordinate is outside (an axis
+        of one value must match it)."""
+        names = ["H/S", *([] if self.edge_radius_over_s is None else ["r/S"]),
+                 "kinetic length / S"]
+        for name, ax, q in zip(names, self._axes(), self._point(aspect, kinetic_over_period,
+                                                                 radius), strict=True):
+            inside = (math.isclose(q, ax[0], rel_tol=1e-9) if len(ax) == 1 else
+                      ax[0] * (1 - 1e-12) <= q <= ax[-1] * (1 + 1e-12))
+            if not inside:
+                span = (f"only {ax[0]:.4g}" if len(ax) == 1 else f"{ax[0]:.4g}-{ax[-1]:.4g}")
+                return f"{name} = {q:.4g} is outside the table ({span})"
+        return None
+
+    def covers(self, aspect: float, kinetic_over_period: float,
+               radius: float | None = None) -> bool:
+        """True when the point lies inside the grid (axes of one value: exact match)."""
+        return self.outside(aspect, kinetic_over_period, radius) is None
+
+    def interpolate(self, aspect: float, kinetic_over_period: float,
+                    radius: float | None = None) -> tuple[float, float]:
+        """(Π, error estimate) at a covered point.
+
+        Cubic in the logarithms of the coordinates when every axis has at least four points,
+        else linear in ln Π; axes of one value are dropped. The error is the tabulated
+        discretisation error (interpolated linearly) plus, for the linear scheme, the
+        interpolation error estimated from the grid's second differences
+        (:func:`interpolation_error`).
+        """
+        used = [i for i, ax in enumerate(self._axes()) if len(ax) > 1]
+        axes = tuple(np.log(self._axes()[i]) for i in used)
+        keep = tuple(slice(None) if i in used else 0 for i in range(len(self._axes())))
+        values, errs = self.pressure_factor[keep], self.pressure_factor_error[keep]
+        q = np.log(self._point(aspect, kinetic_over_period, radius))[used]
+        query = np.array([q])
         err = float(RegularGridInterpolator(axes, errs, method="linear")(query)[0])
-        return pi, err
+        if min(len(ax) for ax in axes) >= 4:
+            pi = float(RegularGridInterpolator(axes, values, method="cubic")(query)[0])
+            return pi, err
+        ln_pi = np.log(values)
+        pi = float(np.exp(RegularGridInterpolator(axes, ln_pi, method="linear")(query)[0]))
+        return pi, err + pi * interpolation_error(axes, ln_pi, q)
+
+
+def interpolation_error(axes: tuple[NDArray[np.float64], ...], values: NDArray[np.float64],
+                        point: NDArray[np.float64]) -> float:
+    """A-priori error of multilinear interpolation of ``values`` at ``point``: along each axis
+    |δ²f| t(1 − t)/2, with δ²f the second difference of the grid values (per unit spacing²,
+    times the cell's spacing², interpolated to the point) and t the point's position within
+    its cell. Axes with fewer than three points contribute nothing."""
+    total = 0.0
+    for d, ax in enumerate(axes):
+        if len(ax) < 3:
+            continue
+        f = np.moveaxis(values, d, 0)
+        h = np.diff(ax)
+        hh = h.reshape(-1, *([1] * (f.ndim - 1)))  # spacings broadcast over the other axes
+        # second derivative at interior nodes (non-uniform three-point formula)
+        d2 = 2.0 * ((f[2:] - f[1:-1]) / hh[1:] - (f[1:-1] - f[:-2]) / hh[:-1]) / (
+            hh[1:] + hh[:-1])
+        d2 = np.abs(np.concatenate([d2[:1], d2, d2[-1:]]))  # edges: nearest interior value
+        other = tuple(a for i, a in enumerate(axes) if i != d)
+        q_other = np.array([[point[i] for i in range(len(axes)) if i != d]])
+        curv = np.array([float(RegularGridInterpolator(other, c, method="linear")(q_other)[0])
+                         if other else float(c) for c in d2])
+        cell = int(np.clip(np.searchsorted(ax, point[d]) - 1, 0, len(ax) - 2))
+        t = (point[d] - ax[cell]) / h[cell]
+        total += max(curv[cell], curv[cell + 1]) * h[cell] ** 2 * t * (1.0 - t) / 2.0
+    return float(total)
 
 
 def generate_table(
@@ -124,62 +198,126 @@ def generate_table(
     params: CreepParameters | None = None,
     *,
     divisions: int = 8,
+    radii: list[float] | None = None,
+    held_out: list[tuple[float, ...]] = (),
+    progress: Any = None,
 ) -> PressureTable:
-    """Solve field + creep on the grid; ``design_at(H_um, S_um) -> Surface`` builds the shape.
+    """Solve field + creep on the grid; ``design_at(H_um, S_um[, r_um]) -> Surface`` builds the
+    shape (with ``radii``, r/S values, a third argument, the edge radius).
 
-    Each entry: secondary current at ℓ = (ℓ/S)·S, then the creep problem with that current
-    distribution at ``divisions`` with ``solve_creep``'s error estimate (coarser levels), at
-    S = ``REFERENCE_PERIOD_UM`` and J = ``TABLE_CURRENT_A_M2`` (with σ_t > 0 the table holds
-    σ_t/Σ at that S and J).
+    Each grid design (H/S, r/S) is solved at ``divisions`` − 2, − 1 and ``divisions``; at each
+    level one mesh serves every ℓ/S (:func:`solver.creep.solve_creep_sequence`, warm-started
+    along ℓ/S). An entry is Π at the finest level, its error the grid-convergence estimate
+    of the three levels (:func:`solver.creep.richardson_estimate`). ``held_out`` points
+    ((H/S, ℓ/S) or (H/S, r/S, ℓ/S), off the grid) are solved the same way and compared with the
+    lookup; they are recorded in the provenance. All at S = ``REFERENCE_PERIOD_UM`` and
+    J = ``TABLE_CURRENT_A_M2`` (with σ_t > 0 the table holds σ_t/Σ at that S and J).
+    ``progress(done, total)`` is called after each design.
     """
+    from importlib.metadata import version
+
     params = params or CreepParameters()
     s = REFERENCE_PERIOD_UM
     sigma_pa = params.stress_scale_pa(TABLE_CURRENT_A_M2, um_to_m(s))
-    pis = np.zeros((len(aspects), len(kinetic_over_period)))
+    grid_r = [None] if radii is None else list(radii)
+    shape_pts = [(a, r) for a in aspects for r in grid_r]
+    pis = np.zeros((len(aspects), len(grid_r), len(kinetic_over_period)))
     errs = np.zeros_like(pis)
+    coarsest = np.zeros_like(pis)  # Π at the coarsest level, for cheap spot checks
+    levels = [d for d in (divisions - 2, divisions - 1, divisions) if d >= 2]
+    t_start = time.perf_counter()
+    total = len(shape_pts) + len(held_out)
     shape = None
-    for i, a in enumerate(aspects):
-        design = design_at(a * s, s)
+    for n, (a, r) in enumerate(shape_pts):
+        design = design_at(a * s, s) if r is None else design_at(a * s, s, r * s)
         shape = shape_key(design)
-        for j, k in enumerate(kinetic_over_period):
-            t0 = time.perf_counter()
-            materials = Materials.from_kinetic_length(um_to_m(k * s))
-            secondary = solve_field(design, materials, mode="secondary")
+        values, errors, coarse = _solve_entries(design, kinetic_over_period, params, levels,
+                                                floor=radii is not None)
+        i, j = divmod(n, len(grid_r))
+        pis[i, j], errs[i, j], coarsest[i, j] = values, errors, coarse
+        log.info("table %s H/S=%.4g%s: Pi=%s (%.0f s)", design.kind, a,
+                 "" if r is None else f" r/S={r:.4g}", np.array2string(values, precision=4),
+                 time.perf_counter() - t_start)
+        if progress is not None:
+            progress(n + 1, total)
+    if radii is None:
+        pis, errs, coarsest = pis[:, 0], errs[:, 0], coarsest[:, 0]
+    elif shape is not None:
+        shape = {k: v for k, v in shape.items() if k != RADIUS_KEY}
+    table = PressureTable(
+        shape=shape or {}, creep=creep_key(params, sigma_pa),
+        aspect=np.asarray(aspects, float),
+        kinetic_over_period=np.asarray(kinetic_over_period, float),
+        edge_radius_over_s=None if radii is None else np.asarray(radii, float),
+        pressure_factor=pis, pressure_factor_error=errs, divisions=divisions,
+        generator="solver.tables.generate_table" + (
+            "; creep nodes graded to the rounding band" if radii is not None else ""))
+    checks = []
+    for n, point in enumerate(held_out):
+        a, k = point[0], point[-1]
+        r = point[1] if len(point) == 3 else None
+        design = design_at(a * s, s) if r is None else design_at(a * s, s, r * s)
+        value, error, _ = _solve_entries(design, [k], params, levels, floor=radii is not None)
+        pi, est = table.interpolate(a, k, r)
+        checks.append({"point": [float(v) for v in point], "solved": float(value[0]),
+                       "solved_error": float(error[0]), "table": pi, "table_error": est})
+        log.info("held out %s: solved %.4g +- %.2g, table %.4g +- %.2g", point, value[0],
+                 error[0], pi, est)
+        if progress is not None:
+            progress(len(shape_pts) + n + 1, total)
+    provenance = {"version": version("templater"), "levels": levels,
+                  "reference_period_um": s, "current_density_a_m2": TABLE_CURRENT_A_M2,
+                  "options": "CreepOptions() defaults", "held_out": checks,
+                  "coarsest": coarsest.tolist(),
+                  "seconds": round(time.perf_counter() - t_start)}
+    return replace(table, provenance=provenance)
 
-            res = solve_creep(design, secondary.current_ratio_at_um, params,
-                              current_density_a_m2=TABLE_CURRENT_A_M2,
-                              divisions=divisions, estimate_error=True)
-            pis[i, j], errs[i, j] = res.pressure_factor, res.pressure_factor_error
-            log.info("table %s H/S=%.4g l/S=%.4g: Pi=%.5g +- %.2g (%.1f s)", design.kind, a, k,
-                     pis[i, j], errs[i, j], time.perf_counter() - t0)
-    return PressureTable(shape=shape or {}, creep=creep_key(params, sigma_pa),
-                         aspect=np.asarray(aspects, float),
-                         kinetic_over_period=np.asarray(kinetic_over_period, float),
-                         pressure_factor=pis, pressure_factor_error=errs,
-                         divisions=divisions,
-                         generator="solver.tables.generate_table" + (
-                             "" if shape is None or "edge_radius_over_s" not in shape
-                             else "; creep nodes graded to the rounding band"))
+
+def _solve_entries(design: Surface, kinetic_over_period: list[float], params: CreepParameters,
+                   levels: list[int], *, floor: bool) -> tuple[NDArray[np.float64], ...]:
+    """(Π at the finest level, grid-convergence error, Π at the coarsest level) for each ℓ/S
+    of one design; ``floor``: the error is at least the first-order estimate of the last two
+    levels (rounded tips converge at about first order, docs/benchmarks.md)."""
+    s = design.period_um
+    fns = [solve_field(design, Materials.from_kinetic_length(um_to_m(k * s)),
+                       mode="secondary").current_ratio_at_um for k in kinetic_over_period]
+    per_level = np.array([[sol.pressure.max() for sol in
+                           solve_creep_sequence(design, fns, params, divisions=d)]
+                          for d in levels])
+    values = per_level[-1]
+    if len(levels) < 2:
+        return values, np.full_like(values, np.nan), per_level[0]
+    first_order = _GCI_SAFETY * np.abs(per_level[-1] - per_level[-2]) / (
+        levels[-1] / levels[-2] - 1.0)
+    errors = np.array([richardson_estimate(levels, list(per_level[:, j])).error
+                       for j in range(len(fns))])
+    return values, np.maximum(errors, first_order) if floor else errors, per_level[0]
 
 
 def save_table(table: PressureTable, path: Path) -> None:
-    """Write a table as .npz (arrays) with its keys as JSON metadata."""
+    """Write a table as .npz (arrays) with its keys and provenance as JSON metadata."""
     meta = json.dumps({"shape": table.shape, "creep": table.creep, "divisions": table.divisions,
-                       "generator": table.generator}, sort_keys=True)
+                       "generator": table.generator, "provenance": table.provenance},
+                      sort_keys=True)
+    radius = ({} if table.edge_radius_over_s is None
+              else {"edge_radius_over_s": table.edge_radius_over_s})
     np.savez(path, aspect=table.aspect, kinetic_over_period=table.kinetic_over_period,
              pressure_factor=table.pressure_factor,
-             pressure_factor_error=table.pressure_factor_error, meta=np.array(meta))
+             pressure_factor_error=table.pressure_factor_error, meta=np.array(meta), **radius)
 
 
 def _read(path: Path) -> PressureTable:
     with np.load(path, allow_pickle=False) as z:
         meta = json.loads(str(z["meta"]))
+        radius = z["edge_radius_over_s"].copy() if "edge_radius_over_s" in z.files else None
         return PressureTable(shape=meta["shape"], creep=meta["creep"],
                              aspect=z["aspect"].copy(),
                              kinetic_over_period=z["kinetic_over_period"].copy(),
+                             edge_radius_over_s=radius,
                              pressure_factor=z["pressure_factor"].copy(),
                              pressure_factor_error=z["pressure_factor_error"].copy(),
-                             divisions=int(meta["divisions"]), generator=meta["generator"])
+                             divisions=int(meta["divisions"]), generator=meta["generator"],
+                             provenance=meta.get("provenance", {}))
 
 
 @lru_cache(maxsize=4)
@@ -209,9 +347,11 @@ def lookup_pressure_factor(
         sigma_pa = params.stress_scale_pa(current_density_a_m2, um_to_m(design.period_um))
     skey, ckey = shape_key(design), creep_key(params, sigma_pa)
     k = kinetic_length_m / um_to_m(design.period_um)
+    r = skey.get(RADIUS_KEY)
     for table in load_tables(folder):
-        if table.shape == skey and table.creep == ckey and table.covers(design.aspect_ratio, k):
-            return table.interpolate(design.aspect_ratio, k)
+        if table.matches(skey) and table.creep == ckey and table.covers(design.aspect_ratio, k,
+                                                                        r):
+            return table.interpolate(design.aspect_ratio, k, r)
     return None
 
 
@@ -229,7 +369,7 @@ def table_miss_reason(design: Surface, kinetic_length_m: float | None,
         return "a creep transition stress > 0 (the tables are for the pure power law)"
     skey, ckey = shape_key(design), creep_key(params)
     tables = load_tables(folder)
-    same_shape = [t for t in tables if t.shape == skey]
+    same_shape = [t for t in tables if t.matches(skey)]
     if not same_shape:
         return f"no table for this shape ({_shape_text(skey)})"
     same = [t for t in same_shape if t.creep == ckey]
@@ -238,13 +378,5 @@ def table_miss_reason(design: Surface, kinetic_length_m: float | None,
         diff = [f"{k} {ckey.get(k)} (table: {v})" for k, v in sorted(t.creep.items())
                 if ckey.get(k) != v]
         return "creep options differ from the table's: " + "; ".join(diff)
-    t = same[0]
-    a = design.aspect_ratio
-    if not (t.aspect[0] * (1 - 1e-12) <= a <= t.aspect[-1] * (1 + 1e-12)) or (
-            len(t.aspect) == 1 and not math.isclose(a, t.aspect[0], rel_tol=1e-9)):
-        span = (f"only H/S = {t.aspect[0]:.4g}" if len(t.aspect) == 1
-                else f"H/S {t.aspect[0]:.4g}-{t.aspect[-1]:.4g}")
-        return f"H/S = {a:.4g} is outside the table ({span})"
     k = kinetic_length_m / um_to_m(design.period_um)
-    return (f"kinetic length / S = {k:.4g} is outside the table "
-            f"({t.kinetic_over_period[0]:g}-{t.kinetic_over_period[-1]:g})")
+    return same[0].outside(design.aspect_ratio, k, skey.get(RADIUS_KEY)) or "no table covers it"

@@ -19,7 +19,7 @@ from solver.creep import (
 )
 from solver.creep_params import CreepParameters
 from templater.geometry.errors import DesignError
-from templater.geometry.surfaces import EggBox, Flat, Surface
+from templater.geometry.surfaces import EggBox, Flat, PyramidArray, Surface
 
 N_LI = 6.56
 # the pure power law (σ_t = 0) these tests are about, whatever the default transition stress in
@@ -249,15 +249,15 @@ def test_uniform_plating_pressure_plateau_at_li_tip(eggbox_noslip):
 
 def test_pressure_stall_criterion_matches_strict_newton():
     """The default Newton stop on stalled interface pressures (pressure_tol = 1e-6) gives the
-    strict-tolerance Π to 1e-5, with fewer iterations where the far field converges slowly
-    (measured with lateral grading 0.8: 19 → 12)."""
+    strict-tolerance Π to 1e-5, and never more iterations (measured with lateral grading 0.8:
+    19 → 12 with exact Newton solves; the inexact Newton needs 12 for the strict tolerance)."""
     strict = solve_creep(EGGBOX, first_order(EGGBOX), POWER_LAW, divisions=3,
                          options=CreepOptions(lateral_grading=0.8, pressure_tol=None))
     fast = solve_creep(EGGBOX, first_order(EGGBOX), POWER_LAW, divisions=3,
                        options=CreepOptions(lateral_grading=0.8))
     assert strict.converged and strict.step_norm < 1e-8 and fast.converged
     assert fast.pressure_factor == pytest.approx(strict.pressure_factor, rel=1e-5)
-    assert fast.iterations < strict.iterations
+    assert fast.iterations <= strict.iterations
 
 
 def test_current_focusing_adds_pressure(eggbox_noslip, eggbox_focused):
@@ -390,3 +390,47 @@ def test_creep_resolution_convergence_focused_current():
     assert res.divisions_sequence == (4, 5, 6)
     assert abs(pis[-1] - pis[-2]) < 0.015 * pis[-1], pis
     assert res.pressure_factor_error >= abs(pis[-1] - pis[-2])
+
+
+def test_warm_started_sequence_equals_cold_solves():
+    """One mesh, several current distributions, each Newton solve started from the previous
+    solution: the same Π as cold solves with continuation, to the Newton tolerance."""
+    from solver.creep import solve_creep_sequence
+
+    d = EggBox(height_um=25.0, period_um=150.0)
+    fns = [lambda x, y, a=a: 1.0 + a * np.cos(2 * np.pi * x / 150.0) * np.cos(
+        2 * np.pi * y / 150.0) for a in (0.1, 0.3)]
+    warm = solve_creep_sequence(d, fns, divisions=3)
+    for fn, w in zip(fns, warm, strict=True):
+        cold = solve_creep_dimensionless(d, fn, divisions=3)
+        assert w.pressure.max() == pytest.approx(cold.pressure.max(), rel=1e-5)
+
+
+@pytest.mark.parametrize("r_um", [0.3, 1.0, 3.0])
+def test_rounded_mesh_layers_follow_the_lateral_spacing_over_the_band(r_um):
+    """Over the rounding band the first element layer is about as tall as the band elements
+    are wide (not a needle), elsewhere it is the uniform first layer; every element has a
+    positive volume and the interface area is the surface's."""
+    from solver.creep import _Problem
+
+    d = PyramidArray(height_um=10.0, period_um=150.0, edge_radius_um=r_um)
+    prob = _Problem(d, (3, 3), 1.0, "noslip", 1.0 / 16.0, 0.0, True, 1.0)
+    assert (prob.dx > 0).all()
+    x, y, z = prob.mesh.doflocs
+    top = prob.top_nodes
+    ridge = top[(np.abs(y[top] - 0.5) < 1e-12) & (x[top] < 0.3)]
+    far = top[(np.abs(y[top]) < 1e-12) & (x[top] < 0.3)]
+    widths = np.diff(np.unique(y[prob.top_vertices]))  # lateral element sizes
+    below = {}
+    for name, nodes in (("ridge", ridge), ("far", far)):
+        col = np.isclose(x, x[nodes[0]]) & np.isclose(y, y[nodes[0]])
+        zs = np.sort(z[col & (np.arange(z.size) < prob.n_vertices)])
+        below[name] = zs[-1] - zs[-2]
+    assert below["ridge"] < below["far"]
+    assert below["ridge"] <= 1.5 * max(widths[-1], below["far"] / 16.0)
+    # interface area (mass matrix sum) = ∫ √(1 + |∇e|²) dA of the quarter cell, in S²: every
+    # face of a pyramid has slope m, so √(1 + m²)/4 less a little in the rounded bands
+    m = d.face_slope
+    area = prob.mass_top.sum()
+    assert area == pytest.approx(0.25 * np.sqrt(1.0 + m * m), rel=2e-3)
+    assert area < 0.25 * np.sqrt(1.0 + m * m)
