@@ -1,14 +1,18 @@
-"""Generate the creep pressure-factor tables shipped in ``solver/tables/`` (Π over H/S × ℓ/S).
+"""Generate the creep pressure-factor tables shipped in ``solver/tables/``: Π over H/S × ℓ/S
+(egg-boxes) and H/S × r/S × ℓ/S (pyramids, frustums).
 
 Every entry is computed by the project's own solvers: the secondary current distribution
-(:func:`solver.solve_field`) feeds the power-law creep solver (:func:`solver.creep.solve_creep`)
-at the default creep constants (n = 6.56, bonded interface, D = S, σ_t = 0). Run from the
-repository root:
+(:func:`solver.solve_field`) feeds the power-law creep solver
+(:func:`solver.creep.solve_creep_sequence`, three mesh levels, one mesh per level for all ℓ/S)
+at the default creep constants (n = 6.56, bonded interface, D = S, σ_t = 0). Each file records
+its provenance (version, levels, time), Π at the coarsest level and held-out points. Run from
+the repository root:
 
-    python scripts/make_pressure_tables.py                 # all tables (tens of minutes)
-    python scripts/make_pressure_tables.py --only eggbox   # one shape
+    python scripts/make_pressure_tables.py                   # all tables (about 2 h on 2 cores)
+    python scripts/make_pressure_tables.py --only eggbox-sum # one table (eggbox, eggbox-sum,
+                                                             # pyramid, frustum)
 
-A test (``tests/solver/test_tables.py``) recomputes one entry and compares.
+Tests (``tests/solver/test_tables.py``) recompute entries and check the held-out points.
 """
 
 from __future__ import annotations
