@@ -91,10 +91,9 @@ def test_shipped_table_entry_is_recomputed_by_the_solver():
     assert hit[0] == pytest.approx(table.pressure_factor[i, j], rel=1e-5)  # spline solve
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("kind", ["pyramid", "frustum"])
-def test_shipped_rounded_table_entry_is_recomputed_by_the_band_graded_solver(kind):
-    """A grid entry recomputed at the table's finest level (minutes: slow)."""
+def _rounded_table_and_entry(kind: str, level: str):
+    """(tabulated Π, Π recomputed by the solver) at the middle grid entry (1, 1, 1) of the
+    shipped rounded table of ``kind``, at its ``"finest"`` or ``"coarsest"`` creep level."""
     table = next(t for t in load_tables() if t.shape.get("kind") == kind
                  and t.edge_radius_over_s is not None)
     assert "rounding band" in table.generator
@@ -105,9 +104,22 @@ def test_shipped_rounded_table_entry_is_recomputed_by_the_band_graded_solver(kin
     s = REFERENCE_PERIOD_UM
     design = cls(height_um=a * s, period_um=s, edge_radius_um=r * s)
     field = solve_field(design, Materials.from_kinetic_length(ell * s * 1e-6), mode="secondary")
+    if level == "finest":
+        divisions, tabulated = table.divisions, table.pressure_factor[i, j, k]
+    else:
+        divisions = table.provenance["levels"][0]
+        tabulated = np.asarray(table.provenance["coarsest"])[i, j, k]
     sol = solve_creep_dimensionless(design, field.current_ratio_at_um, POWER_LAW,
-                                    divisions=table.divisions)
-    assert sol.pressure.max() == pytest.approx(table.pressure_factor[i, j, k], rel=1e-4)
+                                    divisions=divisions)
+    return tabulated, sol.pressure.max()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["pyramid", "frustum"])
+def test_shipped_rounded_table_entry_is_recomputed_by_the_band_graded_solver(kind):
+    """A grid entry recomputed at the table's finest level (minutes: slow)."""
+    tabulated, solved = _rounded_table_and_entry(kind, "finest")
+    assert solved == pytest.approx(tabulated, rel=1e-4)
 
 
 def test_a_design_outside_the_tables_is_told_why():
@@ -223,17 +235,5 @@ def test_shipped_tables_held_out_points_are_covered_by_the_error_estimate(kind):
 def test_shipped_rounded_table_coarsest_level_is_recomputed(kind):
     """Spot check at the coarsest creep level the generator solved (seconds): same solver,
     same mesh, same Π."""
-    table = next(t for t in load_tables() if t.shape.get("kind") == kind
-                 and t.edge_radius_over_s is not None)
-    coarse = np.asarray(table.provenance["coarsest"])
-    level = table.provenance["levels"][0]
-    i, j, k = 1, 1, 1
-    a, r, ell = (float(table.aspect[i]), float(table.edge_radius_over_s[j]),
-                 float(table.kinetic_over_period[k]))
-    cls = PyramidArray if kind == "pyramid" else FrustumArray
-    s = REFERENCE_PERIOD_UM
-    design = cls(height_um=a * s, period_um=s, edge_radius_um=r * s)
-    field = solve_field(design, Materials.from_kinetic_length(ell * s * 1e-6), mode="secondary")
-    sol = solve_creep_dimensionless(design, field.current_ratio_at_um, POWER_LAW,
-                                    divisions=level)
-    assert sol.pressure.max() == pytest.approx(coarse[i, j, k], rel=1e-4)
+    tabulated, solved = _rounded_table_and_entry(kind, "coarsest")
+    assert solved == pytest.approx(tabulated, rel=1e-4)
