@@ -212,6 +212,7 @@ class Prediction:
             "max_excess_pressure_error_MPa": _json_num(
                 pa_to_mpa(self.max_excess_pressure_error_pa)),
             "source": self.pressure_source,
+            "notes": list(self.notes),
             "reference_current_mA_cm2": a_m2_to_ma_cm2(REFERENCE_CURRENT_A_M2),
             "pressure_used": "hydrostatic",
             "parameters": {k: getattr(self.creep_params, k)
@@ -295,25 +296,28 @@ def electrolyte_stress(design: Surface, secondary: FieldResult, params: CreepPar
 
 def _pressure(design: Surface, secondary: FieldResult, params: CreepParameters, *,
               use_tables: bool, divisions: int, notify: Callable[[str], None] | None = None):
-    """(Π, error, source, creep result or None) at the reference current."""
+    """(Π, error, source, creep result or None, note) at the reference current; the note says
+    why Π did not come from a table and whether the creep solve converged ("" for a table)."""
     if design.height_um == 0:
-        return 0.0, 0.0, "exact", None
+        return 0.0, 0.0, "exact", None, ""
+    name = design.name
     design = solid_design(design, secondary)
     if use_tables:
         from solver.tables import lookup_pressure_factor
 
         hit = lookup_pressure_factor(design, secondary.kinetic_length_m, params)
         if hit is not None:
-            return hit[0], hit[1], "table", None
+            return hit[0], hit[1], "table", None, ""
     fn = secondary.current_ratio_at_um
     if use_tables:
         from solver.tables import table_miss_reason
 
         why = table_miss_reason(design, secondary.kinetic_length_m, params)
-        msg = (f"{design.name}: not from the pressure tables ({why}): creep solve, tens of "
-               "seconds")
+        note = f"pressure not from the tables: {why}"
+        msg = f"{name}: {note}: creep solve, tens of seconds"
     else:
-        msg = f"{design.name}: creep solve (--no-tables)"
+        note = "pressure from a creep solve (--no-tables)"
+        msg = f"{name}: creep solve (--no-tables)"
     log.info(msg)
     if notify is not None:
         notify(msg)
@@ -330,7 +334,11 @@ def _pressure(design: Surface, secondary: FieldResult, params: CreepParameters, 
                                     current_density_a_m2=REFERENCE_CURRENT_A_M2,
                                     start_divisions=4, max_divisions=6, time_budget_s=60.0,
                                     on_level=level)
-    return res.pressure_factor, res.pressure_factor_error, "solver", res
+        if not res.accuracy_met:
+            seq = ", ".join(f"{v:.4g}" for v in res.pressure_factor_sequence)
+            note += (f"; the creep meshes {res.divisions_sequence[0]}-{res.divisions_sequence[-1]}"
+                     f" did not agree to 1 % (Pi {seq})")
+    return res.pressure_factor, res.pressure_factor_error, "solver", res, note
 
 
 def predict(
@@ -393,9 +401,9 @@ def predict(
         pair = FieldPair(design=surface, materials=materials, primary=None,
                          secondary=solve_field(surface, materials, mode="secondary"))
     secondary = pair.secondary
-    pi, pi_err, source, creep = _pressure(surface, secondary, creep_params,
-                                          use_tables=use_tables, divisions=creep_divisions,
-                                          notify=notify)
+    pi, pi_err, source, creep, pressure_note = _pressure(
+        surface, secondary, creep_params, use_tables=use_tables, divisions=creep_divisions,
+        notify=notify)
     n = creep_params.stress_exponent
     sigma_ref = creep_params.stress_scale_pa(REFERENCE_CURRENT_A_M2, surface.period_um * UM)
     dp_ref = pi * sigma_ref
@@ -496,6 +504,7 @@ def predict(
         critical_current_a_m2=ratio * constants.flat_critical_current_a_m2,
         coupling_current_change=change, solve_time_s=time.perf_counter() - t0,
         electrolyte=report, kinetics=kinetics, kinetics_iterations=bv_iterations,
+        notes=(pressure_note,) if pressure_note else (),
     )
 
 

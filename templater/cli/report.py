@@ -48,6 +48,7 @@ def prediction_lines(pred: Prediction) -> list[str]:
     lines.append(f"  max excess Li pressure at 1 mA/cm^2: {_pm(dp, dp_err, '.3f')} MPa "
                  f"(Pi = {pred.pressure_factor:.4g}{', error ' + rel if rel else ''}, "
                  f"{pred.pressure_source})")
+    lines += [f"  note: {note}" for note in pred.notes]
     e = pred.electrolyte
     if e is not None:
         o = e.stress.options

@@ -88,3 +88,23 @@ def test_fracture_prediction_reports_the_electrolyte_with_errors():
     # crack-driving pressure at J*: between the flat value and the critical pressure
     assert e["flat_crack_driving_pressure_MPa"] < e["crack_driving_pressure_MPa"] < \
         e["critical_pressure_MPa"]
+
+
+def test_a_prediction_off_the_tables_carries_the_reason_as_a_note():
+    """The one-line reason is part of the result (printed and in the JSON), not only a
+    progress note on a terminal; a table prediction has none."""
+    from dataclasses import replace as _replace
+
+    from solver.creep_params import CreepParameters
+    from solver.prediction import predict
+    from templater.cli.report import prediction_lines
+    from templater.geometry.surfaces import EggBox
+
+    d = EggBox(height_um=25.0, period_um=150.0)
+    assert predict(d, primary=False).notes == ()
+    slip = _replace(CreepParameters(transition_stress_pa=0.0), slip="freeslip")
+    pred = predict(d, creep_params=slip, primary=False, creep_divisions=2)
+    assert pred.notes == ("pressure not from the tables: creep options differ from the "
+                          "table's: slip freeslip (table: noslip)",)
+    assert f"  note: {pred.notes[0]}" in prediction_lines(pred)
+    assert pred.to_json_dict()["creep"]["notes"] == list(pred.notes)
