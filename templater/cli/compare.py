@@ -68,17 +68,20 @@ def compare_cmd(designs: tuple[str, ...], png: Path | None, overwrite: bool,
             "critical_current_ratio_error": None if math.isnan(
                 r.critical_current_ratio_error) else r.critical_current_ratio_error,
             "critical_current_mA_cm2": r.critical_current_ma_cm2,
+            "critical_current_error_mA_cm2": None if math.isnan(
+                r.critical_current_error_ma_cm2) else r.critical_current_error_ma_cm2,
             "print_time_h": r.print_time_h} for r in rows], indent=2, sort_keys=True))
         return
     width = max(len(r.design.name) for r in rows)
     click.echo(f"{'design':{width}s}  {'A/A0':>7s}  {'m':>15s}  {'dp_max MPa':>15s}  "
-               f"{'J*/J_flat':>15s}  {'J* mA/cm^2':>10s}  {'print h':>7s}")
+               f"{'J*/J_flat':>15s}  {'J* mA/cm^2':>15s}  {'print h':>7s}")
     for r in rows:
         hours = "-" if r.print_time_h is None else f"{r.print_time_h:.1f}"
+        j_star = _pm(r.critical_current_ma_cm2, r.critical_current_error_ma_cm2, ".3g")
         click.echo(f"{r.design.name:{width}s}  {r.area_ratio:7.4f}  "
                    f"{_pm(r.max_current_ratio, r.max_current_ratio_error, '.4f'):>15s}  "
                    f"{_pm(r.max_excess_pressure_mpa, r.max_excess_pressure_error_mpa, '.3f'):>15s}"
                    f"  {_pm(r.critical_current_ratio, r.critical_current_ratio_error, '.3f'):>15s}"
-                   f"  {r.critical_current_ma_cm2:10.3g}  {hours:>7s}")
+                   f"  {j_star:>15s}  {hours:>7s}")
     if png is not None:
         click.echo(f"wrote {png}")

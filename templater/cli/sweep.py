@@ -170,9 +170,11 @@ def sweep_cmd(kind: str, heights: str, periods: str, no_tables: bool, couple: bo
     else:
         err = best.critical_current_ratio_error
         hours_txt = "" if best.print_time_h is None else f", print {best.print_time_h:.1f} h"
+        j_err = ("" if err is None else
+                 f" ± {err * best.critical_current_mA_cm2 / best.critical_current_ratio:.1g}")
         click.echo(f"optimum: {best.name}  J*/J_flat = {best.critical_current_ratio:.4f}"
                    f"{'' if err is None else f' ± {err:.1g}'}  (J* "
-                   f"{best.critical_current_mA_cm2:.3g} mA/cm^2{hours_txt})")
+                   f"{best.critical_current_mA_cm2:.3g}{j_err} mA/cm^2{hours_txt})")
         if result.contenders:
             click.echo(f"{len(result.contenders)} other printable design(s) within the error "
                        "bars (sweep.json, contenders)")

@@ -36,6 +36,12 @@ class ComparedDesign:
     critical_current_ma_cm2: float
     print_time_h: float | None  # default footprint; None when only estimated (pellet scale)
 
+    @property
+    def critical_current_error_ma_cm2(self) -> float:
+        """Error of J* [mA/cm²] from that of J*/J_flat (J_flat as calibrated)."""
+        return self.critical_current_ratio_error * self.critical_current_ma_cm2 / \
+            self.critical_current_ratio
+
 
 def design_from_spec(spec: str) -> Surface:
     """A preset name (``eggbox-H25S150``, ``flat``) or a design name as ``make`` writes it
