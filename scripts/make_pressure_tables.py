@@ -4,13 +4,19 @@
 Every entry is computed by the project's own solvers: the secondary current distribution
 (:func:`solver.solve_field`) feeds the power-law creep solver
 (:func:`solver.creep.solve_creep_sequence`, three mesh levels, one mesh per level for all ℓ/S)
-at the default creep constants (n = 6.56, bonded interface, D = S, σ_t = 0). Each file records
-its provenance (version, levels, time), Π at the coarsest level and held-out points. Run from
-the repository root:
+at the default creep constants (n = 6.56, bonded interface, D = S, σ_t = 0), and the product
+egg-box also at n = 4.5 and 9 (a family, interpolated in 1/n). Each file records its provenance
+(version, levels, time), Π at the coarsest level and held-out points; the rounded tables also
+their band checks (the rounding band resolved), the n = 6.56 egg-box table the held-out
+exponent points. Run from the repository root:
 
-    python scripts/make_pressure_tables.py                   # all tables (about 2 h on 2 cores)
+    python scripts/make_pressure_tables.py                   # all tables (about 3 h on 2 cores)
     python scripts/make_pressure_tables.py --only eggbox-sum # one table (eggbox, eggbox-sum,
                                                              # pyramid, frustum)
+    python scripts/make_pressure_tables.py --band-checks     # rounded tables: record how far
+                                                             # they are from the band-resolved Π
+    python scripts/make_pressure_tables.py --only eggbox --stress-exponent 4.5   # the n family
+    python scripts/make_pressure_tables.py --exponent-checks # held-out points between them
 
 Tests (``tests/solver/test_tables.py``) recompute entries and check the held-out points.
 """
@@ -21,12 +27,23 @@ import argparse
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from solver.creep_params import CreepParameters
-from solver.tables import TABLE_DIR, generate_table, save_table
+from solver.tables import (
+    REFERENCE_PERIOD_UM,
+    TABLE_DIR,
+    band_check,
+    generate_table,
+    load_tables,
+    lookup_pressure_factor,
+    save_table,
+    shape_key,
+    solve_entries,
+)
 from templater import EggBox, FrustumArray, PyramidArray
 from templater.geometry.surfaces import Surface
+from templater.geometry.units import um_to_m
 
 # ℓ/S spans the default L_k = 257 µm over S = 30-900 µm (0.29-8.6) with margin
 KINETIC_OVER_PERIOD = [0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8]
@@ -52,9 +69,9 @@ class Spec:
 
 TABLES = {
     "eggbox": Spec(lambda h, s: EggBox(height_um=h, period_um=s), EGGBOX_ASPECTS,
-                   KINETIC_OVER_PERIOD, 4),
+                   KINETIC_OVER_PERIOD, 5),
     "eggbox-sum": Spec(lambda h, s: EggBox(height_um=h, period_um=s, form="sum"),
-                       EGGBOX_ASPECTS, KINETIC_OVER_PERIOD, 4,
+                       EGGBOX_ASPECTS, KINETIC_OVER_PERIOD, 5,
                        held_out=[(0.08, 0.6), (0.2, 5.0)]),
     "pyramid": Spec(lambda h, s, r: PyramidArray(height_um=h, period_um=s, edge_radius_um=r),
                     ROUNDED_ASPECTS, ROUNDED_KINETIC, 5, ROUNDED_RADII, ROUNDED_HELD_OUT),
@@ -63,26 +80,113 @@ TABLES = {
 }
 
 
+# band checks (r/S = 0.0067 is r = 1 µm at S = 150 µm): the rounding band resolved
+BAND_CHECKS = {"pyramid": [(1 / 15, 0.0067, 1.6), (1 / 6, 0.0067, 1.6), (1 / 3, 0.0067, 1.6),
+                           (1 / 6, 0.002, 1.6)],
+               "frustum": [(1 / 6, 0.0067, 1.6), (1 / 6, 0.002, 1.6)]}
+
+
+def add_band_checks(name: str, params: CreepParameters) -> None:
+    """Solve the band checks of a rounded table with the rounding band refined and record them
+    (with the table's lookup there) in the table file's provenance; the entries are kept."""
+    spec = TABLES[name]
+    path = TABLE_DIR / f"{name}_n{params.stress_exponent:g}_{params.slip}.npz"
+    load_tables.cache_clear()  # tables written earlier in this run
+    table = next(t for t in load_tables(TABLE_DIR) if t.edge_radius_over_s is not None
+                 and t.shape["kind"] == name)
+    checks = []
+    for a, r, k in BAND_CHECKS[name]:
+        t0 = time.perf_counter()
+        s = REFERENCE_PERIOD_UM
+        check = band_check(spec.factory(a * s, s, r * s), k, params)
+        pi, _ = table.interpolate(a, k, r)
+        checks.append({"point": [a, r, k], "table": pi, **check,
+                       "seconds": round(time.perf_counter() - t0)})
+        logging.info("band check %s %s: Pi %s -> resolved %.4g, table %.4g (%.0f s)", name,
+                     (a, r, k), check["values"], check["resolved"], pi, checks[-1]["seconds"])
+    provenance = {**table.provenance, "band_checks": checks}
+    save_table(replace(table, provenance=provenance), path)
+    logging.info("wrote %s", path)
+
+
+# product egg-box tables at these further creep exponents (a family: lookups interpolate in
+# 1/n between them), and held-out (n, H/S, ℓ/S) points that check that interpolation
+EGGBOX_EXPONENTS = [4.5, 9.0]
+EXPONENT_CHECKS = [(5.5, 1 / 6, 1.6), (8.0, 1 / 15, 6.4)]
+
+
+def add_exponent_checks(params: CreepParameters, divisions: int) -> None:
+    """Solve the held-out exponent points like table entries and record them, with the
+    family lookup there, in the provenance of the product egg-box table at ``params``' n."""
+    spec = TABLES["eggbox"]
+    path = TABLE_DIR / f"eggbox_n{params.stress_exponent:g}_{params.slip}.npz"
+    key = shape_key(spec.factory(25.0, REFERENCE_PERIOD_UM))
+    load_tables.cache_clear()  # tables written earlier in this run
+    table = next(t for t in load_tables(TABLE_DIR) if t.matches(key)
+                 and t.creep["stress_exponent"] == params.stress_exponent)
+    levels = [d for d in (divisions - 2, divisions - 1, divisions) if d >= 2]
+    checks = []
+    for n, a, k in EXPONENT_CHECKS:
+        at_n = replace(params, stress_exponent=n)
+        s = REFERENCE_PERIOD_UM
+        design = spec.factory(a * s, s)
+        value, error, _ = solve_entries(design, [k], at_n, levels, floor=False)
+        pi, est = lookup_pressure_factor(design, um_to_m(k * s), at_n)
+        checks.append({"point": [n, a, k], "solved": float(value[0]),
+                       "solved_error": float(error[0]), "table": pi, "table_error": est})
+        logging.info("exponent check %s: solved %.4g +- %.2g, tables %.4g +- %.2g", (n, a, k),
+                     value[0], error[0], pi, est)
+    save_table(replace(table, provenance={**table.provenance, "exponent_checks": checks}), path)
+    logging.info("wrote %s", path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=sorted(TABLES), action="append")
     parser.add_argument("--divisions", type=int, help="finest creep level (default per table)")
+    parser.add_argument("--band-checks", action="store_true",
+                        help="only add the band checks to the existing rounded tables")
+    parser.add_argument("--stress-exponent", type=float,
+                        help="creep exponent n of the tables (default: the shipped 6.56); "
+                             f"the product egg-box family also has n = {EGGBOX_EXPONENTS}")
+    parser.add_argument("--exponent-checks", action="store_true",
+                        help="only add the held-out exponent checks to the egg-box table")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("skfem").setLevel(logging.WARNING)
     TABLE_DIR.mkdir(exist_ok=True)
     params = CreepParameters(transition_stress_pa=0.0)
+    if args.stress_exponent is not None:
+        params = replace(params, stress_exponent=args.stress_exponent)
+    if args.exponent_checks:
+        add_exponent_checks(params, args.divisions or TABLES["eggbox"].divisions)
+        return
+    if args.band_checks:
+        for name in args.only or sorted(BAND_CHECKS):
+            add_band_checks(name, params)
+        return
     for name in args.only or sorted(TABLES):
-        spec = TABLES[name]
-        t0 = time.perf_counter()
-        table = generate_table(spec.factory, spec.aspects, spec.kinetic, params,
-                               divisions=args.divisions or spec.divisions, radii=spec.radii,
-                               held_out=spec.held_out)
-        stem = name.replace("-", "_")
-        path = TABLE_DIR / f"{stem}_n{params.stress_exponent:g}_{params.slip}.npz"
-        save_table(table, path)
-        logging.info("wrote %s (%d entries, %.0f s)", path, table.pressure_factor.size,
-                     time.perf_counter() - t0)
+        make(name, params, args.divisions)
+    if args.only is None and args.stress_exponent is None:  # the whole shipped set
+        for n in EGGBOX_EXPONENTS:
+            make("eggbox", replace(params, stress_exponent=n), args.divisions)
+        add_exponent_checks(params, args.divisions or TABLES["eggbox"].divisions)
+        for name in sorted(BAND_CHECKS):
+            add_band_checks(name, params)
+
+
+def make(name: str, params: CreepParameters, divisions: int | None) -> None:
+    """Generate and write one table of ``TABLES`` at ``params``."""
+    spec = TABLES[name]
+    t0 = time.perf_counter()
+    table = generate_table(spec.factory, spec.aspects, spec.kinetic, params,
+                           divisions=divisions or spec.divisions, radii=spec.radii,
+                           held_out=spec.held_out)
+    stem = name.replace("-", "_")
+    path = TABLE_DIR / f"{stem}_n{params.stress_exponent:g}_{params.slip}.npz"
+    save_table(table, path)
+    logging.info("wrote %s (%d entries, %.0f s)", path, table.pressure_factor.size,
+                 time.perf_counter() - t0)
 
 
 if __name__ == "__main__":

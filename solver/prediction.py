@@ -297,17 +297,19 @@ def electrolyte_stress(design: Surface, secondary: FieldResult, params: CreepPar
 def _pressure(design: Surface, secondary: FieldResult, params: CreepParameters, *,
               use_tables: bool, divisions: int, notify: Callable[[str], None] | None = None):
     """(Π, error, source, creep result or None, note) at the reference current; the note says
-    why Π did not come from a table and whether the creep solve converged ("" for a table)."""
+    why Π did not come from a table and whether the creep solve converged, or the known bias
+    of the table that served it ("" when there is none)."""
     if design.height_um == 0:
         return 0.0, 0.0, "exact", None, ""
     name = design.name
     design = solid_design(design, secondary)
     if use_tables:
-        from solver.tables import lookup_pressure_factor
+        from solver.tables import lookup_pressure_factor, table_caveat
 
         hit = lookup_pressure_factor(design, secondary.kinetic_length_m, params)
         if hit is not None:
-            return hit[0], hit[1], "table", None, ""
+            caveat = table_caveat(design, secondary.kinetic_length_m, params)
+            return hit[0], hit[1], "table", None, caveat
     fn = secondary.current_ratio_at_um
     if use_tables:
         from solver.tables import table_miss_reason
@@ -338,7 +340,17 @@ def _pressure(design: Surface, secondary: FieldResult, params: CreepParameters, 
             seq = ", ".join(f"{v:.4g}" for v in res.pressure_factor_sequence)
             note += (f"; the creep meshes {res.divisions_sequence[0]}-{res.divisions_sequence[-1]}"
                      f" did not agree to 1 % (Pi {seq})")
-    return res.pressure_factor, res.pressure_factor_error, "solver", res, note
+    error = res.pressure_factor_error
+    if not design.is_smooth:
+        from solver.tables import band_excess
+
+        excess = band_excess()
+        if excess > 0.0:  # the same coarse band as the rounded tables: the same bias
+            error = max(error, res.pressure_factor * excess / (1.0 + excess))
+            note += (f"; the creep mesh does not resolve the rounding band, Pi is likely biased "
+                     f"high (up to {100 * excess:.0f} % in the tables' checks), included in the "
+                     "error")
+    return res.pressure_factor, error, "solver", res, note
 
 
 def predict(

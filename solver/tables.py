@@ -14,6 +14,8 @@ anything else falls back to a direct creep solve (:mod:`solver.prediction`).
 
 Interpolation: cubic in (ln H/S, ln ℓ/S) on the tensor grid (linear where the grid has fewer
 than four points along an axis); for a table with a single H/S the aspect ratio must match.
+Tables that differ only in the creep exponent n form a family: between them ln Π is linear in
+1/n.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.interpolate import RegularGridInterpolator
 
-from solver.creep import _GCI_SAFETY, richardson_estimate, solve_creep_sequence
+from solver.creep import _GCI_SAFETY, CreepOptions, richardson_estimate, solve_creep_sequence
 from solver.creep_params import CreepParameters
 from solver.field import solve_field
 from solver.materials import Materials
@@ -40,13 +42,15 @@ from templater.geometry.units import um_to_m
 
 __all__ = ["PressureTable", "TABLE_DIR", "generate_table", "save_table", "load_tables",
            "lookup_pressure_factor", "shape_key", "creep_key", "TABLE_CURRENT_A_M2",
-           "table_miss_reason"]
+           "table_miss_reason", "table_caveat", "band_check", "band_excess"]
 
 log = logging.getLogger(__name__)
 
 TABLE_DIR = Path(__file__).resolve().parent / "tables"
 REFERENCE_PERIOD_UM = 150.0  # tables are solved at this S; Π does not depend on S itself
 TABLE_CURRENT_A_M2 = 10.0  # and at this J (solve_creep's default; enters only via σ_t/Σ)
+BAND_CHECK_DIVISIONS = 3  # band checks: graded nodes of this level, rounding band refined
+BAND_CHECK_ELEMENTS = (1, 2)  # with these elements per band half-width (k, 2k)
 
 
 def shape_key(design: Surface) -> dict[str, Any]:
@@ -139,6 +143,13 @@ class PressureTable:
         """True when the point lies inside the grid (axes of one value: exact match)."""
         return self.outside(aspect, kinetic_over_period, radius) is None
 
+    @property
+    def band_excess(self) -> float:
+        """Largest measured relative excess of the tabulated Π over the band-resolved Π
+        (:func:`band_check` results in the provenance), 0 when none were recorded."""
+        checks = self.provenance.get("band_checks", [])
+        return max((c["table"] / c["resolved"] - 1.0 for c in checks), default=0.0)
+
     def interpolate(self, aspect: float, kinetic_over_period: float,
                     radius: float | None = None) -> tuple[float, float]:
         """(Π, error estimate) at a covered point.
@@ -147,7 +158,8 @@ class PressureTable:
         else linear in ln Π; axes of one value are dropped. The error is the tabulated
         discretisation error (interpolated linearly) plus, for the linear scheme, the
         interpolation error estimated from the grid's second differences
-        (:func:`interpolation_error`).
+        (:func:`interpolation_error`); for rounded shapes at least the measured bias of the
+        table's creep mesh over the rounding band, Π·e/(1 + e) (e = :attr:`band_excess`).
         """
         used = [i for i, ax in enumerate(self._axes()) if len(ax) > 1]
         axes = tuple(np.log(self._axes()[i]) for i in used)
@@ -158,10 +170,14 @@ class PressureTable:
         err = float(RegularGridInterpolator(axes, errs, method="linear")(query)[0])
         if min(len(ax) for ax in axes) >= 4:
             pi = float(RegularGridInterpolator(axes, values, method="cubic")(query)[0])
-            return pi, err
-        ln_pi = np.log(values)
-        pi = float(np.exp(RegularGridInterpolator(axes, ln_pi, method="linear")(query)[0]))
-        return pi, err + pi * interpolation_error(axes, ln_pi, q)
+        else:
+            ln_pi = np.log(values)
+            pi = float(np.exp(RegularGridInterpolator(axes, ln_pi, method="linear")(query)[0]))
+            err += pi * interpolation_error(axes, ln_pi, q)
+        # the band checks measure the whole error of the coarse-band entries (the table value
+        # against a band-resolved solve), so they bound the error from below, not add to it
+        excess = self.band_excess
+        return pi, max(err, pi * excess / (1.0 + excess))
 
 
 def interpolation_error(axes: tuple[NDArray[np.float64], ...], values: NDArray[np.float64],
@@ -231,7 +247,7 @@ def generate_table(
     for n, (a, r) in enumerate(shape_pts):
         design = design_at(a * s, s) if r is None else design_at(a * s, s, r * s)
         shape = shape_key(design)
-        values, errors, coarse = _solve_entries(design, kinetic_over_period, params, levels,
+        values, errors, coarse = solve_entries(design, kinetic_over_period, params, levels,
                                                 floor=radii is not None)
         i, j = divmod(n, len(grid_r))
         pis[i, j], errs[i, j], coarsest[i, j] = values, errors, coarse
@@ -257,7 +273,7 @@ def generate_table(
         a, k = point[0], point[-1]
         r = point[1] if len(point) == 3 else None
         design = design_at(a * s, s) if r is None else design_at(a * s, s, r * s)
-        value, error, _ = _solve_entries(design, [k], params, levels, floor=radii is not None)
+        value, error, _ = solve_entries(design, [k], params, levels, floor=radii is not None)
         pi, est = table.interpolate(a, k, r)
         checks.append({"point": [float(v) for v in point], "solved": float(value[0]),
                        "solved_error": float(error[0]), "table": pi, "table_error": est})
@@ -273,7 +289,7 @@ def generate_table(
     return replace(table, provenance=provenance)
 
 
-def _solve_entries(design: Surface, kinetic_over_period: list[float], params: CreepParameters,
+def solve_entries(design: Surface, kinetic_over_period: list[float], params: CreepParameters,
                    levels: list[int], *, floor: bool) -> tuple[NDArray[np.float64], ...]:
     """(Π at the finest level, grid-convergence error, Π at the coarsest level) for each ℓ/S
     of one design; ``floor``: the error is at least the first-order estimate of the last two
@@ -292,6 +308,25 @@ def _solve_entries(design: Surface, kinetic_over_period: list[float], params: Cr
     errors = np.array([richardson_estimate(levels, list(per_level[:, j])).error
                        for j in range(len(fns))])
     return values, np.maximum(errors, first_order) if floor else errors, per_level[0]
+
+
+def band_check(design: Surface, kinetic_over_period: float, params: CreepParameters,
+               *, divisions: int = BAND_CHECK_DIVISIONS,
+               elements: tuple[int, int] = BAND_CHECK_ELEMENTS) -> dict[str, Any]:
+    """Π of a rounded design with the rounding band refined (``CreepOptions.band_elements``
+    = each of ``elements``, k and 2k, at ``divisions``) and the band-resolved estimate
+    Π₂ₖ − (Πₖ − Π₂ₖ)/3 (second order in the band element size; measured order 2.3 at
+    H25S150, r = 1 µm, docs/benchmarks.md "Rounded tips"): how far the table's mesh, which
+    puts one element across the band, is off."""
+    s = design.period_um
+    fn = solve_field(design, Materials.from_kinetic_length(um_to_m(kinetic_over_period * s)),
+                     mode="secondary").current_ratio_at_um
+    values = [float(solve_creep_sequence(design, [fn], params, divisions=divisions,
+                                         options=CreepOptions(band_elements=k))[0]
+                    .pressure.max()) for k in elements]
+    coarse, fine = values
+    return {"band_elements": list(elements), "divisions": divisions, "values": values,
+            "resolved": fine - (coarse - fine) / 3.0}
 
 
 def save_table(table: PressureTable, path: Path) -> None:
@@ -348,11 +383,66 @@ def lookup_pressure_factor(
     skey, ckey = shape_key(design), creep_key(params, sigma_pa)
     k = kinetic_length_m / um_to_m(design.period_um)
     r = skey.get(RADIUS_KEY)
+    a = design.aspect_ratio
     for table in load_tables(folder):
-        if table.matches(skey) and table.creep == ckey and table.covers(design.aspect_ratio, k,
-                                                                        r):
-            return table.interpolate(design.aspect_ratio, k, r)
+        if table.matches(skey) and table.creep == ckey and table.covers(a, k, r):
+            return table.interpolate(a, k, r)
+    family = [t for t in _exponent_family(load_tables(folder), skey, ckey) if t.covers(a, k, r)]
+    exponents = [t.creep["stress_exponent"] for t in family]
+    n = params.stress_exponent
+    if len(family) >= 2 and exponents[0] <= n <= exponents[-1]:
+        return _across_exponents(family, n, a, k, r)
     return None
+
+
+def _exponent_family(tables: tuple[PressureTable, ...], skey: dict[str, Any],
+                     ckey: dict[str, Any]) -> list[PressureTable]:
+    """Tables of the design's shape whose creep key differs from ``ckey`` at most in the stress
+    exponent n, in increasing n."""
+    def rest(key: dict[str, Any]) -> dict[str, Any]:
+        return {name: v for name, v in key.items() if name != "stress_exponent"}
+
+    same = [t for t in tables if t.matches(skey) and rest(t.creep) == rest(ckey)]
+    return sorted(same, key=lambda t: t.creep["stress_exponent"])
+
+
+def _across_exponents(family: list[PressureTable], n: float, aspect: float,
+                      kinetic_over_period: float, radius: float | None) -> tuple[float, float]:
+    """(Π, error) between tables at several n: ln Π linear in 1/n (Π tends to a finite
+    perfectly plastic limit as 1/n → 0) between the two tables that bracket n; the error is
+    theirs, interpolated, plus the a-priori interpolation error from the second difference
+    of ln Π over the family (:func:`interpolation_error`)."""
+    hits = [t.interpolate(aspect, kinetic_over_period, radius) for t in family]
+    x = np.array([1.0 / t.creep["stress_exponent"] for t in family])[::-1]  # increasing 1/n
+    ln_pi = np.log([h[0] for h in hits])[::-1]
+    errs = np.array([h[1] for h in hits])[::-1]
+    q = 1.0 / n
+    pi = float(np.exp(np.interp(q, x, ln_pi)))
+    err = float(np.interp(q, x, errs)) + pi * interpolation_error((x,), ln_pi, np.array([q]))
+    return pi, err
+
+
+def band_excess(folder: Path = TABLE_DIR) -> float:
+    """Largest :attr:`PressureTable.band_excess` of the tables in ``folder`` (0 when none)."""
+    return max((t.band_excess for t in load_tables(folder)), default=0.0)
+
+
+def table_caveat(design: Surface, kinetic_length_m: float | None, params: CreepParameters,
+                 folder: Path = TABLE_DIR) -> str:
+    """One line on the known bias of the table that serves the design ("" when none): rounded
+    tables over-estimate Π because their creep mesh puts one element across the rounding band
+    (measured by the band checks in their provenance; the lookup's error includes it)."""
+    if kinetic_length_m is None:
+        return ""
+    skey, ckey = shape_key(design), creep_key(params)
+    k = kinetic_length_m / um_to_m(design.period_um)
+    for table in load_tables(folder):
+        if table.matches(skey) and table.creep == ckey and table.band_excess > 0.0 and \
+                table.covers(design.aspect_ratio, k, skey.get(RADIUS_KEY)):
+            return (f"the tabulated Pi of rounded {design.kind}s is biased high (by up to "
+                    f"{100 * table.band_excess:.0f} % where checked with the rounding band "
+                    "resolved); its error bar includes this")
+    return ""
 
 
 def _shape_text(key: dict[str, Any]) -> str:
@@ -373,10 +463,19 @@ def table_miss_reason(design: Surface, kinetic_length_m: float | None,
     if not same_shape:
         return f"no table for this shape ({_shape_text(skey)})"
     same = [t for t in same_shape if t.creep == ckey]
+    family = _exponent_family(tables, skey, ckey)
+    if not same and len(family) >= 2:
+        lo, hi = (family[i].creep["stress_exponent"] for i in (0, -1))
+        n = params.stress_exponent
+        if not lo <= n <= hi:
+            return f"creep exponent n = {n:g} is outside the tables ({lo:g}-{hi:g})"
+        same = family
     if not same:
-        t = same_shape[0]
-        diff = [f"{k} {ckey.get(k)} (table: {v})" for k, v in sorted(t.creep.items())
-                if ckey.get(k) != v]
+        def differences(t: PressureTable) -> list[str]:
+            return [f"{k} {ckey.get(k)} (table: {v})" for k, v in sorted(t.creep.items())
+                    if ckey.get(k) != v]
+
+        diff = min((differences(t) for t in same_shape), key=len)  # the nearest table
         return "creep options differ from the table's: " + "; ".join(diff)
     k = kinetic_length_m / um_to_m(design.period_um)
     return same[0].outside(design.aspect_ratio, k, skey.get(RADIUS_KEY)) or "no table covers it"

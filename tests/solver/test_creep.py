@@ -19,7 +19,7 @@ from solver.creep import (
 )
 from solver.creep_params import CreepParameters
 from templater.geometry.errors import DesignError
-from templater.geometry.surfaces import EggBox, Flat, PyramidArray, Surface
+from templater.geometry.surfaces import EggBox, Flat, FrustumArray, PyramidArray, Surface
 
 N_LI = 6.56
 # the pure power law (σ_t = 0) these tests are about, whatever the default transition stress in
@@ -434,6 +434,51 @@ def test_rounded_mesh_layers_follow_the_lateral_spacing_over_the_band(r_um):
     area = prob.mass_top.sum()
     assert area == pytest.approx(0.25 * np.sqrt(1.0 + m * m), rel=2e-3)
     assert area < 0.25 * np.sqrt(1.0 + m * m)
+
+
+@pytest.mark.parametrize(("kind", "invert", "k"), [("pyramid", False, 2), ("pyramid", False, 4),
+                                                ("frustum", True, 3)])
+def test_band_refinement_puts_k_elements_across_the_band_and_grows_geometrically(kind, invert,
+                                                                                   k):
+    """``band_elements`` k: k equal elements per band half-width w, then elements growing by
+    the ratio (2) up to the graded nodes, which are all kept; the interface area is still the
+    surface's (every element has a positive volume)."""
+    from solver.creep import CreepOptions, _band_nodes, _Problem
+
+    cls = PyramidArray if kind == "pyramid" else FrustumArray
+    d = cls(height_um=25.0, period_um=150.0, edge_radius_um=1.0, invert=invert)
+    graded = _band_nodes(d, 3)
+    nodes = _band_nodes(d, 3, k, 2.0)
+    assert set(np.round(graded, 12)) <= set(np.round(nodes, 12))
+    w = d.rounding_half_widths_um()[2 if invert else 0] / 150.0
+    centre = 0.25 if invert else 0.5  # the plateau edge t/2 (t = 0.5) or the ridge
+    h = np.diff(nodes)
+    inside = (nodes[:-1] >= centre - w - 1e-12) & (nodes[1:] <= centre + w + 1e-12)
+    assert inside.sum() == (2 * k if invert else k)
+    assert np.allclose(h[inside], w / k)
+    # outwards from the band edge to the next graded node the elements double, the last one
+    # (up to that node) is 0.5 to 3 times the one before
+    edge = centre - w
+    below = graded[graded < edge - 1e-12].max()
+    side = h[(nodes[:-1] >= below - 1e-12) & (nodes[1:] <= edge + 1e-12)][::-1]
+    assert side.size >= 3
+    ratio = side[1:] / side[:-1]
+    assert np.allclose(ratio[:-1], 2.0) and 0.5 <= ratio[-1] <= 3.0
+    opts = CreepOptions(band_elements=k)
+    prob = _Problem(d, (3, 3), 1.0, "noslip", opts.interface_layer, 0.0, True, 1.0, k, 2.0)
+    assert (prob.dx > 0).all()
+    area = prob.mass_top.sum()
+    graded_area = _Problem(d, (3, 3), 1.0, "noslip", 1.0 / 16.0, 0.0, True, 1.0).mass_top.sum()
+    assert area == pytest.approx(graded_area, rel=2e-3)
+
+
+def test_band_elements_out_of_range_is_a_design_error():
+    from solver.creep import CreepOptions
+
+    for bad in ({"band_elements": -1}, {"band_elements": 17}, {"band_elements": 1.5},
+                {"band_growth": 1.0}):
+        with pytest.raises(DesignError):
+            CreepOptions(**bad)
 
 
 @pytest.mark.slow
