@@ -62,3 +62,16 @@ def test_compare_refuses_an_unknown_design_in_one_line():
     res = CliRunner().invoke(main, ["compare", "eggbx-H25S150"])
     assert res.exit_code == 2
     assert res.output.startswith("Error:") and "did you mean 'eggbox'" in res.output
+
+
+def test_compare_prints_the_notes_of_a_rounded_design():
+    """A pyramid's Π comes from a rounded table known to be biased high: the comparison says so
+    below the table and in the JSON (the egg-box has no note)."""
+    args = ["compare", "eggbox-H25S150", "pyramid-H25S150", "--no-print-time"]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    notes = [line for line in res.output.splitlines() if line.startswith("note (")]
+    assert len(notes) == 1 and notes[0].startswith("note (pyramid-H25S150): ")
+    assert "biased high" in notes[0]
+    rows = json.loads(CliRunner().invoke(main, [*args, "--json"]).output)
+    assert rows[0]["notes"] == [] and "biased high" in rows[1]["notes"][0]

@@ -70,7 +70,8 @@ def compare_cmd(designs: tuple[str, ...], png: Path | None, overwrite: bool,
             "critical_current_mA_cm2": r.critical_current_ma_cm2,
             "critical_current_error_mA_cm2": None if math.isnan(
                 r.critical_current_error_ma_cm2) else r.critical_current_error_ma_cm2,
-            "print_time_h": r.print_time_h} for r in rows], indent=2, sort_keys=True))
+            "print_time_h": r.print_time_h, "notes": list(r.notes)} for r in rows],
+            indent=2, sort_keys=True))
         return
     width = max(len(r.design.name) for r in rows)
     click.echo(f"{'design':{width}s}  {'A/A0':>7s}  {'m':>15s}  {'dp_max MPa':>15s}  "
@@ -83,5 +84,8 @@ def compare_cmd(designs: tuple[str, ...], png: Path | None, overwrite: bool,
                    f"{_pm(r.max_excess_pressure_mpa, r.max_excess_pressure_error_mpa, '.3f'):>15s}"
                    f"  {_pm(r.critical_current_ratio, r.critical_current_ratio_error, '.3f'):>15s}"
                    f"  {j_star:>15s}  {hours:>7s}")
+    for r in rows:
+        for note in r.notes:
+            click.echo(f"note ({r.design.name}): {note}")
     if png is not None:
         click.echo(f"wrote {png}")

@@ -133,6 +133,8 @@ def make_cmd(size_um: float | None, footprint: str, base_um: float, tolerance_um
         click.echo(f"sizes on disk: {stl}GWL job {job.print_job_bytes / 1e6:.1f} MB")
     if report.prediction is not None:
         click.echo(critical_current_line(report.prediction))
+        for note in report.prediction.notes:
+            click.echo(f"note: {note}")
     if job.preview is not None:
         click.echo(job.preview.summary())
     click.echo(f"wrote {out_dir}/ ({', '.join(p.name for p in job.files)}) "

@@ -35,6 +35,7 @@ class ComparedDesign:
     critical_current_ratio_error: float
     critical_current_ma_cm2: float
     print_time_h: float | None  # default footprint; None when only estimated (pellet scale)
+    notes: tuple[str, ...] = ()  # the prediction's notes (source of Π, known biases)
 
     @property
     def critical_current_error_ma_cm2(self) -> float:
@@ -78,7 +79,7 @@ def compare_designs(designs: Sequence[Surface], *, model: ModelInputs,
             critical_current_ratio=pred.critical_current_ratio,
             critical_current_ratio_error=pred.critical_current_ratio_error,
             critical_current_ma_cm2=a_m2_to_ma_cm2(pred.critical_current_a_m2),
-            print_time_h=hours)
+            print_time_h=hours, notes=pred.notes)
         rows.append(row)
         if on_design is not None:
             on_design(row)
