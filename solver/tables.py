@@ -384,14 +384,26 @@ def lookup_pressure_factor(
     k = kinetic_length_m / um_to_m(design.period_um)
     r = skey.get(RADIUS_KEY)
     a = design.aspect_ratio
-    for table in load_tables(folder):
-        if table.matches(skey) and table.creep == ckey and table.covers(a, k, r):
-            return table.interpolate(a, k, r)
+    table = _serving_table(design, kinetic_length_m, ckey, folder)
+    if table is not None:
+        return table.interpolate(a, k, r)
     family = [t for t in _exponent_family(load_tables(folder), skey, ckey) if t.covers(a, k, r)]
     exponents = [t.creep["stress_exponent"] for t in family]
     n = params.stress_exponent
     if len(family) >= 2 and exponents[0] <= n <= exponents[-1]:
         return _across_exponents(family, n, a, k, r)
+    return None
+
+
+def _serving_table(design: Surface, kinetic_length_m: float, ckey: dict[str, Any],
+                   folder: Path) -> PressureTable | None:
+    """The table whose shape and creep key ``ckey`` match the design and whose grid covers it."""
+    skey = shape_key(design)
+    k = kinetic_length_m / um_to_m(design.period_um)
+    for table in load_tables(folder):
+        if table.matches(skey) and table.creep == ckey and \
+                table.covers(design.aspect_ratio, k, skey.get(RADIUS_KEY)):
+            return table
     return None
 
 
@@ -434,15 +446,12 @@ def table_caveat(design: Surface, kinetic_length_m: float | None, params: CreepP
     (measured by the band checks in their provenance; the lookup's error includes it)."""
     if kinetic_length_m is None:
         return ""
-    skey, ckey = shape_key(design), creep_key(params)
-    k = kinetic_length_m / um_to_m(design.period_um)
-    for table in load_tables(folder):
-        if table.matches(skey) and table.creep == ckey and table.band_excess > 0.0 and \
-                table.covers(design.aspect_ratio, k, skey.get(RADIUS_KEY)):
-            return (f"the tabulated Pi of rounded {design.kind}s is biased high (by up to "
-                    f"{100 * table.band_excess:.0f} % where checked with the rounding band "
-                    "resolved); its error bar includes this")
-    return ""
+    table = _serving_table(design, kinetic_length_m, creep_key(params), folder)
+    if table is None or table.band_excess == 0.0:
+        return ""
+    return (f"the tabulated Pi of rounded {design.kind}s is biased high (by up to "
+            f"{100 * table.band_excess:.0f} % where checked with the rounding band "
+            "resolved); its error bar includes this")
 
 
 def _shape_text(key: dict[str, Any]) -> str:
