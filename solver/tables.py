@@ -289,14 +289,19 @@ def generate_table(
     return replace(table, provenance=provenance)
 
 
+def _current_ratio_fn(design: Surface, kinetic_over_period: float) -> Any:
+    """The secondary current distribution i_n/J(x_um, y_um) at the kinetic length ℓ/S."""
+    ell_m = um_to_m(kinetic_over_period * design.period_um)
+    return solve_field(design, Materials.from_kinetic_length(ell_m),
+                       mode="secondary").current_ratio_at_um
+
+
 def solve_entries(design: Surface, kinetic_over_period: list[float], params: CreepParameters,
                    levels: list[int], *, floor: bool) -> tuple[NDArray[np.float64], ...]:
     """(Π at the finest level, grid-convergence error, Π at the coarsest level) for each ℓ/S
     of one design; ``floor``: the error is at least the first-order estimate of the last two
     levels (rounded tips converge at about first order, docs/benchmarks.md)."""
-    s = design.period_um
-    fns = [solve_field(design, Materials.from_kinetic_length(um_to_m(k * s)),
-                       mode="secondary").current_ratio_at_um for k in kinetic_over_period]
+    fns = [_current_ratio_fn(design, k) for k in kinetic_over_period]
     per_level = np.array([[sol.pressure.max() for sol in
                            solve_creep_sequence(design, fns, params, divisions=d)]
                           for d in levels])
@@ -318,9 +323,7 @@ def band_check(design: Surface, kinetic_over_period: float, params: CreepParamet
     Π₂ₖ − (Πₖ − Π₂ₖ)/3 (second order in the band element size; measured order 2.3 at
     H25S150, r = 1 µm, docs/benchmarks.md "Rounded tips"): how far the table's mesh, which
     puts one element across the band, is off."""
-    s = design.period_um
-    fn = solve_field(design, Materials.from_kinetic_length(um_to_m(kinetic_over_period * s)),
-                     mode="secondary").current_ratio_at_um
+    fn = _current_ratio_fn(design, kinetic_over_period)
     values = [float(solve_creep_sequence(design, [fn], params, divisions=divisions,
                                          options=CreepOptions(band_elements=k))[0]
                     .pressure.max()) for k in elements]
