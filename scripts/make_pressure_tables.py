@@ -29,8 +29,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from solver.creep import CreepOptions
 from solver.creep_params import CreepParameters
 from solver.tables import (
+    BAND_CHECK_ELEMENTS,
+    BAND_CHECK_TIP_LAYER,
     REFERENCE_PERIOD_UM,
     TABLE_DIR,
     band_check,
@@ -53,6 +56,10 @@ ROUNDED_ASPECTS = [1 / 15, 1 / 6, 1 / 3]
 ROUNDED_RADII = [0.002, 0.0067, 0.022]
 ROUNDED_KINETIC = [0.2, 1.6, 12.8]
 ROUNDED_HELD_OUT = [(0.1, 0.004, 0.5), (0.25, 0.012, 4.0), (0.125, 0.00625, 1.6)]
+# the rounding band resolved: 2 elements per band half-width, first layers half as thick (two
+# band levels agree within 1 %, docs/benchmarks.md "Rounded tips"), levels 2-4
+ROUNDED_OPTIONS = CreepOptions(band_elements=BAND_CHECK_ELEMENTS[0],
+                               tip_layer=BAND_CHECK_TIP_LAYER)
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,7 @@ class Spec:
     divisions: int
     radii: list[float] | None = None
     held_out: list[tuple[float, ...]] = field(default_factory=list)
+    options: CreepOptions = field(default_factory=CreepOptions)
 
 
 TABLES = {
@@ -74,9 +82,11 @@ TABLES = {
                        EGGBOX_ASPECTS, KINETIC_OVER_PERIOD, 5,
                        held_out=[(0.08, 0.6), (0.2, 5.0)]),
     "pyramid": Spec(lambda h, s, r: PyramidArray(height_um=h, period_um=s, edge_radius_um=r),
-                    ROUNDED_ASPECTS, ROUNDED_KINETIC, 5, ROUNDED_RADII, ROUNDED_HELD_OUT),
+                    ROUNDED_ASPECTS, ROUNDED_KINETIC, 4, ROUNDED_RADII, ROUNDED_HELD_OUT,
+                    ROUNDED_OPTIONS),
     "frustum": Spec(lambda h, s, r: FrustumArray(height_um=h, period_um=s, edge_radius_um=r),
-                    ROUNDED_ASPECTS, ROUNDED_KINETIC, 5, ROUNDED_RADII, ROUNDED_HELD_OUT),
+                    ROUNDED_ASPECTS, ROUNDED_KINETIC, 4, ROUNDED_RADII, ROUNDED_HELD_OUT,
+                    ROUNDED_OPTIONS),
 }
 
 
@@ -181,7 +191,7 @@ def make(name: str, params: CreepParameters, divisions: int | None) -> None:
     t0 = time.perf_counter()
     table = generate_table(spec.factory, spec.aspects, spec.kinetic, params,
                            divisions=divisions or spec.divisions, radii=spec.radii,
-                           held_out=spec.held_out)
+                           held_out=spec.held_out, options=spec.options)
     stem = name.replace("-", "_")
     path = TABLE_DIR / f"{stem}_n{params.stress_exponent:g}_{params.slip}.npz"
     save_table(table, path)

@@ -219,6 +219,8 @@ def generate_table(
     radii: list[float] | None = None,
     held_out: list[tuple[float, ...]] = (),
     progress: Any = None,
+    options: CreepOptions | None = None,
+    floor: bool | None = None,
 ) -> PressureTable:
     """Solve field + creep on the grid; ``design_at(H_um, S_um[, r_um]) -> Surface`` builds the
     shape (with ``radii``, r/S values, a third argument, the edge radius).
@@ -230,11 +232,16 @@ def generate_table(
     ((H/S, ℓ/S) or (H/S, r/S, ℓ/S), off the grid) are solved the same way and compared with the
     lookup; they are recorded in the provenance. All at S = ``REFERENCE_PERIOD_UM`` and
     J = ``TABLE_CURRENT_A_M2`` (with σ_t > 0 the table holds σ_t/Σ at that S and J).
-    ``progress(done, total)`` is called after each design.
+    ``progress(done, total)`` is called after each design. ``options`` are the creep mesh
+    settings (recorded in the provenance); ``floor`` (default: for rounded tables with the
+    coarse band) raises each error to the first-order estimate of the last two levels.
     """
     from importlib.metadata import version
 
     params = params or CreepParameters()
+    options = options or CreepOptions()
+    if floor is None:
+        floor = radii is not None and options.band_elements == 0
     s = REFERENCE_PERIOD_UM
     sigma_pa = params.stress_scale_pa(TABLE_CURRENT_A_M2, um_to_m(s))
     grid_r = [None] if radii is None else list(radii)
@@ -250,7 +257,7 @@ def generate_table(
         design = design_at(a * s, s) if r is None else design_at(a * s, s, r * s)
         shape = shape_key(design)
         values, errors, coarse = solve_entries(design, kinetic_over_period, params, levels,
-                                                floor=radii is not None)
+                                               floor=floor, options=options)
         i, j = divmod(n, len(grid_r))
         pis[i, j], errs[i, j], coarsest[i, j] = values, errors, coarse
         log.info("table %s H/S=%.4g%s: Pi=%s (%.0f s)", design.kind, a,
@@ -269,13 +276,16 @@ def generate_table(
         edge_radius_over_s=None if radii is None else np.asarray(radii, float),
         pressure_factor=pis, pressure_factor_error=errs, divisions=divisions,
         generator="solver.tables.generate_table" + (
-            "; creep nodes graded to the rounding band" if radii is not None else ""))
+            "; creep nodes graded to the rounding band" if radii is not None else "") + (
+            f"; band resolved ({options.band_elements} elements per half-width, tip layer "
+            f"{options.tip_layer:g})" if radii is not None and options.band_elements else ""))
     checks = []
     for n, point in enumerate(held_out):
         a, k = point[0], point[-1]
         r = point[1] if len(point) == 3 else None
         design = design_at(a * s, s) if r is None else design_at(a * s, s, r * s)
-        value, error, _ = solve_entries(design, [k], params, levels, floor=radii is not None)
+        value, error, _ = solve_entries(design, [k], params, levels, floor=floor,
+                                        options=options)
         pi, est = table.interpolate(a, k, r)
         checks.append({"point": [float(v) for v in point], "solved": float(value[0]),
                        "solved_error": float(error[0]), "table": pi, "table_error": est})
@@ -285,10 +295,23 @@ def generate_table(
             progress(len(shape_pts) + n + 1, total)
     provenance = {"version": version("templater"), "levels": levels,
                   "reference_period_um": s, "current_density_a_m2": TABLE_CURRENT_A_M2,
-                  "options": "CreepOptions() defaults", "held_out": checks,
+                  "options": mesh_options(options), "held_out": checks,
                   "coarsest": coarsest.tolist(),
                   "seconds": round(time.perf_counter() - t_start)}
     return replace(table, provenance=provenance)
+
+
+def mesh_options(options: CreepOptions) -> dict[str, Any]:
+    """The creep options a table was made with, as recorded in its provenance."""
+    return {f: getattr(options, f) for f in ("interface_layer", "lateral_grading",
+                                              "band_grading", "tip_layer", "band_elements",
+                                              "band_growth", "tol", "pressure_tol")}
+
+
+def table_options(table: PressureTable) -> CreepOptions:
+    """The creep options of a table's provenance (the defaults for older files)."""
+    recorded = table.provenance.get("options")
+    return CreepOptions(**recorded) if isinstance(recorded, dict) else CreepOptions()
 
 
 def _current_ratio_fn(design: Surface, kinetic_over_period: float) -> Any:
@@ -299,13 +322,16 @@ def _current_ratio_fn(design: Surface, kinetic_over_period: float) -> Any:
 
 
 def solve_entries(design: Surface, kinetic_over_period: list[float], params: CreepParameters,
-                   levels: list[int], *, floor: bool) -> tuple[NDArray[np.float64], ...]:
+                  levels: list[int], *, floor: bool,
+                  options: CreepOptions | None = None) -> tuple[NDArray[np.float64], ...]:
     """(Π at the finest level, grid-convergence error, Π at the coarsest level) for each ℓ/S
-    of one design; ``floor``: the error is at least the first-order estimate of the last two
-    levels (rounded tips converge at about first order, docs/benchmarks.md)."""
+    of one design with the creep mesh ``options``; ``floor``: the error is at least the
+    first-order estimate of the last two levels (the coarse rounding band converges at about
+    first order, docs/benchmarks.md)."""
     fns = [_current_ratio_fn(design, k) for k in kinetic_over_period]
     per_level = np.array([[sol.pressure.max() for sol in
-                           solve_creep_sequence(design, fns, params, divisions=d)]
+                           solve_creep_sequence(design, fns, params, divisions=d,
+                                                options=options)]
                           for d in levels])
     values = per_level[-1]
     if len(levels) < 2:
