@@ -984,8 +984,9 @@ def _solve_level(
     basis = None
     if prob.mirror_basis is not None:
         mirrored = ratio[prob.top_mirror]
-        logger.debug("creep current mirror asymmetry %.2e", np.abs(ratio - mirrored).max() / max(np.abs(ratio).max(), 1e-300))
-        if np.abs(ratio - mirrored).max() <= _MIRROR_TOL * max(np.abs(ratio).max(), 1e-300):
+        asymmetry = np.abs(ratio - mirrored).max() / max(np.abs(ratio).max(), 1e-300)
+        logger.debug("creep current: mirror asymmetry %.2e", asymmetry)
+        if asymmetry <= _MIRROR_TOL:
             ratio = 0.5 * (ratio + mirrored)
             basis = prob.mirror_basis
 

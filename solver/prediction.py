@@ -328,13 +328,16 @@ def _pressure(design: Surface, secondary: FieldResult, params: CreepParameters, 
                           divisions=divisions)
     else:
         # accuracy-driven: refine 4 → 5 → 6 until two levels agree to 1 % (or 60 s)
+        from solver.tables import OFF_TABLE_LEVELS
+
         def level(d: int, pi: float, seconds: float) -> None:
             if notify is not None:
                 notify(f"  creep mesh {d}: Pi = {pi:.4g} ({seconds:.1f} s)")
 
         res = solve_creep_converged(design, fn, params, rtol=0.01, criterion="step",
                                     current_density_a_m2=REFERENCE_CURRENT_A_M2,
-                                    start_divisions=4, max_divisions=6, time_budget_s=60.0,
+                                    start_divisions=OFF_TABLE_LEVELS[0],
+                                    max_divisions=OFF_TABLE_LEVELS[1], time_budget_s=60.0,
                                     on_level=level)
         if not res.accuracy_met:
             seq = ", ".join(f"{v:.4g}" for v in res.pressure_factor_sequence)

@@ -33,7 +33,13 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.interpolate import RegularGridInterpolator
 
-from solver.creep import _GCI_SAFETY, CreepOptions, richardson_estimate, solve_creep_sequence
+from solver.creep import (
+    _GCI_SAFETY,
+    CreepOptions,
+    richardson_estimate,
+    solve_creep_converged,
+    solve_creep_sequence,
+)
 from solver.creep_params import CreepParameters
 from solver.field import solve_field
 from solver.materials import Materials
@@ -52,6 +58,7 @@ TABLE_CURRENT_A_M2 = 10.0  # and at this J (solve_creep's default; enters only v
 BAND_CHECK_DIVISIONS = 3  # band checks: graded nodes of this level, rounding band refined
 BAND_CHECK_ELEMENTS = (2, 4)  # with these elements per band half-width (k, 2k)
 BAND_CHECK_TIP_LAYER = 0.5  # and first layers half as thick as the band elements are wide
+OFF_TABLE_LEVELS = (4, 6)  # creep levels of a prediction off the tables (default mesh)
 
 
 def shape_key(design: Surface) -> dict[str, Any]:
@@ -152,6 +159,25 @@ class PressureTable:
         return max((c["table"] / (c["resolved"] - c.get("resolved_error", 0.0)) - 1.0
                     for c in checks), default=0.0)
 
+    @property
+    def band_error(self) -> float:
+        """Relative error of the rounding band in a table made with the band resolved: the
+        largest step to the band refined once more in its checks (0 for other tables, whose
+        band bias :attr:`band_excess` measures)."""
+        if self.edge_radius_over_s is None or table_options(self).band_elements == 0:
+            return 0.0
+        checks = self.provenance.get("band_checks", [])
+        return max((c["resolved_error"] / c["resolved"] for c in checks), default=0.0)
+
+    @property
+    def coarse_band_excess(self) -> float:
+        """Largest measured relative excess of the coarse-band creep solve that designs off
+        the tables get (``"coarse"`` in the band checks) over the band-resolved Π, less its
+        error; 0 when not recorded."""
+        checks = [c for c in self.provenance.get("band_checks", []) if "coarse" in c]
+        return max((c["coarse"] / (c["resolved"] - c["resolved_error"]) - 1.0
+                    for c in checks), default=0.0)
+
     def interpolate(self, aspect: float, kinetic_over_period: float,
                     radius: float | None = None) -> tuple[float, float]:
         """(Π, error estimate) at a covered point.
@@ -160,8 +186,10 @@ class PressureTable:
         else linear in ln Π; axes of one value are dropped. The error is the tabulated
         discretisation error (interpolated linearly) plus, for the linear scheme, the
         interpolation error estimated from the grid's second differences
-        (:func:`interpolation_error`); for rounded shapes at least the measured bias of the
-        table's creep mesh over the rounding band, Π·e/(1 + e) (e = :attr:`band_excess`).
+        (:func:`interpolation_error`), plus for a table made with the rounding band resolved
+        its measured band error (:attr:`band_error`); for rounded shapes at least the measured
+        bias of the table's creep mesh over the rounding band, Π·e/(1 + e) (e =
+        :attr:`band_excess`).
         """
         used = [i for i, ax in enumerate(self._axes()) if len(ax) > 1]
         axes = tuple(np.log(self._axes()[i]) for i in used)
@@ -179,7 +207,7 @@ class PressureTable:
         # the band checks measure the whole error of the coarse-band entries (the table value
         # against a band-resolved solve), so they bound the error from below, not add to it
         excess = self.band_excess
-        return pi, max(err, pi * excess / (1.0 + excess))
+        return pi, max(err + pi * self.band_error, pi * excess / (1.0 + excess))
 
 
 def interpolation_error(axes: tuple[NDArray[np.float64], ...], values: NDArray[np.float64],
@@ -357,9 +385,20 @@ def band_check(design: Surface, kinetic_over_period: float, params: CreepParamet
         design, [fn], params, divisions=divisions,
         options=CreepOptions(band_elements=k, tip_layer=tip_layer))[0].pressure.max())
         for k in elements]
-    coarse, fine = values
+    first, fine = values
     return {"band_elements": list(elements), "divisions": divisions, "tip_layer": tip_layer,
-            "values": values, "resolved": fine, "resolved_error": abs(coarse - fine)}
+            "values": values, "resolved": fine, "resolved_error": abs(first - fine),
+            "coarse": coarse_band_pressure_factor(design, fn, params)}
+
+
+def coarse_band_pressure_factor(design: Surface, current_ratio_fn: Any,
+                                params: CreepParameters) -> float:
+    """Π of a rounded design as a prediction off the tables solves it (default creep mesh,
+    one element across the band, 4 to 6 divisions until two agree to 1 %): its bias is
+    measured against the band-resolved Π."""
+    return float(solve_creep_converged(design, current_ratio_fn, params, rtol=0.01,
+                                       criterion="step", start_divisions=OFF_TABLE_LEVELS[0],
+                                       max_divisions=OFF_TABLE_LEVELS[1]).pressure_factor)
 
 
 def save_table(table: PressureTable, path: Path) -> None:
@@ -468,8 +507,16 @@ def _across_exponents(family: list[PressureTable], n: float, aspect: float,
 
 
 def band_excess(folder: Path = TABLE_DIR) -> float:
-    """Largest :attr:`PressureTable.band_excess` of the tables in ``folder`` (0 when none)."""
-    return max((t.band_excess for t in load_tables(folder)), default=0.0)
+    """Bias of a coarse-band creep solve of a rounded design off the tables: the largest
+    :attr:`PressureTable.coarse_band_excess` of the tables in ``folder`` (for tables whose
+    checks do not record it but that were made with the coarse band, their
+    :attr:`PressureTable.band_excess`; 0 when none)."""
+    def excess(t: PressureTable) -> float:
+        if any("coarse" in c for c in t.provenance.get("band_checks", [])):
+            return t.coarse_band_excess
+        return t.band_excess if table_options(t).band_elements == 0 else 0.0
+
+    return max((excess(t) for t in load_tables(folder)), default=0.0)
 
 
 def table_caveat(design: Surface, kinetic_length_m: float | None, params: CreepParameters,
@@ -480,7 +527,7 @@ def table_caveat(design: Surface, kinetic_length_m: float | None, params: CreepP
     if kinetic_length_m is None:
         return ""
     table = _serving_table(design, kinetic_length_m, creep_key(params), folder)
-    if table is None or table.band_excess == 0.0:
+    if table is None or table_options(table).band_elements > 0 or table.band_excess <= 0.0:
         return ""
     return (f"the tabulated Pi of rounded {design.kind}s is biased high (by up to "
             f"{100 * table.band_excess:.0f} % where checked with the rounding band "
