@@ -18,6 +18,8 @@ the repository root:
                                                              # with its band checks)
     python scripts/make_pressure_tables.py --band-checks     # only the rounded tables' band
                                                              # checks
+    python scripts/make_pressure_tables.py --only pyramid --coarse-band  # as shipped now: the
+                                                             # default creep mesh, levels 3-5
     python scripts/make_pressure_tables.py --only eggbox --stress-exponent 4.5   # the n family
     python scripts/make_pressure_tables.py --exponent-checks # held-out points between them
 
@@ -184,6 +186,9 @@ def main() -> None:
                              f"the product egg-box family also has n = {EGGBOX_EXPONENTS}")
     parser.add_argument("--exponent-checks", action="store_true",
                         help="only add the held-out exponent checks to the egg-box table")
+    parser.add_argument("--coarse-band", action="store_true",
+                        help="rounded tables with the default creep mesh (one element across "
+                             "the rounding band) at levels 3-5, as the shipped ones were made")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("skfem").setLevel(logging.WARNING)
@@ -198,6 +203,9 @@ def main() -> None:
         for name in args.only or sorted(BAND_CHECKS):
             add_band_checks(name, params)
         return
+    if args.coarse_band:
+        for name in BAND_CHECKS:
+            TABLES[name] = replace(TABLES[name], divisions=5, options=CreepOptions())
     for name in args.only or sorted(TABLES):
         make(name, params, args.divisions)
     if args.only is None and args.stress_exponent is None:  # the whole shipped set
