@@ -39,6 +39,7 @@ from solver.creep_params import CreepParameters
 from solver.tables import (
     BAND_CHECK_DIVISIONS,
     BAND_CHECK_ELEMENTS,
+    BAND_CHECK_TIP_FLOOR,
     BAND_CHECK_TIP_LAYER,
     REFERENCE_PERIOD_UM,
     TABLE_DIR,
@@ -67,7 +68,7 @@ ROUNDED_HELD_OUT = [(0.1, 0.004, 0.5), (0.25, 0.012, 4.0), (0.125, 0.00625, 1.6)
 # the rounding band resolved: 2 elements per band half-width, first layers half as thick (two
 # band levels agree within 1 %, docs/benchmarks.md "Rounded tips"), levels 2-4
 ROUNDED_OPTIONS = CreepOptions(band_elements=BAND_CHECK_ELEMENTS[0],
-                               tip_layer=BAND_CHECK_TIP_LAYER)
+                               tip_layer=BAND_CHECK_TIP_LAYER, tip_floor=BAND_CHECK_TIP_FLOOR)
 
 
 @dataclass(frozen=True)
@@ -117,9 +118,11 @@ def add_band_checks(name: str, params: CreepParameters,
     table = next(t for t in load_tables(TABLE_DIR) if t.edge_radius_over_s is not None
                  and t.shape["kind"] == name)
     settings = {"band_elements": list(BAND_CHECK_ELEMENTS), "divisions": BAND_CHECK_DIVISIONS,
-                "tip_layer": BAND_CHECK_TIP_LAYER}
-    known = {tuple(c["point"]): c for c in (reuse or table.provenance.get("band_checks", []))
+                "tip_layer": BAND_CHECK_TIP_LAYER, "tip_floor": BAND_CHECK_TIP_FLOOR}
+    earlier = reuse or table.provenance.get("band_checks", [])
+    known = {tuple(c["point"]): c for c in earlier
              if all(c.get(key) == value for key, value in settings.items())}
+    coarse = {tuple(c["point"]): c["coarse"] for c in earlier if "coarse" in c}
     checks = []
     for a, r, k in BAND_CHECKS[name]:
         t0 = time.perf_counter()
@@ -127,12 +130,12 @@ def add_band_checks(name: str, params: CreepParameters,
         design = spec.factory(a * s, s, r * s)
         old = known.get((a, r, k))
         if old is None:
-            check = band_check(design, k, params)
+            check = band_check(design, k, params, coarse=coarse.get((a, r, k)))
         else:
-            fn = _current_ratio_fn(design, k)
             check = {key: old[key] for key in (*settings, "values", "resolved",
                                                "resolved_error")}
-            check["coarse"] = coarse_band_pressure_factor(design, fn, params)
+            check["coarse"] = old.get("coarse") or coarse_band_pressure_factor(
+                design, _current_ratio_fn(design, k), params)
         pi, _ = table.interpolate(a, k, r)
         checks.append({"point": [a, r, k], "table": pi, **check,
                        "seconds": round(time.perf_counter() - t0) + (old or {}).get("seconds", 0)})

@@ -72,7 +72,7 @@ logger = logging.getLogger(__name__)
 CurrentRatioFn = Callable[[NDArray[np.float64], NDArray[np.float64]], NDArray[np.float64]]
 
 _GROWTH = 1.3  # geometric growth of layer thickness away from the interface
-_TIP_FLOOR = 1.0 / 16.0  # tip layers no thinner than this times the uniform first layer
+_TIP_FLOOR = 1.0 / 16.0  # default tip layers no thinner than this times the uniform first layer
 # (thinner ones, at r/S = 0.002 on shallow pyramids, defeat scikit-fem's inverse mapping)
 _INTORDER = 5  # 14-point rule with positive weights (the Gram-matrix assembly needs w > 0)
 _N_STAGES = (1.0, 2.5, 4.5)  # continuation in n (values >= n are skipped)
@@ -185,6 +185,11 @@ class CreepOptions:
         transition (ratio ``band_growth``) to the graded nodes, 0 to 16.
     band_growth : float, default 2.0
         Growth ratio of that transition, 1.2 to 4.
+    tip_floor : float, default 1/16
+        The tip layers are no thinner than this times the uniform first layer (0.001 to 1).
+        With the band refined the floor decides the first layer over the band (at 1/16 and
+        3 divisions about 0.1 µm at S = 150 µm), and Π still falls with thinner layers
+        (docs/benchmarks.md, "Rounded tips").
     mirror : bool, default True
         Solve the Newton systems in the x ↔ y mirror-symmetric unknowns when the design, its
         current and the mesh have that symmetry (:mod:`solver.creep_mirror`): the same
@@ -207,6 +212,7 @@ class CreepOptions:
     band_elements: int = 0
     band_growth: float = 2.0
     mirror: bool = True
+    tip_floor: float = _TIP_FLOOR
     tol: float = 1e-8
     max_iter: int = 40
     pressure_tol: float | None = 1e-6
@@ -222,6 +228,9 @@ class CreepOptions:
                 and 0 <= self.band_elements <= 16):
             raise DesignError("creep", "band_elements", "creep-band-elements",
                               self.band_elements, "an integer in [0, 16]", "")
+        if not 0.001 <= self.tip_floor <= 1.0:
+            raise DesignError("creep", "tip_floor", "creep-tip-floor", self.tip_floor,
+                              "[0.001, 1]", "")
         if not 1.2 <= self.band_growth <= 4.0:
             raise DesignError("creep", "band_growth", "creep-band-growth", self.band_growth,
                               "[1.2, 4]", "")
@@ -404,21 +413,23 @@ class _FirstLayer:
     """First-layer thickness t(x, y) in units of the column (reference s), per column."""
 
     def __init__(self, xs: NDArray[np.float64], ys: NDArray[np.float64], divisions: int,
-                 interface_layer: float, tip_layer: float, column: float) -> None:
+                 interface_layer: float, tip_layer: float, column: float,
+                 floor: float = _TIP_FLOOR) -> None:
         self.nodes = (xs, ys)
         self.widths = tuple(np.minimum(np.r_[np.diff(v), np.inf], np.r_[np.inf, np.diff(v)])
                             for v in (xs, ys))  # the smaller neighbouring interval per node
         self.cap = interface_layer * (0.5 / divisions) / column
         self.factor = tip_layer / column
+        self.floor = floor
 
     def __call__(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
         hx = np.interp(x, self.nodes[0], self.widths[0])
         hy = np.interp(y, self.nodes[1], self.widths[1])
-        return np.clip(self.factor * np.minimum(hx, hy), _TIP_FLOOR * self.cap, self.cap)
+        return np.clip(self.factor * np.minimum(hx, hy), self.floor * self.cap, self.cap)
 
     def min(self) -> float:
         finest = self.factor * min(w.min() for w in self.widths)
-        return float(np.clip(finest, _TIP_FLOOR * self.cap, self.cap))
+        return float(np.clip(finest, self.floor * self.cap, self.cap))
 
 
 def _layer_count(first: float, divisions: int) -> int:
@@ -498,6 +509,7 @@ class _Problem:
         band_elements: int = 0,
         band_growth: float = 2.0,
         mirror: bool = True,
+        tip_floor: float = _TIP_FLOOR,
     ) -> None:
         period_um = surface.period_um
         h_rel = surface.height_um / period_um
@@ -512,7 +524,8 @@ class _Problem:
         if rounded:
             # index levels, mapped column by column below (first layer follows the lateral
             # spacing, so that the elements over the rounding band are not needles)
-            first = _FirstLayer(xs, ys, max(divisions), interface_layer, tip_layer, column)
+            first = _FirstLayer(xs, ys, max(divisions), interface_layer, tip_layer, column,
+                                tip_floor)
             levels = np.linspace(0.0, 1.0, _layer_count(first.min(), max(divisions)) + 1)
         else:
             levels = _levels(max(divisions), depth, 0.5 * h_rel, interface_layer)
@@ -970,6 +983,7 @@ def _solve_level(
         options.band_elements,
         options.band_growth,
         options.mirror,
+        options.tip_floor,
     )
     period_um = surface.period_um
     xn, yn = prob.mesh.doflocs[0], prob.mesh.doflocs[1]

@@ -57,7 +57,8 @@ REFERENCE_PERIOD_UM = 150.0  # tables are solved at this S; Π does not depend o
 TABLE_CURRENT_A_M2 = 10.0  # and at this J (solve_creep's default; enters only via σ_t/Σ)
 BAND_CHECK_DIVISIONS = 3  # band checks: graded nodes of this level, rounding band refined
 BAND_CHECK_ELEMENTS = (2, 4)  # with these elements per band half-width (k, 2k)
-BAND_CHECK_TIP_LAYER = 0.5  # and first layers half as thick as the band elements are wide
+BAND_CHECK_TIP_LAYER = 0.5  # and first layers half as thick as the band elements are wide,
+BAND_CHECK_TIP_FLOOR = 1.0 / 64.0  # down to 1/64 of the uniform first layer
 OFF_TABLE_LEVELS = (4, 6)  # creep levels of a prediction off the tables (default mesh)
 
 
@@ -332,8 +333,9 @@ def generate_table(
 def mesh_options(options: CreepOptions) -> dict[str, Any]:
     """The creep options a table was made with, as recorded in its provenance."""
     return {f: getattr(options, f) for f in ("interface_layer", "lateral_grading",
-                                              "band_grading", "tip_layer", "band_elements",
-                                              "band_growth", "tol", "pressure_tol")}
+                                              "band_grading", "tip_layer", "tip_floor",
+                                              "band_elements", "band_growth", "tol",
+                                              "pressure_tol")}
 
 
 def table_options(table: PressureTable) -> CreepOptions:
@@ -374,21 +376,28 @@ def solve_entries(design: Surface, kinetic_over_period: list[float], params: Cre
 def band_check(design: Surface, kinetic_over_period: float, params: CreepParameters,
                *, divisions: int = BAND_CHECK_DIVISIONS,
                elements: tuple[int, int] = BAND_CHECK_ELEMENTS,
-               tip_layer: float = BAND_CHECK_TIP_LAYER) -> dict[str, Any]:
-    """Π of a rounded design with the rounding band resolved: ``CreepOptions.band_elements``
+               tip_layer: float = BAND_CHECK_TIP_LAYER,
+               tip_floor: float = BAND_CHECK_TIP_FLOOR,
+               coarse: float | None = None) -> dict[str, Any]:
+    """Π of a rounded design with the rounding band refined: ``CreepOptions.band_elements``
     = k and 2k (``elements``) at ``divisions``, first layers ``tip_layer`` times the band
-    elements. The finer value is the band-resolved Π and the step between the two its error
-    (0.8 % at H25S150, r = 1 µm, docs/benchmarks.md "Rounded tips"): how far the table's mesh,
-    which puts one element across the band, is off."""
+    elements down to ``tip_floor``. The finer value is the band-resolved Π and the step
+    between the two its error: how far the table's mesh, which puts one element across the
+    band, is off. Thinner first layers still lower Π (docs/benchmarks.md, "Rounded tips"), so
+    the resolved value bounds the converged one from above. ``coarse``: Π of the coarse-band
+    solve off the tables, if already known."""
     fn = _current_ratio_fn(design, kinetic_over_period)
     values = [float(solve_creep_sequence(
         design, [fn], params, divisions=divisions,
-        options=CreepOptions(band_elements=k, tip_layer=tip_layer))[0].pressure.max())
+        options=CreepOptions(band_elements=k, tip_layer=tip_layer, tip_floor=tip_floor))[0]
+        .pressure.max())
         for k in elements]
     first, fine = values
     return {"band_elements": list(elements), "divisions": divisions, "tip_layer": tip_layer,
-            "values": values, "resolved": fine, "resolved_error": abs(first - fine),
-            "coarse": coarse_band_pressure_factor(design, fn, params)}
+            "tip_floor": tip_floor, "values": values, "resolved": fine,
+            "resolved_error": abs(first - fine),
+            "coarse": coarse if coarse is not None else coarse_band_pressure_factor(
+                design, fn, params)}
 
 
 def coarse_band_pressure_factor(design: Surface, current_ratio_fn: Any,
