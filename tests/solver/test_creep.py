@@ -476,7 +476,7 @@ def test_band_elements_out_of_range_is_a_design_error():
     from solver.creep import CreepOptions
 
     for bad in ({"band_elements": -1}, {"band_elements": 17}, {"band_elements": 1.5},
-                {"band_growth": 1.0}):
+                {"band_growth": 1.0}, {"tip_floor": 0.0}, {"tip_floor": 2.0}):
         with pytest.raises(DesignError):
             CreepOptions(**bad)
 
@@ -499,3 +499,25 @@ def test_rounded_tip_converges_and_its_first_order_estimate_covers_the_next_leve
     estimate = 1.25 * steps[1] / (5 / 4 - 1)
     assert steps[2] < estimate
     assert estimate / pi[2] > 0.02  # and the estimate is honest about the slow convergence
+
+
+def test_tip_floor_sets_the_thinnest_first_layer_over_the_rounding_band():
+    """The first layer over a refined band is tip_layer × the band element, but no thinner than
+    tip_floor × the uniform first layer: a lower floor gives thinner layers there (more of them),
+    and the default floor reproduces the former fixed one."""
+    from solver.creep import _TIP_FLOOR, CreepOptions, _Problem
+
+    d = PyramidArray(height_um=25.0, period_um=150.0, edge_radius_um=0.3)  # band 0.1 µm
+
+    def first_layer_um(floor):
+        prob = _Problem(d, (3, 3), 1.0, "noslip", 1 / 16, 0.0, True, 0.5, 2, 2.0, True, floor)
+        x, y, z = prob.mesh.p
+        # the vertex column through the Li ridge crossing (x = y = S/2), lengths in S
+        zs = np.sort(z[np.isclose(x, 0.5) & np.isclose(y, 0.5)])[::-1]
+        return (zs[0] - zs[1]) * 150.0, prob.layers
+
+    assert CreepOptions().tip_floor == _TIP_FLOOR
+    thick, n_thick = first_layer_um(1 / 16)
+    thin, n_thin = first_layer_um(1 / 64)
+    assert thin < 0.5 * thick  # measured 53 → 13 nm
+    assert n_thin > n_thick
