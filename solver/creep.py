@@ -188,7 +188,7 @@ class CreepOptions:
     tip_floor : float, default 1/16
         The tip layers are no thinner than this times the uniform first layer (0.001 to 1).
         With the band refined the floor decides the first layer over the band (at 1/16 and
-        3 divisions about 0.1 µm at S = 150 µm), and Π still falls with thinner layers
+        3 divisions 53 nm at S = 150 µm), and Π still falls with thinner layers
         (docs/benchmarks.md, "Rounded tips").
     mirror : bool, default True
         Solve the Newton systems in the x ↔ y mirror-symmetric unknowns when the design, its
