@@ -33,6 +33,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from solver.creep import CreepOptions
 from solver.creep_params import CreepParameters
@@ -190,6 +191,10 @@ def main() -> None:
                              f"the product egg-box family also has n = {EGGBOX_EXPONENTS}")
     parser.add_argument("--exponent-checks", action="store_true",
                         help="only add the held-out exponent checks to the egg-box table")
+    parser.add_argument("--resume", type=Path, metavar="DIR",
+                        help="keep every grid design's solves in DIR and reuse those found "
+                             "there (an interrupted run continues; clear DIR after changing "
+                             "the solver)")
     parser.add_argument("--coarse-band", action="store_true",
                         help="rounded tables with the default creep mesh (one element across "
                              "the rounding band) at levels 3-5, as the shipped ones were made")
@@ -211,20 +216,21 @@ def main() -> None:
         for name in BAND_CHECKS:
             TABLES[name] = replace(TABLES[name], divisions=5, options=CreepOptions())
     for name in args.only or sorted(TABLES):
-        make(name, params, args.divisions)
+        make(name, params, args.divisions, args.resume)
     if args.only is None and args.stress_exponent is None:  # the whole shipped set
         for n in EGGBOX_EXPONENTS:
-            make("eggbox", replace(params, stress_exponent=n), args.divisions)
+            make("eggbox", replace(params, stress_exponent=n), args.divisions, args.resume)
         add_exponent_checks(params, args.divisions or TABLES["eggbox"].divisions)
 
 
-def make(name: str, params: CreepParameters, divisions: int | None) -> None:
+def make(name: str, params: CreepParameters, divisions: int | None,
+         cache: Path | None = None) -> None:
     """Generate and write one table of ``TABLES`` at ``params``."""
     spec = TABLES[name]
     t0 = time.perf_counter()
     table = generate_table(spec.factory, spec.aspects, spec.kinetic, params,
                            divisions=divisions or spec.divisions, radii=spec.radii,
-                           held_out=spec.held_out, options=spec.options)
+                           held_out=spec.held_out, options=spec.options, cache=cache)
     stem = name.replace("-", "_")
     path = TABLE_DIR / f"{stem}_n{params.stress_exponent:g}_{params.slip}.npz"
     earlier = []  # band checks of the file being replaced (their solves can be reused)

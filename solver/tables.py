@@ -20,9 +20,12 @@ Tables that differ only in the creep exponent n form a family: between them ln �
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
+import os
+import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -250,6 +253,7 @@ def generate_table(
     progress: Any = None,
     options: CreepOptions | None = None,
     floor: bool | None = None,
+    cache: Path | None = None,
 ) -> PressureTable:
     """Solve field + creep on the grid; ``design_at(H_um, S_um[, r_um]) -> Surface`` builds the
     shape (with ``radii``, r/S values, a third argument, the edge radius).
@@ -263,7 +267,8 @@ def generate_table(
     J = ``TABLE_CURRENT_A_M2`` (with σ_t > 0 the table holds σ_t/Σ at that S and J).
     ``progress(done, total)`` is called after each design. ``options`` are the creep mesh
     settings (recorded in the provenance); ``floor`` (default: for rounded tables with the
-    coarse band) raises each error to the first-order estimate of the last two levels.
+    coarse band) raises each error to the first-order estimate of the last two levels;
+    ``cache``: a folder keeping every design's solves (:func:`cached_entries`), to resume.
     """
     from importlib.metadata import version
 
@@ -285,8 +290,8 @@ def generate_table(
     for n, (a, r) in enumerate(shape_pts):
         design = design_at(a * s, s) if r is None else design_at(a * s, s, r * s)
         shape = shape_key(design)
-        values, errors, coarse = solve_entries(design, kinetic_over_period, params, levels,
-                                               floor=floor, options=options)
+        values, errors, coarse = cached_entries(cache, design, kinetic_over_period, params,
+                                                levels, floor=floor, options=options)
         i, j = divmod(n, len(grid_r))
         pis[i, j], errs[i, j], coarsest[i, j] = values, errors, coarse
         log.info("table %s H/S=%.4g%s: Pi=%s (%.0f s)", design.kind, a,
@@ -313,8 +318,8 @@ def generate_table(
         a, k = point[0], point[-1]
         r = point[1] if len(point) == 3 else None
         design = design_at(a * s, s) if r is None else design_at(a * s, s, r * s)
-        value, error, _ = solve_entries(design, [k], params, levels, floor=floor,
-                                        options=options)
+        value, error, _ = cached_entries(cache, design, [k], params, levels, floor=floor,
+                                         options=options)
         pi, est = table.interpolate(a, k, r)
         checks.append({"point": [float(v) for v in point], "solved": float(value[0]),
                        "solved_error": float(error[0]), "table": pi, "table_error": est})
@@ -371,6 +376,35 @@ def solve_entries(design: Surface, kinetic_over_period: list[float], params: Cre
     errors = np.array([richardson_estimate(levels, list(per_level[:, j])).error
                        for j in range(len(fns))])
     return values, np.maximum(errors, first_order) if floor else errors, per_level[0]
+
+
+def cached_entries(cache: Path | None, design: Surface, kinetic_over_period: list[float],
+                   params: CreepParameters, levels: list[int], *, floor: bool,
+                   options: CreepOptions) -> tuple[NDArray[np.float64], ...]:
+    """:func:`solve_entries`, kept in ``cache`` (a folder; None: no cache) under a hash of
+    everything the solve depends on, so that an interrupted table generation resumes where it
+    stopped (a grid design of a band-resolved rounded table takes 10-15 min). The solver code
+    is not part of the key: clear the folder after changing it."""
+    if cache is None:
+        return solve_entries(design, kinetic_over_period, params, levels, floor=floor,
+                             options=options)
+    key = json.dumps({"shape": shape_key(design), "creep": creep_key(params),
+                      "kinetic_over_period": [float(k) for k in kinetic_over_period],
+                      "levels": list(levels), "floor": floor,
+                      "options": mesh_options(options)}, sort_keys=True)
+    path = Path(cache) / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.npz"
+    if path.exists():
+        with np.load(path) as data:
+            if str(data["key"]) == key:
+                return data["values"], data["errors"], data["coarse"]
+    result = solve_entries(design, kinetic_over_period, params, levels, floor=floor,
+                           options=options)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.part")
+    with os.fdopen(fd, "wb") as fh:
+        np.savez(fh, key=np.array(key), values=result[0], errors=result[1], coarse=result[2])
+    os.replace(tmp, path)
+    return result
 
 
 def band_check(design: Surface, kinetic_over_period: float, params: CreepParameters,
