@@ -178,6 +178,36 @@ def _rounded(tmp_path, ln_pi):
     return table
 
 
+def test_generation_cache_resumes_with_the_same_solves(tmp_path, monkeypatch):
+    """A cached grid design is the solve itself (bit for bit) and is not solved again; a
+    change of any input (here the levels) is a different entry."""
+    import solver.tables as tables
+
+    calls = []
+    solve = tables.solve_entries
+
+    def counted(*args, **kwargs):
+        calls.append(args[-1])
+        return solve(*args, **kwargs)
+
+    monkeypatch.setattr(tables, "solve_entries", counted)
+    design = EggBox(height_um=25.0, period_um=150.0)
+    opts = tables.CreepOptions()
+    first = tables.cached_entries(tmp_path, design, [1.6], POWER_LAW, [2, 3], floor=False,
+                                  options=opts)
+    again = tables.cached_entries(tmp_path, design, [1.6], POWER_LAW, [2, 3], floor=False,
+                                  options=opts)
+    assert len(calls) == 1
+    for a, b in zip(first, again, strict=True):
+        assert np.array_equal(a, b)
+    assert first[0][0] == pytest.approx(tables.solve_entries(
+        design, [1.6], POWER_LAW, [2, 3], floor=False, options=opts)[0][0], rel=0.0)
+    tables.cached_entries(tmp_path, design, [1.6], POWER_LAW, [2], floor=False, options=opts)
+    assert len(calls) == 3  # the direct solve and the new levels
+    assert len(list(tmp_path.glob("*.npz"))) == 2
+    assert not list(tmp_path.glob("*.part"))
+
+
 def test_rounded_table_has_a_radius_axis_and_exact_multilinear_data(tmp_path):
     """ln Π linear in the log coordinates: the lookup is exact and its interpolation error 0;
     the radius is a coordinate, the other shape options must match."""
