@@ -68,7 +68,7 @@ ROUNDED_KINETIC = [0.2, 1.6, 12.8]
 ROUNDED_HELD_OUT = [(0.1, 0.004, 0.5), (0.25, 0.012, 4.0), (0.125, 0.00625, 1.6)]
 # the rounding band refined: 2 elements per band half-width, first layers half as thick, down
 # to 1/64 of the uniform first layer, levels 2-4 (the band checks refine further: 0.2-4.5 %
-# laterally; the first layer is not converged yet, docs/benchmarks.md "Rounded tips")
+# laterally; thinner first layers move Π by 2-4 %, docs/benchmarks.md "Rounded tips")
 ROUNDED_OPTIONS = CreepOptions(band_elements=BAND_CHECK_ELEMENTS[0],
                                tip_layer=BAND_CHECK_TIP_LAYER, tip_floor=BAND_CHECK_TIP_FLOOR)
 

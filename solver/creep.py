@@ -187,8 +187,9 @@ class CreepOptions:
         Growth ratio of that transition, 1.2 to 4.
     tip_floor : float, default 1/16
         The tip layers are no thinner than this times the uniform first layer (0.001 to 1).
-        With the band refined the floor decides the first layer over the band (at 1/16 and
-        3 divisions 53 nm at S = 150 µm), and Π still falls with thinner layers
+        With the band refined a floor above half the band element width decides the first
+        layer over the band (at 1/16 and 3 divisions 53 nm at S = 150 µm) and holds Π up by
+        up to 40 %; once the floor no longer binds, thinner layers move Π by a few per cent
         (docs/benchmarks.md, "Rounded tips").
     mirror : bool, default True
         Solve the Newton systems in the x ↔ y mirror-symmetric unknowns when the design, its

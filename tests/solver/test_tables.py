@@ -320,7 +320,7 @@ def test_shipped_rounded_table_errors_cover_the_band_resolved_checks(kind):
         first, fine = c["values"]
         assert c["resolved"] == fine
         assert c["resolved_error"] == pytest.approx(abs(first - fine), rel=1e-12)
-        # measured 0.2-0.9 %, 4.5 % at two pyramid points (not converged in the first layer)
+        # measured 0.2-0.9 %, 4.5 % at two pyramid points (k = 2 -> 4 at r = 1 um)
         assert c["resolved_error"] <= 0.05 * fine
         a, r, k = c["point"]
         pi, err = table.interpolate(a, k, r)
