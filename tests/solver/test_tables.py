@@ -304,6 +304,46 @@ def test_band_excess_widens_the_error_of_a_rounded_lookup(tmp_path):
         load_tables.cache_clear()
 
 
+def test_band_resolved_table_adds_its_band_step_and_prints_no_bias_note(tmp_path):
+    """A table made with the band refined (k = 2 in its provenance) whose check measured a
+    4 % step to k = 4: every lookup's error grows by 4 % of Π and reaches down to the k = 4
+    value less its step, no bias note is printed, and the off-table floor comes from the
+    coarse-band solve the check recorded."""
+    from solver.creep import CreepOptions
+    from solver.tables import mesh_options
+
+    table = _rounded(tmp_path, lambda a, r, k: 2.0 + 0.3 * a - 0.15 * r - 0.05 * k)
+    point = (1 / 6, 0.0067, 1.6)
+    pi, err = table.interpolate(point[0], point[2], point[1])
+    check = {"point": list(point), "table": pi, "values": [pi, pi / 1.04],
+             "resolved": pi / 1.04, "resolved_error": pi - pi / 1.04, "coarse": 1.5 * pi}
+    resolved = replace(table, provenance={
+        "options": mesh_options(CreepOptions(band_elements=2, tip_layer=0.5)),
+        "band_checks": [check]})
+    assert resolved.band_error == pytest.approx(0.04)  # the step over the k = 4 value
+    # the table holds the k = 2 value; the truth may lie as low as k = 4 less its step, so
+    # the error bar must reach that: e = Π/(Π/1.04 − (Π − Π/1.04)) − 1, about 8.3 %
+    e = 1.0 / (2.0 / 1.04 - 1.0) - 1.0
+    assert resolved.band_excess == pytest.approx(e, rel=1e-12)
+    for q in (point, (0.1, 0.004, 0.5), (0.3, 0.02, 10.0)):
+        p0, e0 = table.interpolate(q[0], q[2], q[1])
+        p1, e1 = resolved.interpolate(q[0], q[2], q[1])
+        assert p1 == p0
+        assert e0 == pytest.approx(0.0, abs=1e-12)  # exact multilinear data
+        assert e1 == pytest.approx(max(0.04 * p0, p0 * e / (1 + e)), rel=1e-12)
+        assert p1 - e1 == pytest.approx(p0 * (2.0 / 1.04 - 1.0), rel=1e-12)
+    save_table(resolved, tmp_path / "pyramid_test.npz")
+    load_tables.cache_clear()
+    try:
+        d = PyramidArray(height_um=25.0, period_um=150.0, edge_radius_um=1.0)
+        assert table_caveat(d, 1.6 * 150e-6, POWER_LAW, folder=tmp_path) == ""
+        # the coarse solve (1.5 Π) over the resolved value less its error
+        assert band_excess(tmp_path) == pytest.approx(1.5 / (2.0 / 1.04 - 1.0) - 1.0,
+                                                      rel=1e-12)
+    finally:
+        load_tables.cache_clear()
+
+
 @pytest.mark.parametrize("kind", ["pyramid", "frustum"])
 def test_shipped_rounded_table_errors_cover_the_band_resolved_checks(kind):
     """Checks with the rounding band refined further (k and 2k elements) are recorded in the
