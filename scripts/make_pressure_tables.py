@@ -22,6 +22,7 @@ the repository root:
                                                              # default creep mesh, levels 3-5
     python scripts/make_pressure_tables.py --only eggbox --stress-exponent 4.5   # the n family
     python scripts/make_pressure_tables.py --exponent-checks # held-out points between them
+    python scripts/make_pressure_tables.py --only eggbox --slip freeslip  # free-slip interface
 
 Tests (``tests/solver/test_tables.py``) recompute entries and check the held-out points.
 """
@@ -189,6 +190,8 @@ def main() -> None:
     parser.add_argument("--stress-exponent", type=float,
                         help="creep exponent n of the tables (default: the shipped 6.56); "
                              f"the product egg-box family also has n = {EGGBOX_EXPONENTS}")
+    parser.add_argument("--slip", choices=("noslip", "freeslip"),
+                        help="interface condition of the tables (default: the bonded noslip)")
     parser.add_argument("--exponent-checks", action="store_true",
                         help="only add the held-out exponent checks to the egg-box table")
     parser.add_argument("--resume", type=Path, metavar="DIR",
@@ -205,6 +208,8 @@ def main() -> None:
     params = CreepParameters(transition_stress_pa=0.0)
     if args.stress_exponent is not None:
         params = replace(params, stress_exponent=args.stress_exponent)
+    if args.slip is not None:
+        params = replace(params, slip=args.slip)
     if args.exponent_checks:
         add_exponent_checks(params, args.divisions or TABLES["eggbox"].divisions)
         return
@@ -217,7 +222,7 @@ def main() -> None:
             TABLES[name] = replace(TABLES[name], divisions=5, options=CreepOptions())
     for name in args.only or sorted(TABLES):
         make(name, params, args.divisions, args.resume)
-    if args.only is None and args.stress_exponent is None:  # the whole shipped set
+    if args.only is None and args.stress_exponent is None and args.slip is None:  # all shipped
         for n in EGGBOX_EXPONENTS:
             make("eggbox", replace(params, stress_exponent=n), args.divisions, args.resume)
         add_exponent_checks(params, args.divisions or TABLES["eggbox"].divisions)

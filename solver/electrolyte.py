@@ -36,6 +36,7 @@ from skfem import MeshTet, MeshTet2
 from skfem.quadrature import get_quadrature
 from skfem.refdom import RefTri
 
+from solver.band_nodes import band_nodes
 from solver.critical import CrackDrive
 from solver.fem_p2 import assemble, facet_dofs, p2_gradients, quadrature
 from templater.geometry.errors import DesignError
@@ -298,8 +299,13 @@ def solve_electrolyte(
     s_um = surface.period_um
     h_um = surface.height_um
     n = options.divisions
-    xs = _lateral_nodes(n)  # lengths in periods S from here on (the isoparametric inverse map
-    # works to an absolute tolerance: O(1) coordinates)
+    # lengths in periods S from here on (the isoparametric inverse map works to an absolute
+    # tolerance: O(1) coordinates); pyramids and frustums: nodes graded towards the rounded
+    # Li-convex edge, where the crack-driving stress peaks (with the sine-graded nodes the
+    # frustum's drive rose and fell between 3 and 8 divisions, and the two-level error
+    # under-estimated the change; docs/benchmarks.md, "Full prediction and sweeps")
+    rounded = not getattr(surface, "is_smooth", True)  # (test surfaces may not say)
+    xs = band_nodes(surface, n) if rounded else _lateral_nodes(n)
     f_max = (h_um - float(np.min(surface.z_um(xs[:, None] * s_um, xs[None, :] * s_um)))) / s_um
     top = f_max + max(1.0, 2.0 * crack_depth_um / s_um)
     # first layer: a fraction of the mean lateral spacing, over the mean column length

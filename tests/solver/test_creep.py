@@ -443,7 +443,8 @@ def test_band_refinement_puts_k_elements_across_the_band_and_grows_geometrically
     """``band_elements`` k: k equal elements per band half-width w, then elements growing by
     the ratio (2) up to the graded nodes, which are all kept; the interface area is still the
     surface's (every element has a positive volume)."""
-    from solver.creep import CreepOptions, _band_nodes, _Problem
+    from solver.band_nodes import band_nodes as _band_nodes
+    from solver.creep import CreepOptions, _Problem
 
     cls = PyramidArray if kind == "pyramid" else FrustumArray
     d = cls(height_um=25.0, period_um=150.0, edge_radius_um=1.0, invert=invert)

@@ -15,7 +15,7 @@ from solver.electrolyte import (
     solve_electrolyte,
     solve_electrolyte_converged,
 )
-from templater import EggBox, Flat, PyramidArray
+from templater import EggBox, Flat, FrustumArray, PyramidArray
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,23 @@ def test_error_estimate_bounds_the_change_to_a_finer_mesh():
     a = float(np.max(est.drive_pressure(1.0))) - flat
     b = float(np.max(fine.drive_pressure(1.0))) - flat
     assert abs(a - b) / abs(b) <= est.error_estimate
+
+
+@pytest.mark.parametrize("kind", [PyramidArray, FrustumArray])
+def test_rounded_edges_converge_monotonically_and_the_estimate_covers_a_finer_mesh(kind):
+    """Pyramid and frustum H25S150 with a 1 µm edge: on the mesh graded towards the rounded
+    Li-convex edge the crack drive falls monotonically from 3 to 6 divisions, and the default
+    two-level estimate (4 and 3 divisions) covers the distance of the 4-division value from the
+    6-division one (with the mirror-plane grading the frustum's drive rose and fell, and the
+    estimate did not cover it)."""
+    d = kind(height_um=25.0, period_um=150.0, edge_radius_um=1.0)
+    values = []
+    for n in (3, 4, 5, 6):
+        r = solve_electrolyte(d, ElectrolyteOptions(divisions=n), crack_depth_um=9.94)
+        values.append(float(np.max(r.drive_pressure(1.0))) - (1.0 + r.flat_ratio))
+    assert all(b < a for a, b in zip(values, values[1:], strict=False))
+    est = solve_electrolyte_converged(d, ElectrolyteOptions(divisions=4), crack_depth_um=9.94)
+    assert abs(values[1] - values[3]) / values[3] <= est.error_estimate
 
 
 def test_crack_drive_superposes_stack_and_excess_pressure():
