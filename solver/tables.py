@@ -388,7 +388,8 @@ def cached_entries(cache: Path | None, design: Surface, kinetic_over_period: lis
     if cache is None:
         return solve_entries(design, kinetic_over_period, params, levels, floor=floor,
                              options=options)
-    key = json.dumps({"shape": shape_key(design), "creep": creep_key(params),
+    key = json.dumps({"shape": shape_key(design), "height_um": float(design.height_um),
+                      "period_um": float(design.period_um), "creep": creep_key(params),
                       "kinetic_over_period": [float(k) for k in kinetic_over_period],
                       "levels": list(levels), "floor": floor,
                       "options": mesh_options(options)}, sort_keys=True)

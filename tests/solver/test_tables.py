@@ -76,10 +76,12 @@ def test_lookup_matches_shape_and_creep_options_and_interpolates(tmp_path):
     load_tables.cache_clear()
 
 
-@pytest.mark.parametrize("n", [4.5, 6.56, 9.0])
-def test_shipped_table_entry_is_recomputed_by_the_solver(n):
-    """One entry of each product egg-box table (the n family) recomputed at its finest level."""
-    params = replace(POWER_LAW, stress_exponent=n)
+@pytest.mark.parametrize(("n", "slip"), [(4.5, "noslip"), (6.56, "noslip"), (9.0, "noslip"),
+                                         (6.56, "freeslip")])
+def test_shipped_table_entry_is_recomputed_by_the_solver(n, slip):
+    """One entry of each product egg-box table (the n family, and the free-slip interface)
+    recomputed at its finest level."""
+    params = replace(POWER_LAW, stress_exponent=n, slip=slip)
     tables = [t for t in load_tables() if t.shape.get("kind") == "eggbox"
               and t.shape.get("form") == "product" and t.creep == creep_key(params)]
     assert tables, "the egg-box pressure table is missing: run scripts/make_pressure_tables.py"
@@ -180,7 +182,7 @@ def _rounded(tmp_path, ln_pi):
 
 def test_generation_cache_resumes_with_the_same_solves(tmp_path, monkeypatch):
     """A cached grid design is the solve itself (bit for bit) and is not solved again; a
-    change of any input (here the levels) is a different entry."""
+    change of any input (the levels, the height of the design) is a different entry."""
     import solver.tables as tables
 
     calls = []
@@ -204,7 +206,14 @@ def test_generation_cache_resumes_with_the_same_solves(tmp_path, monkeypatch):
         design, [1.6], POWER_LAW, [2, 3], floor=False, options=opts)[0][0], rel=0.0)
     tables.cached_entries(tmp_path, design, [1.6], POWER_LAW, [2], floor=False, options=opts)
     assert len(calls) == 3  # the direct solve and the new levels
-    assert len(list(tmp_path.glob("*.npz"))) == 2
+    # another height of the same shape (the table's H/S axis) is another entry, and its Π
+    # is its own
+    other = EggBox(height_um=10.0, period_um=150.0)
+    low = tables.cached_entries(tmp_path, other, [1.6], POWER_LAW, [2, 3], floor=False,
+                                options=opts)
+    assert len(calls) == 4
+    assert low[0][0] < first[0][0]  # shallower: less creep pressure
+    assert len(list(tmp_path.glob("*.npz"))) == 3
     assert not list(tmp_path.glob("*.part"))
 
 
