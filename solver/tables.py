@@ -285,13 +285,15 @@ def generate_table(
     coarsest = np.zeros_like(pis)  # Π at the coarsest level, for cheap spot checks
     levels = [d for d in (divisions - 2, divisions - 1, divisions) if d >= 2]
     t_start = time.perf_counter()
+    spent: list[float] = []  # solve seconds per design (as first solved, when resumed)
     total = len(shape_pts) + len(held_out)
     shape = None
     for n, (a, r) in enumerate(shape_pts):
         design = design_at(a * s, s) if r is None else design_at(a * s, s, r * s)
         shape = shape_key(design)
         values, errors, coarse = cached_entries(cache, design, kinetic_over_period, params,
-                                                levels, floor=floor, options=options)
+                                                levels, floor=floor, options=options,
+                                                spent=spent)
         i, j = divmod(n, len(grid_r))
         pis[i, j], errs[i, j], coarsest[i, j] = values, errors, coarse
         log.info("table %s H/S=%.4g%s: Pi=%s (%.0f s)", design.kind, a,
@@ -319,7 +321,7 @@ def generate_table(
         r = point[1] if len(point) == 3 else None
         design = design_at(a * s, s) if r is None else design_at(a * s, s, r * s)
         value, error, _ = cached_entries(cache, design, [k], params, levels, floor=floor,
-                                         options=options)
+                                         options=options, spent=spent)
         pi, est = table.interpolate(a, k, r)
         checks.append({"point": [float(v) for v in point], "solved": float(value[0]),
                        "solved_error": float(error[0]), "table": pi, "table_error": est})
@@ -331,7 +333,8 @@ def generate_table(
                   "reference_period_um": s, "current_density_a_m2": TABLE_CURRENT_A_M2,
                   "options": mesh_options(options), "held_out": checks,
                   "coarsest": coarsest.tolist(),
-                  "seconds": round(time.perf_counter() - t_start)}
+                  "seconds": (round(math.fsum(spent)) if math.isfinite(math.fsum(spent))
+                              else None)}  # solve time (None: a cached solve did not record it)
     return replace(table, provenance=provenance)
 
 
@@ -380,14 +383,20 @@ def solve_entries(design: Surface, kinetic_over_period: list[float], params: Cre
 
 def cached_entries(cache: Path | None, design: Surface, kinetic_over_period: list[float],
                    params: CreepParameters, levels: list[int], *, floor: bool,
-                   options: CreepOptions) -> tuple[NDArray[np.float64], ...]:
+                   options: CreepOptions,
+                   spent: list[float] | None = None) -> tuple[NDArray[np.float64], ...]:
     """:func:`solve_entries`, kept in ``cache`` (a folder; None: no cache) under a hash of
     everything the solve depends on, so that an interrupted table generation resumes where it
     stopped (a grid design of a band-resolved rounded table takes 10-15 min). The solver code
-    is not part of the key: clear the folder after changing it."""
+    is not part of the key: clear the folder after changing it. ``spent`` gets the solve's
+    seconds (as recorded when it was solved)."""
+    t0 = time.perf_counter()
     if cache is None:
-        return solve_entries(design, kinetic_over_period, params, levels, floor=floor,
-                             options=options)
+        result = solve_entries(design, kinetic_over_period, params, levels, floor=floor,
+                               options=options)
+        if spent is not None:
+            spent.append(time.perf_counter() - t0)
+        return result
     key = json.dumps({"shape": shape_key(design), "height_um": float(design.height_um),
                       "period_um": float(design.period_um), "creep": creep_key(params),
                       "kinetic_over_period": [float(k) for k in kinetic_over_period],
@@ -397,13 +406,19 @@ def cached_entries(cache: Path | None, design: Surface, kinetic_over_period: lis
     if path.exists():
         with np.load(path) as data:
             if str(data["key"]) == key:
+                if spent is not None:
+                    spent.append(float(data["seconds"]) if "seconds" in data else math.nan)
                 return data["values"], data["errors"], data["coarse"]
     result = solve_entries(design, kinetic_over_period, params, levels, floor=floor,
                            options=options)
+    seconds = time.perf_counter() - t0
+    if spent is not None:
+        spent.append(seconds)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.part")
     with os.fdopen(fd, "wb") as fh:
-        np.savez(fh, key=np.array(key), values=result[0], errors=result[1], coarse=result[2])
+        np.savez(fh, key=np.array(key), values=result[0], errors=result[1], coarse=result[2],
+                 seconds=np.array(seconds))
     os.replace(tmp, path)
     return result
 

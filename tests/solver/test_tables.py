@@ -195,11 +195,13 @@ def test_generation_cache_resumes_with_the_same_solves(tmp_path, monkeypatch):
     monkeypatch.setattr(tables, "solve_entries", counted)
     design = EggBox(height_um=25.0, period_um=150.0)
     opts = tables.CreepOptions()
+    spent = []
     first = tables.cached_entries(tmp_path, design, [1.6], POWER_LAW, [2, 3], floor=False,
-                                  options=opts)
+                                  options=opts, spent=spent)
     again = tables.cached_entries(tmp_path, design, [1.6], POWER_LAW, [2, 3], floor=False,
-                                  options=opts)
+                                  options=opts, spent=spent)
     assert len(calls) == 1
+    assert spent[0] > 0.0 and spent[1] == spent[0]  # the cached solve keeps its solve time
     for a, b in zip(first, again, strict=True):
         assert np.array_equal(a, b)
     assert first[0][0] == pytest.approx(tables.solve_entries(
