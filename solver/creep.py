@@ -194,8 +194,8 @@ class CreepOptions:
         (docs/benchmarks.md, "Rounded tips").
     mirror : bool, default True
         Solve the Newton systems in the x ↔ y mirror-symmetric unknowns when the design, its
-        current and the mesh have that symmetry (:mod:`solver.creep_mirror`): the same
-        solution, 2-4 times faster. False: always the full system.
+        current and the mesh have that symmetry (:mod:`solver.creep_mirror`), evaluating half
+        of the elements: the same solution, 2-4 times faster. False: always the full system.
     tol : float, default 1e-8
         Newton tolerance on the relative maximum update (final n).
     max_iter : int, default 40
@@ -441,6 +441,53 @@ def _surface_mass(
     return (perm @ mass @ perm.T).tocsc()
 
 
+@dataclass(frozen=True)
+class _MirrorHalf:
+    """The first ``count`` elements (one of each x ↔ y mirror pair; their images follow in the
+    same order), the velocity DOFs of their element vectors and the Jacobian CSR slots of
+    their element matrices, each followed by those of the images (x and y components swap)."""
+
+    count: int
+    dofs: NDArray[np.int64]  # (2 · count · 30,)
+    slots: NDArray[np.int64]  # (2 · count · 900,)
+
+
+def _mirror_order(t: NDArray[np.int64], nodes: NDArray[np.int64]) -> NDArray[np.int64] | None:
+    """Element order: one of each mirror pair of the tetrahedra ``t`` (vertices mapped by
+    ``nodes``), then their images in the same order; None when an element is its own image
+    or an image is not an element."""
+    own = np.sort(t, axis=0).T
+    image = np.sort(nodes[t], axis=0).T
+    index = {tuple(row): i for i, row in enumerate(own.tolist())}
+    partner = np.array([index.get(tuple(row), -1) for row in image.tolist()])
+    if (partner < 0).any() or (partner == np.arange(partner.size)).any():
+        return None
+    first = np.flatnonzero(np.arange(partner.size) < partner)
+    if 2 * first.size != partner.size:
+        return None
+    return np.concatenate([first, partner[first]])
+
+
+def _mirror_half(nodes: NDArray[np.int64], edofs: NDArray[np.int64],
+                 keys: NDArray[np.int64], nu: int) -> _MirrorHalf | None:
+    """:class:`_MirrorHalf` of elements ordered by :func:`_mirror_order` (``edofs`` (nel, 30)
+    in that order); ``keys`` are the sorted row · nu + column keys of the velocity block's CSR
+    pattern. None when an image entry is not in the pattern."""
+    count = edofs.shape[0] // 2
+    mirror_dof = (3 * nodes[:, None] + np.array([1, 0, 2])).ravel()  # (x, y, z) → (y, x, z)
+    own_dofs = edofs[:count]
+    image_dofs = mirror_dof[own_dofs]
+    slots = []
+    for d in (own_dofs, image_dofs):
+        k = (np.repeat(d, 30, axis=1).astype(np.int64) * nu + np.tile(d, (1, 30))).ravel()
+        pos = np.minimum(np.searchsorted(keys, k), keys.size - 1)
+        if not np.array_equal(keys[pos], k):
+            return None
+        slots.append(pos)
+    return _MirrorHalf(count=count, dofs=np.concatenate([own_dofs.ravel(), image_dofs.ravel()]),
+                       slots=np.concatenate(slots))
+
+
 class _Problem:
     """Mesh, bases, boundary frames and constant blocks of one quarter-cell problem."""
 
@@ -524,11 +571,20 @@ class _Problem:
                     ]
                 )
             )
+        # x <-> y mirror of the nodes (None: the mesh or the interface is not symmetric); the
+        # elements are ordered one of each mirror pair first, then their images in the same
+        # order (a mirror-symmetric state needs the first half only, see _weak_form)
+        nodes = node_mirror(xr, yr, sr) if mirror else None
+        if nodes is not None and np.abs(f - f[nodes]).max() > _MIRROR_TOL * max(h_rel, 1e-3):
+            nodes = None
+        order = None if nodes is None else _mirror_order(mesh.t, nodes)
+        paired = order is not None
+        order = order if paired else np.arange(mesh.t.shape[1])
         # element-major (nel, 30, 6, nq): the per-element products below are batched matmuls
         # on contiguous blocks
-        self.dv = np.ascontiguousarray(np.stack(dv).transpose(2, 0, 1, 3))
-        self.dx = self.bu.dx  # (nel, nq)
-        edofs = self.bu.element_dofs.T  # (nel, 30)
+        self.dv = np.stack(dv).transpose(2, 0, 1, 3)[order]  # a contiguous copy
+        self.dx = self.bu.dx[order]  # (nel, nq)
+        edofs = self.bu.element_dofs.T[order]  # (nel, 30)
         self.edofs = edofs
         # CSR pattern of the velocity block and, per element entry, its slot in the CSR data:
         # the Jacobian is assembled by one bincount into a fixed pattern
@@ -585,13 +641,14 @@ class _Problem:
         self.free = np.setdiff1d(np.arange(self.nu + self.np_), self.fixed)
 
         # x <-> y mirror: basis of the symmetric free unknowns (None: not symmetric)
-        nodes = node_mirror(xr, yr, sr) if mirror else None
-        if nodes is not None and np.abs(f - f[nodes]).max() > _MIRROR_TOL * max(h_rel, 1e-3):
-            nodes = None
         self.mirror_basis = (None if nodes is None
                              else mirror_basis(nodes, self.n_vertices, t_u, self.free))
         self.top_mirror = (None if self.mirror_basis is None
                            else np.searchsorted(self.top_nodes, nodes[self.top_nodes]))
+        # at a mirror-symmetric state every element's mirror image contributes the mirrored
+        # element vector and matrix: half of the elements suffice (see _weak_form)
+        self.half = (_mirror_half(nodes, edofs, unique, self.nu)
+                     if self.mirror_basis is not None and paired else None)
 
         # boundary mass matrices of the interface and the far boundary: scalar P2 on their
         # triangles, parametrised by (x, y) (the interface with the area factor √(1 + |∇e|²));
@@ -611,10 +668,14 @@ class _Problem:
         return spla.spsolve(self.mass_top, reaction)
 
     # --- nonlinear operator ------------------------------------------------------------------
-    def strain(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Symmetric-gradient vector (6, nel, nq) of the cartesian velocity u."""
-        nel, _, _, nq = self.dv.shape
-        du = u[self.edofs][:, None, :] @ self.dv.reshape(nel, 30, 6 * nq)
+    def strain(self, u: NDArray[np.float64],
+               elements: slice | None = None) -> NDArray[np.float64]:
+        """Symmetric-gradient vector (6, nel, nq) of the cartesian velocity u (on
+        ``elements`` only, when given)."""
+        dv = self.dv if elements is None else self.dv[elements]
+        edofs = self.edofs if elements is None else self.edofs[elements]  # (slices: views)
+        nel, _, _, nq = dv.shape
+        du = u[edofs][:, None, :] @ dv.reshape(nel, 30, 6 * nq)
         return du.reshape(nel, 6, nq).transpose(1, 0, 2)
 
     def viscous(
@@ -624,18 +685,23 @@ class _Problem:
         rate0: float,
         jacobian: bool,
         law: _MixedLaw | None = None,
+        symmetric: bool = False,
     ) -> tuple[NDArray[np.float64], sp.csr_matrix | None]:
         """Viscous residual ∫ 2η D(u):D(v) and (optionally) its Newton Jacobian.
 
         Power law (``law`` None): 2η = (2/3) ε̇^(m−1), m = 1/n. Two-mechanism law: η = σ/(3ε̇)
         with σ(ε̇) from :func:`mixed_law_stress`, and the consistent tangent from implicit
         differentiation, dσ/dε̇ = 1/(b1 + n b2 σ^(n−1)) = (σ/ε̇)·(d ln σ/d ln ε̇).
+        ``symmetric``: u is x ↔ y mirror-symmetric, and half of the elements are evaluated.
         """
-        du = self.strain(u)
+        half = self.half if symmetric else None
+        elements = None if half is None else slice(0, half.count)
+        du = self.strain(u, elements)
+        dx = self.dx if elements is None else self.dx[elements]
         rate = np.sqrt((2.0 / 3.0) * np.einsum("keq,keq->eq", du, du) + rate0**2)
         if law is None:
-            w = (2.0 / 3.0) * rate ** (m - 1.0) * self.dx  # 2η dx
-            coef = ((4.0 / 9.0) * (1.0 - m) * rate ** (m - 3.0) * self.dx
+            w = (2.0 / 3.0) * rate ** (m - 1.0) * dx  # 2η dx
+            coef = ((4.0 / 9.0) * (1.0 - m) * rate ** (m - 3.0) * dx
                     if jacobian and m != 1.0 else None)
         else:
             # residual weight 2η = (2/3) σ/ε̇; tangent: with c_i = D(u):D(v_i) and
@@ -644,9 +710,9 @@ class _Problem:
             # (for the pure power law β = m and it is the term above)
             sigma, beta = mixed_law_stress(rate, 1.0 / m, law.log_b1, law.log_b2)
             secant = sigma / rate  # σ/ε̇ = 3η
-            w = (2.0 / 3.0) * secant * self.dx
-            coef = (4.0 / 9.0) * secant * (1.0 - beta) / rate**2 * self.dx if jacobian else None
-        return self._weak_form(du, w, coef, jacobian)
+            w = (2.0 / 3.0) * secant * dx
+            coef = (4.0 / 9.0) * secant * (1.0 - beta) / rate**2 * dx if jacobian else None
+        return self._weak_form(du, w, coef, jacobian, half)
 
     def _weak_form(
         self,
@@ -654,23 +720,31 @@ class _Problem:
         w: NDArray[np.float64],
         coef: NDArray[np.float64] | None,
         jacobian: bool,
+        half: _MirrorHalf | None = None,
     ) -> tuple[NDArray[np.float64], sp.csr_matrix | None]:
         """Residual ∫ w D(u):D(v) and the Jacobian ∫ w D(φ_j):D(v_i) − coef c_i c_j (coef ≥ 0
-        per quadrature point, None: no rank-one term)."""
-        nel, _, _, nq = self.dv.shape
-        dv = self.dv.reshape(nel, 30, 6 * nq)
+        per quadrature point, None: no rank-one term); with ``half``, ``du``, ``w`` and
+        ``coef`` are given on its elements and their mirror images add the mirrored vectors
+        and matrices."""
+        if half is None:
+            dv4, edofs, slot = self.dv, self.edofs.ravel(), self.slot
+        else:
+            dv4, edofs, slot = self.dv[: half.count], half.dofs, half.slots
+        nel, _, _, nq = dv4.shape
+        dv = dv4.reshape(nel, 30, 6 * nq)
         stress = (du * w).transpose(1, 0, 2).reshape(nel, 6 * nq, 1)  # w D(u), per element
         res_e = (dv @ stress)[:, :, 0]
-        res = np.bincount(self.edofs.ravel(), res_e.ravel(), minlength=self.nu)
+        copies = 1 if half is None else 2
+        res = np.bincount(edofs, np.tile(res_e.ravel(), copies), minlength=self.nu)
         if not jacobian:
             return res, None
-        x = (self.dv * np.sqrt(w)[:, None, None, :]).reshape(nel, 30, 6 * nq)
+        x = (dv4 * np.sqrt(w)[:, None, None, :]).reshape(nel, 30, 6 * nq)
         ke = x @ x.transpose(0, 2, 1)
         if coef is not None:
-            c = np.einsum("eikq,keq->eiq", self.dv, du)  # D(φ_i):D(u) per point
+            c = np.einsum("eikq,keq->eiq", dv4, du)  # D(φ_i):D(u) per point
             y = c * np.sqrt(coef)[:, None, :]
             ke -= y @ y.transpose(0, 2, 1)
-        data = np.bincount(self.slot, ke.ravel(), minlength=self.k_indices.size)
+        data = np.bincount(slot, np.tile(ke.ravel(), copies), minlength=self.k_indices.size)
         k = sp.csr_matrix((data, self.k_indices, self.k_indptr), shape=(self.nu, self.nu))
         return res, k
 
@@ -681,11 +755,13 @@ class _Problem:
         rate0: float,
         jacobian: bool,
         law: _MixedLaw | None = None,
+        symmetric: bool = False,
     ):
-        """Residual (and Jacobian) in the rotated unknowns w̃ = (ũ, p)."""
+        """Residual (and Jacobian) in the rotated unknowns w̃ = (ũ, p); ``symmetric``: the
+        state is x ↔ y mirror-symmetric (half of the elements are evaluated)."""
         u = self.T @ w_loc[: self.nu]
         p = w_loc[self.nu :]
-        a, k = self.viscous(u, m, rate0, jacobian, law)
+        a, k = self.viscous(u, m, rate0, jacobian, law, symmetric)
         r = np.concatenate([self.T.T @ (a + self.B.T @ p), self.B @ u])
         if not jacobian:
             return r, None
@@ -760,11 +836,16 @@ def _newton(
     A step that GMRES cannot solve in _KRYLOV_MAX iterations is solved by a fresh LU; one that
     needed more than _KRYLOV_REFRESH refactorizes at the next step.
     With ``basis`` Q (orthonormal, symmetric free unknowns) each step solves the Galerkin
-    system (Qᵀ J Q) z = −Qᵀ r, δ = Q z: exact when w and J are mirror-symmetric.
+    system (Qᵀ J Q) z = −Qᵀ r, δ = Q z: exact when w and J are mirror-symmetric. w0 is then
+    projected onto the symmetric states, which every step keeps, and the residual and
+    Jacobian are evaluated on half of the elements (:class:`_MirrorHalf`).
     """
     w = w0.copy()
     free = prob.free
-    r, jac = prob.residual(w, m, rate0, True, law)
+    symmetric = basis is not None and prob.half is not None
+    if basis is not None:
+        w[free] = basis @ (basis.T @ w[free])
+    r, jac = prob.residual(w, m, rate0, True, law, symmetric)
     rnorm = np.linalg.norm(r[free])
     step = np.inf
     calm = 0
@@ -799,7 +880,7 @@ def _newton(
         for _ in range(8):
             trial = w.copy()
             trial[free] += alpha * delta
-            r_trial, _ = prob.residual(trial, m, rate0, False, law)
+            r_trial, _ = prob.residual(trial, m, rate0, False, law, symmetric)
             if np.linalg.norm(r_trial[free]) <= rnorm * (1.0 - 1e-4 * alpha) or rnorm < 1e-13:
                 break
             alpha *= 0.5
@@ -814,7 +895,7 @@ def _newton(
         if step < tol or calm >= 2:
             converged = True
             break
-        r, jac = prob.residual(w, m, rate0, True, law)
+        r, jac = prob.residual(w, m, rate0, True, law, symmetric)
         rnorm, rprev = np.linalg.norm(r[free]), rnorm
         eta = min(_FORCING[1], max(_FORCING[0], 0.9 * (rnorm / rprev) ** 2))
     logger.debug("creep Newton m=%.3g: %d steps, %d LU factorizations, %d GMRES iterations",

@@ -24,6 +24,34 @@ def tip_current(x, y):
     return 1.0 + 0.5 * (np.cos(K * x) ** 8 + np.cos(K * y) ** 8)
 
 
+@pytest.mark.parametrize("surface", [
+    EggBox(height_um=25.0, period_um=150.0),
+    PyramidArray(height_um=25.0, period_um=150.0, edge_radius_um=1.0),
+])
+def test_half_of_the_elements_give_the_residual_and_jacobian_of_a_symmetric_state(surface):
+    """At a mirror-symmetric state the elements of one half of each mirror pair, with their
+    images' contributions mirrored, give the residual and Jacobian of all elements (to
+    round-off); at an asymmetric state they do not (the half is really evaluated)."""
+    prob = _Problem(surface, (3, 3), 1.0, "noslip", 1 / 16, 0.0, True, 1.0, 1, 2.0)
+    assert prob.half is not None
+    assert 2 * prob.half.count == prob.dv.shape[0]
+    q = prob.mirror_basis
+    rng = np.random.default_rng(3)
+    w = np.zeros(prob.nu + prob.np_)
+    w[prob.free] = q @ rng.standard_normal(q.shape[1])
+    for m, jac in ((1.0 / 6.56, True), (1.0, False)):
+        r_full, k_full = prob.residual(w, m, 1e-3, jac)
+        r_half, k_half = prob.residual(w, m, 1e-3, jac, symmetric=True)
+        np.testing.assert_allclose(r_half, r_full, rtol=0, atol=1e-10 * np.abs(r_full).max())
+        if jac:
+            diff = abs(k_half - k_full).max()
+            assert diff <= 1e-10 * abs(k_full).max()
+    w[prob.free] += 0.1 * rng.standard_normal(prob.free.size)  # no longer symmetric
+    r_full, _ = prob.residual(w, 1.0 / 6.56, 1e-3, False)
+    r_half, _ = prob.residual(w, 1.0 / 6.56, 1e-3, False, symmetric=True)
+    assert np.abs(r_half - r_full).max() > 1e-3 * np.abs(r_full).max()
+
+
 @pytest.mark.parametrize("surface, slip", [
     (PyramidArray(height_um=25.0, period_um=150.0, edge_radius_um=1.0), "noslip"),
     (FrustumArray(height_um=25.0, period_um=150.0, edge_radius_um=1.0), "freeslip"),
