@@ -37,6 +37,7 @@ from skfem.quadrature import get_quadrature
 from skfem.refdom import RefTri
 
 from solver.band_nodes import band_nodes
+from solver.creep_mirror import mirror_basis, node_mirror
 from solver.critical import CrackDrive
 from solver.fem_p2 import assemble, facet_dofs, p2_gradients, quadrature
 from templater.geometry.errors import DesignError
@@ -57,6 +58,7 @@ LATERAL_CONDITIONS = PARAMETERS["lateral_condition"].choices
 PressureShapeFn = Callable[[NDArray[np.float64], NDArray[np.float64]], NDArray[np.float64]]
 
 _INTORDER = 4
+_MIRROR_TOL = 1e-9  # relative asymmetry below which a design and its loads are mirror-symmetric
 _FIRST_LAYER = 0.25  # first electrolyte layer, in mean lateral spacings (crack averages need it)
 _VERTICES = np.array([[0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]])
 # the order-4 rule, then the four vertices of the reference tetrahedron with zero weight: one
@@ -267,6 +269,32 @@ def _traction_load(doflocs: NDArray[np.float64], fdofs: NDArray[np.int64],
     return out
 
 
+def _mirror_reduction(surface: Surface, xr: NDArray[np.float64], yr: NDArray[np.float64],
+                      sr: NDArray[np.float64], free: NDArray[np.int64],
+                      loads: list[NDArray[np.float64]]) -> sp.csc_matrix | None:
+    """Orthonormal basis of the x ↔ y mirror-symmetric free displacements (node pairs, x and
+    y components swapped), or None when the mesh, the interface or a load is not symmetric
+    (loads within 1e-9 of symmetric are symmetrised in place)."""
+    nodes = node_mirror(xr, yr, sr)
+    if nodes is None:
+        return None
+    s_um = surface.period_um
+    e = surface.z_um(xr * s_um, yr * s_um)
+    if np.abs(e - e[nodes]).max() > _MIRROR_TOL * max(surface.height_um, 1e-3 * s_um):
+        return None
+    image = (3 * nodes[:, None] + np.array([1, 0, 2])).ravel()  # DOF 3i + c → its image
+    for load in loads:
+        mirrored = np.empty_like(load)
+        mirrored[image] = load
+        if np.abs(load - mirrored).max() > _MIRROR_TOL * max(np.abs(load).max(), 1e-300):
+            return None
+    for load in loads:
+        mirrored = np.empty_like(load)
+        mirrored[image] = load
+        load[:] = 0.5 * (load + mirrored)
+    return mirror_basis(nodes, 0, sp.identity(3 * nodes.size, format="csr"), free)
+
+
 def solve_electrolyte(
     surface: Surface,
     options: ElectrolyteOptions | None = None,
@@ -342,12 +370,21 @@ def solve_electrolyte(
     lateral = np.concatenate([x1, y1])
 
     free = np.setdiff1d(np.arange(n_dofs), fixed)
+    k_free = stiffness[free][:, free]
+    # x <-> y mirror-symmetric design and loads: solve in the symmetric unknowns only (the
+    # same solution; the LU, nearly all of the time, gets 4-8 times cheaper)
+    basis = _mirror_reduction(surface, xr, yr, sr, free, loads)
+    if basis is not None:
+        k_free = basis.T @ k_free @ basis
     # symmetric minimum-degree ordering: 2x faster here
-    lu = spla.splu(stiffness[free][:, free].tocsc(), permc_spec="MMD_AT_PLUS_A")
+    lu = spla.splu(k_free.tocsc(), permc_spec="MMD_AT_PLUS_A")
+
+    def solve_free(rhs: NDArray[np.float64]) -> NDArray[np.float64]:
+        return lu.solve(rhs) if basis is None else basis @ lu.solve(basis.T @ rhs)
 
     def solve(load: NDArray[np.float64]) -> NDArray[np.float64]:
         u = np.zeros(n_dofs)
-        u[free] = lu.solve(load[free])
+        u[free] = solve_free(load[free])
         return u
 
     solutions = [solve(load) for load in loads]  # δ = 0 (confined)
@@ -355,7 +392,7 @@ def solve_electrolyte(
         k_lat = stiffness[lateral]
         u_delta = np.zeros(n_dofs)
         u_delta[lateral] = 1.0
-        u_delta[free] = lu.solve(-(stiffness[free][:, lateral] @ u_delta[lateral]))
+        u_delta[free] = solve_free(-(stiffness[free][:, lateral] @ u_delta[lateral]))
         f_delta = float(np.sum(k_lat @ u_delta))
         solutions = [u - (float(np.sum(k_lat @ u - load[lateral])) / f_delta) * u_delta
                      for u, load in zip(solutions, loads, strict=True)]

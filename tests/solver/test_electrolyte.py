@@ -122,6 +122,38 @@ def test_rounded_edges_converge_monotonically_and_the_estimate_covers_a_finer_me
     assert abs(values[1] - values[3]) / values[3] <= est.error_estimate
 
 
+@pytest.mark.parametrize(("design", "lateral"), [
+    (PyramidArray(height_um=25.0, period_um=150.0, edge_radius_um=1.0), "confined"),
+    (EggBox(height_um=25.0, period_um=150.0), "free"),
+])
+def test_mirror_reduced_solve_is_the_full_solve(design, lateral, monkeypatch):
+    """A mirror-symmetric design and load are solved in the symmetric displacements only: the
+    stresses are those of the full system (to round-off), for both lateral conditions; an
+    asymmetric excess-pressure load is solved in full."""
+    import solver.electrolyte as electrolyte
+
+    def shape(x, y):  # symmetric under x <-> y
+        return np.cos(np.pi * x / 75.0) ** 2 * np.cos(np.pi * y / 75.0) ** 2
+
+    opts = ElectrolyteOptions(divisions=3, lateral_condition=lateral)
+    calls = []
+    reduction = electrolyte._mirror_reduction
+    monkeypatch.setattr(electrolyte, "_mirror_reduction",
+                        lambda *a: calls.append(reduction(*a)) or calls[-1])
+    reduced = solve_electrolyte(design, opts, excess_shape=shape, crack_depth_um=10.0)
+    assert calls[-1] is not None
+    monkeypatch.setattr(electrolyte, "_mirror_reduction", lambda *a: None)
+    full = solve_electrolyte(design, opts, excess_shape=shape, crack_depth_um=10.0)
+    for a, b in ((reduced.stack_plane, full.stack_plane),
+                 (reduced.excess_plane, full.excess_plane)):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-9 * np.abs(b).max())
+    monkeypatch.setattr(electrolyte, "_mirror_reduction",
+                        lambda *a: calls.append(reduction(*a)) or calls[-1])
+    solve_electrolyte(design, opts, excess_shape=lambda x, y: shape(x, y) * (1 + x / 150.0),
+                      crack_depth_um=10.0)
+    assert calls[-1] is None
+
+
 def test_crack_drive_superposes_stack_and_excess_pressure():
     """The drive handed to the criterion equals a direct evaluation of p_Li + σ̄ for the
     combined load (linear elasticity)."""
