@@ -21,7 +21,8 @@ def band_nodes(surface: Surface, divisions: int, band_elements: int = 0,
                 band_growth: float = 2.0) -> NDArray[np.float64]:
     """Nodes on [0, 1/2] graded towards the rounded Li-convex edge of a pyramid or frustum
     (ridge at 1/2; inverted: apex at 0 or plateau edge at t/2), with the plateau edge a node;
-    with ``band_elements`` k > 0 the band is refined (:func:`refine_band`)."""
+    with ``band_elements`` k > 0 the band is refined (:func:`refine_band`). A sharp edge
+    (no rounding band; the predictions always round it first) gets the plain graded nodes."""
     s = surface.period_um
     edge, _, rim = (w / s for w in surface.rounding_half_widths_um())
     t = surface.plateau_fraction
@@ -32,6 +33,8 @@ def band_nodes(surface: Surface, divisions: int, band_elements: int = 0,
         feature = (0.5 * t, rim)
     else:
         feature = (0.0, edge)
+    if feature[1] <= 0.0:
+        return graded_nodes(breaks, (), divisions, 1.0)
     nodes = graded_nodes(breaks, (feature,), divisions, 1.0)
     if band_elements > 0:
         nodes = refine_band(nodes, feature, band_elements, band_growth)

@@ -154,6 +154,22 @@ def test_mirror_reduced_solve_is_the_full_solve(design, lateral, monkeypatch):
     assert calls[-1] is None
 
 
+@pytest.mark.parametrize("kind", [PyramidArray, FrustumArray])
+def test_a_sharp_edge_is_meshed_without_a_band(kind):
+    """A sharp pyramid or frustum (no rounding band; predictions round it first) is meshed
+    with the plain graded nodes (the plateau edge a node), not a division by its zero band
+    width, and its Li tips concentrate the stress above the flat interface's."""
+    from solver.band_nodes import band_nodes
+
+    d = kind(height_um=25.0, period_um=150.0)
+    nodes = band_nodes(d, 4)
+    assert nodes[0] == 0.0 and nodes[-1] == 0.5 and np.all(np.diff(nodes) > 0)
+    if d.plateau_fraction > 0:
+        assert np.isclose(nodes, 0.25).any()
+    r = solve_electrolyte(d, ElectrolyteOptions(divisions=3), crack_depth_um=10.0)
+    assert np.max(r.drive_pressure(1.0)) > 1.0 + r.flat_ratio
+
+
 def test_crack_drive_superposes_stack_and_excess_pressure():
     """The drive handed to the criterion equals a direct evaluation of p_Li + σ̄ for the
     combined load (linear elasticity)."""
