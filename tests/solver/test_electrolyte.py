@@ -170,6 +170,25 @@ def test_a_sharp_edge_is_meshed_without_a_band(kind):
     assert np.max(r.drive_pressure(1.0)) > 1.0 + r.flat_ratio
 
 
+def test_the_two_levels_of_the_estimate_differ_laterally():
+    """An inverted frustum has the same 4 lateral elements at 2, 3 and 4 divisions (each
+    segment between its edges keeps one): the estimate moves up to 5 and 4 divisions, whose
+    lateral nodes differ, instead of comparing vertical layers only. An upright frustum keeps
+    the default 4 and 3."""
+    from solver.electrolyte import _mesh_nodes
+
+    inverted = FrustumArray(height_um=25.0, period_um=150.0, edge_radius_um=1.0, invert=True)
+    assert np.array_equal(_mesh_nodes(inverted, 4), _mesh_nodes(inverted, 3))
+    est = solve_electrolyte_converged(inverted, ElectrolyteOptions(divisions=4),
+                                      crack_depth_um=9.94)
+    assert est.divisions == 5
+    assert _mesh_nodes(inverted, 5).size == _mesh_nodes(inverted, 4).size + 1
+    upright = FrustumArray(height_um=25.0, period_um=150.0, edge_radius_um=1.0)
+    est = solve_electrolyte_converged(upright, ElectrolyteOptions(divisions=4),
+                                      crack_depth_um=9.94)
+    assert est.divisions == 4
+
+
 def test_crack_drive_superposes_stack_and_excess_pressure():
     """The drive handed to the criterion equals a direct evaluation of p_Li + σ̄ for the
     combined load (linear elasticity)."""
