@@ -18,8 +18,8 @@ the repository root:
                                                              # with its band checks)
     python scripts/make_pressure_tables.py --band-checks     # only the rounded tables' band
                                                              # checks
-    python scripts/make_pressure_tables.py --only pyramid --coarse-band  # as shipped now: the
-                                                             # default creep mesh, levels 3-5
+    python scripts/make_pressure_tables.py --only pyramid --coarse-band  # as the shipped
+                                                             # pyramid table: levels 3-5
     python scripts/make_pressure_tables.py --only eggbox --stress-exponent 4.5   # the n family
     python scripts/make_pressure_tables.py --exponent-checks # held-out points between them
     python scripts/make_pressure_tables.py --only eggbox --slip freeslip  # free-slip interface
@@ -200,7 +200,7 @@ def main() -> None:
                              "the solver)")
     parser.add_argument("--coarse-band", action="store_true",
                         help="rounded tables with the default creep mesh (one element across "
-                             "the rounding band) at levels 3-5, as the shipped ones were made")
+                             "the rounding band) at levels 3-5 (the shipped pyramid table)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("skfem").setLevel(logging.WARNING)
