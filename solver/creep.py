@@ -49,7 +49,7 @@ from skfem.helpers import div
 from threadpoolctl import threadpool_limits
 
 from solver.band_nodes import band_nodes
-from solver.creep_mirror import mirror_basis, node_mirror
+from solver.creep_mirror import MIRROR_TOL, mirror_basis, mirror_dofs, node_mirror
 from solver.creep_params import CreepParameters
 from templater.geometry.errors import DesignError
 from templater.geometry.surfaces import Surface
@@ -83,8 +83,6 @@ _STRESS_MAX_ITER = 60
 _FORCING = (1e-5, 0.1)  # bounds of the inexact-Newton forcing term η (relative GMRES residual)
 _KRYLOV_MAX = 40  # GMRES iterations before a step falls back to a fresh factorization
 _KRYLOV_REFRESH = 25  # a step that needed more GMRES iterations refactorizes at the next one
-_MIRROR_TOL = 1e-9  # largest relative x <-> y asymmetry of the interface or the current that
-# the mirror reduction symmetrises away (otherwise the full system is solved)
 
 
 @dataclass(frozen=True, slots=True)
@@ -474,7 +472,7 @@ def _mirror_half(nodes: NDArray[np.int64], edofs: NDArray[np.int64],
     in that order); ``keys`` are the sorted row · nu + column keys of the velocity block's CSR
     pattern. None when an image entry is not in the pattern."""
     count = edofs.shape[0] // 2
-    mirror_dof = (3 * nodes[:, None] + np.array([1, 0, 2])).ravel()  # (x, y, z) → (y, x, z)
+    mirror_dof = mirror_dofs(nodes)
     own_dofs = edofs[:count]
     image_dofs = mirror_dof[own_dofs]
     slots = []
@@ -575,7 +573,7 @@ class _Problem:
         # elements are ordered one of each mirror pair first, then their images in the same
         # order (a mirror-symmetric state needs the first half only, see _weak_form)
         nodes = node_mirror(xr, yr, sr) if mirror else None
-        if nodes is not None and np.abs(f - f[nodes]).max() > _MIRROR_TOL * max(h_rel, 1e-3):
+        if nodes is not None and np.abs(f - f[nodes]).max() > MIRROR_TOL * max(h_rel, 1e-3):
             nodes = None
         order = None if nodes is None else _mirror_order(mesh.t, nodes)
         paired = order is not None
@@ -1029,7 +1027,7 @@ def _solve_level(
         mirrored = ratio[prob.top_mirror]
         asymmetry = np.abs(ratio - mirrored).max() / max(np.abs(ratio).max(), 1e-300)
         logger.debug("creep current: mirror asymmetry %.2e", asymmetry)
-        if asymmetry <= _MIRROR_TOL:
+        if asymmetry <= MIRROR_TOL:
             ratio = 0.5 * (ratio + mirrored)
             basis = prob.mirror_basis
 

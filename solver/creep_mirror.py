@@ -20,9 +20,11 @@ from numpy.typing import NDArray
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-__all__ = ["mirror_basis", "node_mirror"]
+__all__ = ["MIRROR_TOL", "mirror_basis", "mirror_dofs", "node_mirror"]
 
 _MATCH = 1e-9  # node coordinates are exact tensor values: mirrored nodes coincide to rounding
+MIRROR_TOL = 1e-9  # largest relative x <-> y asymmetry of an interface, current or load that a
+# mirror-reduced solve symmetrises away (otherwise the full system is solved)
 
 
 def node_mirror(x: NDArray[np.float64], y: NDArray[np.float64],
@@ -36,6 +38,12 @@ def node_mirror(x: NDArray[np.float64], y: NDArray[np.float64],
     return j.astype(np.int64)
 
 
+def mirror_dofs(nodes: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Image of every vector DOF 3i + c (components interleaved by node) under the mirror:
+    3·nodes[i] + (y, x, z)[c]."""
+    return (3 * nodes[:, None] + np.array([1, 0, 2])).ravel()
+
+
 def mirror_basis(nodes: NDArray[np.int64], n_vertices: int, frames: sp.csr_matrix,
                  free: NDArray[np.int64], tol: float = 1e-9) -> sp.csc_matrix | None:
     """Orthonormal basis Q (free × reduced) of the mirror-symmetric free unknowns.
@@ -47,7 +55,7 @@ def mirror_basis(nodes: NDArray[np.int64], n_vertices: int, frames: sp.csr_matri
     interface frame), i.e. when the problem is not mirror-symmetric.
     """
     nn = nodes.size
-    rows = (3 * nodes[:, None] + np.array([1, 0, 2])).ravel()  # (M u)[3j + (y, x, z)] = u[3i + c]
+    rows = mirror_dofs(nodes)  # (M u)[3j + (y, x, z)] = u[3i + c]
     cols = (3 * np.arange(nn)[:, None] + np.arange(3)).ravel()
     m_u = sp.csr_matrix((np.ones(3 * nn), (rows, cols)), shape=(3 * nn, 3 * nn))
     r_u = (frames.T @ m_u @ frames).tocsr()
