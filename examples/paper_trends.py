@@ -135,8 +135,10 @@ def ratios(terms: dict[str, dict], constants: DendriteConstants, *,
             drive = stress.crack_drive(t["stack_pa"], constants.crack_size_m * 1e6)
             kw = {"constants": constants, "creep_exponent": n, "drive": drive}
             r = critical_ratio(t["m"], pf, **kw)
+            # the column is solved for cracks up to CRACK_MAX_UM: the error at this crack size
             err = critical_ratio_error(t["m"], t["m_err"], pf, pf_err,
-                                       stress_error=stress.error_estimate, **kw)
+                                       stress_error=stress.drive_error(
+                                           constants.crack_size_m * 1e6), **kw)
             vals.append((r, err))
         result[series] = vals
     return result

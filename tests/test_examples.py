@@ -61,6 +61,23 @@ def test_paper_trends_with_the_shipped_defaults(paper_terms, tmp_path):
     assert (tmp_path / "t.png").stat().st_size > 10_000
 
 
+def test_paper_trends_error_bars_are_the_predictions(paper_terms):
+    """The example solves one electrolyte column for cracks up to 150 um and reads the shipped
+    crack size from it: its J*/J_flat and error bar are templater predict's (the error of the
+    electrolyte stress at the crack size used, not at the column's deepest crack)."""
+    mod, terms = paper_terms
+    from solver.electrolyte import ElectrolyteOptions
+    from solver.prediction import default_constants, predict
+
+    j = mod.ratios(terms, default_constants(), lateral=ElectrolyteOptions().lateral_condition)
+    for name, designs in mod.SERIES.items():
+        for d, (ratio, err) in zip(designs, j[name], strict=True):
+            p = predict(d)
+            assert ratio == pytest.approx(p.critical_current_ratio, abs=0.005)
+            assert abs(err - p.critical_current_ratio_error) <= (
+                0.3 * p.critical_current_ratio_error + 0.001), d.name
+
+
 def test_calibration_scan_picks_the_shipped_defaults(paper_terms):
     """The shipped crack size, growth exponent and lateral condition are the scan's choice."""
     _, terms = paper_terms
