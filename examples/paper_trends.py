@@ -53,6 +53,7 @@ SERIES: dict[str, list[Surface]] = {
         FrustumArray(height_um=25.0, period_um=150.0)],
 }
 LATERAL = ("confined", "free")
+CACHE_VERSION = 2  # of the pickled terms (2: electrolyte stresses keep their coarse level)
 CRACK_MAX_UM = 150.0  # the electrolyte column is solved once, tall enough for cracks up to this
 
 
@@ -61,7 +62,10 @@ def compute_terms(*, use_tables: bool = True, cache: Path | None = None) -> dict
     of every design, keyed by design name (optionally cached in a pickle file)."""
     if cache is not None and cache.exists():
         with cache.open("rb") as fh:
-            return pickle.load(fh)
+            cached = pickle.load(fh)
+        if isinstance(cached, dict) and cached.get("version") == CACHE_VERSION:
+            return cached["terms"]
+        print(f"  {cache} was written by another version: recomputing", flush=True)
     v1 = replace(default_constants(), criterion="pressure_margin")
     out: dict[str, dict] = {}
     for designs in SERIES.values():
@@ -88,9 +92,11 @@ def compute_terms(*, use_tables: bool = True, cache: Path | None = None) -> dict
                 "stack_pa": p.creep_params.stack_pressure_pa, "stress": stress,
             }
             print(f"  computed {d.name}", flush=True)
-    if cache is not None:
-        with cache.open("wb") as fh:
-            pickle.dump(out, fh)
+    if cache is not None:  # atomically: an interrupted run leaves no half-written cache
+        part = cache.with_name(cache.name + ".part")
+        with part.open("wb") as fh:
+            pickle.dump({"version": CACHE_VERSION, "terms": out}, fh)
+        part.replace(cache)
     return out
 
 

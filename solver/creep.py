@@ -205,9 +205,11 @@ class CreepOptions:
         changed by 4e-7 (1e-5); the inexact Newton reaches ``tol`` in 12 steps there as well.
     peak_tol : float or None, default 1e-5
         Also stop the final Newton stage when the largest interface pressure (Π, what the
-        predictions use) changed by less than this, relative, in two successive iterations,
-        while pressures away from it may still move by up to 0.5 % of it; None: the other
-        criteria only (docs/benchmarks.md, "Creep solver").
+        predictions use) changed by less than this, relative, in two successive full Newton
+        steps, while pressures away from it may still move by up to 0.5 % of it; None: the
+        other criteria only (docs/benchmarks.md, "Creep solver"). A solve stopped this way is
+        ``converged`` although its last update (``step_norm``) may be 1e-2: the step norm is
+        then not a measure of convergence.
     """
 
     interface_layer: float = 1.0 / 16.0

@@ -200,8 +200,9 @@ class ElectrolyteStress:
         cracks of depth ``crack_um`` (default: the solved depth, i.e. :attr:`error_estimate`).
         A column solved for deep cracks serves shallower ones; their error is this one, not
         the deep crack's (the departure from flat fades with depth)."""
-        if self.coarse is None:
-            return self.error_estimate
+        if self.coarse is None:  # only the recorded estimate, at the solved depth
+            same = crack_um is None or float(crack_um) == self.crack_depth_um
+            return self.error_estimate if same else float("nan")
         a = float(np.max(self.drive_pressure(1.0, 0.0, crack_um)))
         b = float(np.max(self.coarse.drive_pressure(1.0, 0.0, crack_um)))
         return abs(a - b) / max(abs(a - 1.0 - self.flat_ratio), 1e-12)

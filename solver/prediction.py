@@ -135,15 +135,22 @@ class ElectrolyteReport:
     crack_driving_pressure_pa: float  # max p_Li + σ̄ at J*
     flat_crack_driving_pressure_pa: float
     critical_pressure_pa: float  # P_c
-    error_estimate: float  # relative error of the stress departure from the flat interface
+    error_estimate: float  # relative error of the crack drive's departure from flat (depth c)
     pressure_part_error_pa: float = 0.0  # change of the drive at J* by the error of Π
+    surface_error: float = float("nan")  # the same at the interface (K_t, hoop stress)
+
+    @property
+    def _surface_error(self) -> float:
+        """Relative error of the interface values (K_t and the hoop stress, depth 0): they
+        converge differently from the crack-averaged drive (NaN recorded: the drive's)."""
+        return self.error_estimate if math.isnan(self.surface_error) else self.surface_error
 
     @property
     def max_hoop_stress_error_pa(self) -> float:
         """Absolute error estimate of the hoop stress: the relative error times its departure
         from the flat interface's lateral stress."""
         flat = self.stress.flat_ratio * self.stress_stack_pa
-        return abs(self.error_estimate) * abs(self.max_hoop_stress_pa - flat)
+        return abs(self._surface_error) * abs(self.max_hoop_stress_pa - flat)
 
     @property
     def crack_driving_pressure_error_pa(self) -> float:
@@ -156,7 +163,7 @@ class ElectrolyteReport:
     @property
     def stress_concentration_error(self) -> float:
         """Absolute error estimate of K_t (its departure from 1 times the relative error)."""
-        return abs(self.error_estimate) * abs(self.stress_concentration - 1.0)
+        return abs(self._surface_error) * abs(self.stress_concentration - 1.0)
 
     @property
     def stress_stack_pa(self) -> float:
@@ -506,6 +513,7 @@ def predict(
             crack_driving_pressure_pa=drive.at(dp_star),
             flat_crack_driving_pressure_pa=drive.flat_pa,
             critical_pressure_pa=constants.critical_pressure_pa, error_estimate=stress_error,
+            surface_error=stress.drive_error(0.0),
             pressure_part_error_pa=abs(drive.at(dp_star * (1.0 + pf_rel_error))
                                        - drive.at(dp_star)) if pi else 0.0)
     return Prediction(

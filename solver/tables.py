@@ -343,11 +343,12 @@ def mesh_options(options: CreepOptions) -> dict[str, Any]:
     return {f: getattr(options, f) for f in ("interface_layer", "lateral_grading",
                                               "band_grading", "tip_layer", "tip_floor",
                                               "band_elements", "band_growth", "tol",
-                                              "pressure_tol")}
+                                              "pressure_tol", "peak_tol")}
 
 
 def table_options(table: PressureTable) -> CreepOptions:
-    """The creep options of a table's provenance (the defaults for older files)."""
+    """The creep options of a table's provenance (the defaults for older files; files made
+    before ``peak_tol`` was recorded used its default, which moves Π by less than 1e-5)."""
     recorded = table.provenance.get("options")
     return CreepOptions(**recorded) if isinstance(recorded, dict) else CreepOptions()
 
