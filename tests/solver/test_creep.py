@@ -248,17 +248,21 @@ def test_uniform_plating_pressure_plateau_at_li_tip(eggbox_noslip):
 
 
 def test_pressure_stall_criterion_matches_strict_newton():
-    """The default Newton stop on stalled interface pressures (pressure_tol = 1e-6) gives the
-    strict-tolerance Π to 1e-5, and never more iterations (measured with lateral grading 0.8:
-    19 → 12 with exact Newton solves; the inexact Newton needs 12 for the strict tolerance)."""
-    strict = solve_creep(EGGBOX, first_order(EGGBOX), POWER_LAW, divisions=3,
-                         options=CreepOptions(lateral_grading=0.8, pressure_tol=None,
-                                              peak_tol=None))
-    fast = solve_creep(EGGBOX, first_order(EGGBOX), POWER_LAW, divisions=3,
-                       options=CreepOptions(lateral_grading=0.8))
+    """The Newton stop on stalled interface pressures (pressure_tol = 1e-6, Π-stall rule off)
+    gives the strict-tolerance Π to 1e-5 in fewer steps (rounded pyramid H25S150 at 3
+    divisions: 15 instead of 16; an egg-box converges in as many steps either way)."""
+    from solver.field import solve_field
+    from solver.prediction import solid_design
+
+    design = PyramidArray(height_um=25.0, period_um=150.0)
+    secondary = solve_field(design, mode="secondary")
+    solid = solid_design(design, secondary)
+    strict, fast = (solve_creep(solid, secondary.current_ratio_at_um, POWER_LAW, divisions=3,
+                                options=CreepOptions(pressure_tol=tol, peak_tol=None))
+                    for tol in (None, 1e-6))
     assert strict.converged and strict.step_norm < 1e-8 and fast.converged
     assert fast.pressure_factor == pytest.approx(strict.pressure_factor, rel=1e-5)
-    assert fast.iterations <= strict.iterations
+    assert fast.iterations < strict.iterations
 
 
 def test_peak_stall_criterion_matches_strict_newton():
