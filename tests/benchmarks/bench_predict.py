@@ -40,8 +40,8 @@ def main() -> None:
             wall = time.perf_counter() - t0
             err = p.pressure_factor_error / p.pressure_factor
             e = p.electrolyte
-            el = (f"  K_t {e.stress_concentration:.3f} (err {e.error_estimate:.1%})"
-                  if e is not None else "")
+            el = (f"  K_t {e.stress_concentration:.3f} +- {e.stress_concentration_error:.3f}"
+                  f" (drive err {e.error_estimate:.1%})" if e is not None else "")
             print(f"{d.name:16s} {criterion:15s} {kinetics:13s} "
                   f"{'tables' if tables else 'cold  '} {wall:6.2f} s  Pi {p.pressure_factor:.3f}"
                   f" ({err:.1%})  m {p.max_current_ratio:.4f}{el}  J*/J_flat "
