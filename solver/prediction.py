@@ -140,7 +140,7 @@ class ElectrolyteReport:
     surface_error: float = float("nan")  # the same at the interface (K_t, hoop stress)
 
     @property
-    def _surface_error(self) -> float:
+    def interface_error(self) -> float:
         """Relative error of the interface values (K_t and the hoop stress, depth 0): they
         converge differently from the crack-averaged drive (NaN recorded: the drive's)."""
         return self.error_estimate if math.isnan(self.surface_error) else self.surface_error
@@ -150,7 +150,7 @@ class ElectrolyteReport:
         """Absolute error estimate of the hoop stress: the relative error times its departure
         from the flat interface's lateral stress."""
         flat = self.stress.flat_ratio * self.stress_stack_pa
-        return abs(self._surface_error) * abs(self.max_hoop_stress_pa - flat)
+        return abs(self.interface_error) * abs(self.max_hoop_stress_pa - flat)
 
     @property
     def crack_driving_pressure_error_pa(self) -> float:
@@ -163,7 +163,7 @@ class ElectrolyteReport:
     @property
     def stress_concentration_error(self) -> float:
         """Absolute error estimate of K_t (its departure from 1 times the relative error)."""
-        return abs(self._surface_error) * abs(self.stress_concentration - 1.0)
+        return abs(self.interface_error) * abs(self.stress_concentration - 1.0)
 
     @property
     def stress_stack_pa(self) -> float:
@@ -233,6 +233,7 @@ class Prediction:
             "location_um": [e.location_um[0], e.location_um[1]],
             "stress_concentration": e.stress_concentration,
             "stress_concentration_error": _json_num(e.stress_concentration_error),
+            "interface_error_estimate": _json_num(e.interface_error),
             "lateral_condition": e.stress.options.lateral_condition,
             "poisson_ratio": e.stress.options.poisson_ratio,
             "crack_size_um": c.crack_size_m / UM,

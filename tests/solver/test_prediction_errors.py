@@ -75,6 +75,7 @@ def test_fracture_prediction_reports_the_electrolyte_with_errors():
         pred.electrolyte.stress.stress_concentration()
         - pred.electrolyte.stress.coarse.stress_concentration())
         / (pred.electrolyte.stress.stress_concentration() - 1.0), rel=1e-9)
+    assert e["interface_error_estimate"] == pytest.approx(surface)
     assert e["stress_concentration_error"] == pytest.approx(
         surface * (e["stress_concentration"] - 1.0))
     assert e["crack_driving_pressure_error_MPa"] >= e["error_estimate"] * (
