@@ -89,9 +89,9 @@ class Spec:
 
 TABLES = {
     "eggbox": Spec(lambda h, s: EggBox(height_um=h, period_um=s), EGGBOX_ASPECTS,
-                   KINETIC_OVER_PERIOD, 5),
+                   KINETIC_OVER_PERIOD, 7, held_out=[(0.08, 0.6), (0.2, 5.0), (0.14, 0.3)]),
     "eggbox-sum": Spec(lambda h, s: EggBox(height_um=h, period_um=s, form="sum"),
-                       EGGBOX_ASPECTS, KINETIC_OVER_PERIOD, 5,
+                       EGGBOX_ASPECTS, KINETIC_OVER_PERIOD, 7,
                        held_out=[(0.08, 0.6), (0.2, 5.0)]),
     "pyramid": Spec(lambda h, s, r: PyramidArray(height_um=h, period_um=s, edge_radius_um=r),
                     ROUNDED_ASPECTS, ROUNDED_KINETIC, 4, ROUNDED_RADII, ROUNDED_HELD_OUT,
