@@ -137,13 +137,14 @@ class ElectrolyteReport:
     critical_pressure_pa: float  # P_c
     error_estimate: float  # relative error of the crack drive's departure from flat (depth c)
     pressure_part_error_pa: float = 0.0  # change of the drive at J* by the error of Π
-    surface_error: float = float("nan")  # the same at the interface (K_t, hoop stress)
+    interface_error_estimate: float = float("nan")  # the same at the interface (K_t, hoop stress)
 
     @property
     def interface_error(self) -> float:
         """Relative error of the interface values (K_t and the hoop stress, depth 0): they
         converge differently from the crack-averaged drive (NaN recorded: the drive's)."""
-        return self.error_estimate if math.isnan(self.surface_error) else self.surface_error
+        return (self.error_estimate if math.isnan(self.interface_error_estimate)
+                else self.interface_error_estimate)
 
     @property
     def max_hoop_stress_error_pa(self) -> float:
@@ -514,7 +515,7 @@ def predict(
             crack_driving_pressure_pa=drive.at(dp_star),
             flat_crack_driving_pressure_pa=drive.flat_pa,
             critical_pressure_pa=constants.critical_pressure_pa, error_estimate=stress_error,
-            surface_error=stress.drive_error(0.0),
+            interface_error_estimate=stress.drive_error(0.0),
             pressure_part_error_pa=abs(drive.at(dp_star * (1.0 + pf_rel_error))
                                        - drive.at(dp_star)) if pi else 0.0)
     return Prediction(

@@ -138,7 +138,7 @@ def main() -> None:
         t0 = time.perf_counter()
         p = predict(design, materials, primary=False)
         wall = time.perf_counter() - t0
-        first, last = _levels(design, bool(refs.get(key, {}).get("band_resolved")))
+        _, last = _levels(design, bool(refs.get(key, {}).get("band_resolved")))
         if key not in refs or refs[key].get("divisions", [0])[-1] < last:
             refs[key] = reference(design, materials, refs.get(key))
             part = args.references.with_name(args.references.name + ".part")
