@@ -61,7 +61,10 @@ from templater.geometry.units import um_to_m
 
 # ℓ/S spans the default L_k = 257 µm over S = 30-900 µm (0.29-8.6) with margin
 KINETIC_OVER_PERIOD = [0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8]
-EGGBOX_ASPECTS = [1 / 60, 1 / 30, 1 / 15, 1 / 9, 1 / 6, 1 / 4, 1 / 3, 1 / 2]
+# egg-boxes up to the printable limit H/S = 2 (ASPECT_MAX), solved at S = 140 µm so that
+# H = 2 S stays within H's range (Π does not depend on S itself)
+EGGBOX_ASPECTS = [1 / 60, 1 / 30, 1 / 15, 1 / 9, 1 / 6, 1 / 4, 1 / 3, 1 / 2, 3 / 4, 1, 3 / 2, 2]
+EGGBOX_PERIOD_UM = 140.0
 # rounded shapes: H/S × r/S × ℓ/S (r = 1 µm covers S = 45-500 µm), three creep levels each
 ROUNDED_ASPECTS = [1 / 15, 1 / 6, 1 / 3]
 ROUNDED_RADII = [0.002, 0.0067, 0.022]
@@ -85,14 +88,18 @@ class Spec:
     radii: list[float] | None = None
     held_out: list[tuple[float, ...]] = field(default_factory=list)
     options: CreepOptions = field(default_factory=CreepOptions)
+    period: float = REFERENCE_PERIOD_UM  # S of the solves (µm)
 
 
 TABLES = {
     "eggbox": Spec(lambda h, s: EggBox(height_um=h, period_um=s), EGGBOX_ASPECTS,
-                   KINETIC_OVER_PERIOD, 7, held_out=[(0.08, 0.6), (0.2, 5.0), (0.14, 0.3)]),
+                   KINETIC_OVER_PERIOD, 7, held_out=[(0.08, 0.6), (0.2, 5.0), (0.14, 0.3),
+                                                     (0.6, 0.3), (1.25, 2.4)],
+                   period=EGGBOX_PERIOD_UM),
     "eggbox-sum": Spec(lambda h, s: EggBox(height_um=h, period_um=s, form="sum"),
                        EGGBOX_ASPECTS, KINETIC_OVER_PERIOD, 7,
-                       held_out=[(0.08, 0.6), (0.2, 5.0)]),
+                       held_out=[(0.08, 0.6), (0.2, 5.0), (1.25, 2.4)],
+                       period=EGGBOX_PERIOD_UM),
     "pyramid": Spec(lambda h, s, r: PyramidArray(height_um=h, period_um=s, edge_radius_um=r),
                     ROUNDED_ASPECTS, ROUNDED_KINETIC, 4, ROUNDED_RADII, ROUNDED_HELD_OUT,
                     ROUNDED_OPTIONS),
@@ -153,7 +160,7 @@ def add_band_checks(name: str, params: CreepParameters,
 # product egg-box tables at these further creep exponents (a family: lookups interpolate in
 # 1/n between them), and held-out (n, H/S, ℓ/S) points that check that interpolation
 EGGBOX_EXPONENTS = [4.5, 9.0]
-EXPONENT_CHECKS = [(5.5, 1 / 6, 1.6), (8.0, 1 / 15, 6.4)]
+EXPONENT_CHECKS = [(5.5, 1 / 6, 1.6), (8.0, 1 / 15, 6.4), (5.5, 1.0, 0.8)]
 
 
 def add_exponent_checks(params: CreepParameters, divisions: int) -> None:
@@ -161,7 +168,7 @@ def add_exponent_checks(params: CreepParameters, divisions: int) -> None:
     family lookup there, in the provenance of the product egg-box table at ``params``' n."""
     spec = TABLES["eggbox"]
     path = TABLE_DIR / f"eggbox_n{params.stress_exponent:g}_{params.slip}.npz"
-    key = shape_key(spec.factory(25.0, REFERENCE_PERIOD_UM))
+    key = shape_key(spec.factory(25.0, spec.period))
     load_tables.cache_clear()  # tables written earlier in this run
     table = next(t for t in load_tables(TABLE_DIR) if t.matches(key)
                  and t.creep["stress_exponent"] == params.stress_exponent)
@@ -169,7 +176,7 @@ def add_exponent_checks(params: CreepParameters, divisions: int) -> None:
     checks = []
     for n, a, k in EXPONENT_CHECKS:
         at_n = replace(params, stress_exponent=n)
-        s = REFERENCE_PERIOD_UM
+        s = spec.period
         design = spec.factory(a * s, s)
         value, error, _ = solve_entries(design, [k], at_n, levels, floor=False)
         pi, est = lookup_pressure_factor(design, um_to_m(k * s), at_n)
@@ -235,7 +242,8 @@ def make(name: str, params: CreepParameters, divisions: int | None,
     t0 = time.perf_counter()
     table = generate_table(spec.factory, spec.aspects, spec.kinetic, params,
                            divisions=divisions or spec.divisions, radii=spec.radii,
-                           held_out=spec.held_out, options=spec.options, cache=cache)
+                           held_out=spec.held_out, options=spec.options, cache=cache,
+                           period_um=spec.period)
     stem = name.replace("-", "_")
     path = TABLE_DIR / f"{stem}_n{params.stress_exponent:g}_{params.slip}.npz"
     earlier = []  # band checks of the file being replaced (their solves can be reused)

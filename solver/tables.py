@@ -254,6 +254,7 @@ def generate_table(
     options: CreepOptions | None = None,
     floor: bool | None = None,
     cache: Path | None = None,
+    period_um: float = REFERENCE_PERIOD_UM,
 ) -> PressureTable:
     """Solve field + creep on the grid; ``design_at(H_um, S_um[, r_um]) -> Surface`` builds the
     shape (with ``radii``, r/S values, a third argument, the edge radius).
@@ -263,7 +264,8 @@ def generate_table(
     along ℓ/S). An entry is Π at the finest level, its error the grid-convergence estimate
     of the three levels (:func:`solver.creep.richardson_estimate`). ``held_out`` points
     ((H/S, ℓ/S) or (H/S, r/S, ℓ/S), off the grid) are solved the same way and compared with the
-    lookup; they are recorded in the provenance. All at S = ``REFERENCE_PERIOD_UM`` and
+    lookup; they are recorded in the provenance. All at S = ``period_um`` (Π does not depend on
+    S itself; a smaller S lets H/S reach the steepest designs within H's range) and
     J = ``TABLE_CURRENT_A_M2`` (with σ_t > 0 the table holds σ_t/Σ at that S and J).
     ``progress(done, total)`` is called after each design. ``options`` are the creep mesh
     settings (recorded in the provenance); ``floor`` (default: for rounded tables with the
@@ -276,7 +278,7 @@ def generate_table(
     options = options or CreepOptions()
     if floor is None:
         floor = radii is not None and options.band_elements == 0
-    s = REFERENCE_PERIOD_UM
+    s = period_um
     sigma_pa = params.stress_scale_pa(TABLE_CURRENT_A_M2, um_to_m(s))
     grid_r = [None] if radii is None else list(radii)
     shape_pts = [(a, r) for a in aspects for r in grid_r]
