@@ -61,9 +61,10 @@ from templater.geometry.units import um_to_m
 
 # ℓ/S spans the default L_k = 257 µm over S = 30-900 µm (0.29-8.6) with margin
 KINETIC_OVER_PERIOD = [0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8]
-# egg-boxes up to the printable limit H/S = 2 (ASPECT_MAX), solved at S = 140 µm so that
-# H = 2 S stays within H's range (Π does not depend on S itself)
-EGGBOX_ASPECTS = [1 / 60, 1 / 30, 1 / 15, 1 / 9, 1 / 6, 1 / 4, 1 / 3, 1 / 2, 3 / 4, 1, 3 / 2, 2]
+# egg-boxes from H/S = 1/120 up to the printable limit 2 (ASPECT_MAX), solved at S = 140 µm so
+# that H = 2 S stays within H's range (Π does not depend on S itself)
+EGGBOX_ASPECTS = [1 / 120, 1 / 60, 1 / 30, 1 / 15, 1 / 9, 1 / 6, 1 / 4, 1 / 3, 1 / 2, 3 / 4, 1,
+                  3 / 2, 2]
 EGGBOX_PERIOD_UM = 140.0
 # rounded shapes: H/S × r/S × ℓ/S (r = 1 µm covers S = 45-500 µm), three creep levels each
 ROUNDED_ASPECTS = [1 / 15, 1 / 6, 1 / 3]
