@@ -65,14 +65,14 @@ def test_compare_refuses_an_unknown_design_in_one_line():
 
 
 def test_compare_prints_the_notes_of_a_design():
-    """An egg-box steeper than the tables (H/S = 0.57) gets its Π from a creep solve: the
+    """An egg-box shallower than the tables (H/S = 1/300) gets its Π from a creep solve: the
     comparison says why below the table and in the JSON (the tabulated egg-box and the
     band-resolved pyramid table print no note)."""
-    args = ["compare", "eggbox-H25S150", "eggbox-H57S100", "pyramid-H25S150", "--no-print-time"]
+    args = ["compare", "eggbox-H25S150", "eggbox-H1S300", "pyramid-H25S150", "--no-print-time"]
     res = CliRunner().invoke(main, args)
     assert res.exit_code == 0, res.output
     notes = [line for line in res.output.splitlines() if line.startswith("note (")]
-    assert len(notes) == 1 and notes[0].startswith("note (eggbox-H57S100): ")
+    assert len(notes) == 1 and notes[0].startswith("note (eggbox-H1S300): ")
     assert "not from the tables" in notes[0]
     rows = json.loads(CliRunner().invoke(main, [*args, "--json"]).output)
     assert rows[0]["notes"] == [] and rows[2]["notes"] == []

@@ -24,7 +24,7 @@ from solver.tables import (
     table_miss_reason,
     table_options,
 )
-from templater.geometry.surfaces import EggBox, FrustumArray, PyramidArray
+from templater.geometry.surfaces import ASPECT_MAX, EggBox, FrustumArray, PyramidArray
 
 # the shipped tables are power-law tables (σ_t = 0), whatever the default transition stress is
 POWER_LAW = CreepParameters(transition_stress_pa=0.0)
@@ -143,8 +143,8 @@ def test_a_design_outside_the_tables_is_told_why():
     assert "stress_exponent 5.0 (table: 6.56)" in table_miss_reason(
         EggBox(height_um=25.0, period_um=150.0, form="sum"), lk,
         replace(POWER_LAW, stress_exponent=5.0))
-    assert table_miss_reason(EggBox(height_um=100.0, period_um=150.0), lk, POWER_LAW).startswith(
-        "H/S = 0.6667 is outside the table")
+    assert table_miss_reason(EggBox(height_um=1.0, period_um=300.0), lk, POWER_LAW).startswith(
+        "H/S = 0.003333 is outside the table")
     assert "no table for this shape" in table_miss_reason(
         FrustumArray(height_um=30.0, period_um=100.0, edge_radius_um=1.0, invert=True), lk,
         POWER_LAW)
@@ -156,6 +156,22 @@ def test_a_design_outside_the_tables_is_told_why():
         PyramidArray(height_um=25.0, period_um=150.0, edge_radius_um=1.0), 1e-2, POWER_LAW)
     assert "transition stress" in table_miss_reason(
         egg, lk, replace(POWER_LAW, transition_stress_pa=0.1e6))
+
+
+@pytest.mark.parametrize("form", ["product", "sum"])
+def test_eggbox_tables_reach_the_printable_limit(form):
+    """Every egg-box table (both forms, the n family) spans H/S from 1/120 to the largest H/S a
+    design may have, and the steepest design the parameters allow (H = 280 µm) is a lookup at
+    the default kinetic length for every S it may have."""
+    tables = [t for t in load_tables() if t.shape.get("kind") == "eggbox"
+              and t.shape.get("form") == form and t.creep["slip"] == "noslip"]
+    assert len(tables) == (3 if form == "product" else 1)
+    for table in tables:
+        assert table.aspect[0] <= 1 / 120 + 1e-12
+        assert table.aspect[-1] == pytest.approx(ASPECT_MAX)
+    for s_um in (140.0, 280.0, 1000.0):
+        design = EggBox(height_um=min(280.0, ASPECT_MAX * s_um), period_um=s_um, form=form)
+        assert lookup_pressure_factor(design, 257e-6, POWER_LAW) is not None, s_um
 
 
 # --- tables over H/S × r/S × ℓ/S (rounded shapes) ------------------------------------------------
