@@ -49,6 +49,7 @@ from solver.tables import (
     band_check,
     coarse_band_pressure_factor,
     generate_table,
+    load_table,
     load_tables,
     lookup_pressure_factor,
     save_table,
@@ -67,10 +68,13 @@ EGGBOX_ASPECTS = [1 / 120, 1 / 60, 1 / 30, 1 / 15, 1 / 9, 1 / 6, 1 / 4, 1 / 3, 1
                   3 / 2, 2]
 EGGBOX_PERIOD_UM = 140.0
 # rounded shapes: H/S × r/S × ℓ/S (r = 1 µm covers S = 45-500 µm), three creep levels each
-ROUNDED_ASPECTS = [1 / 15, 1 / 6, 1 / 3]
+# (H/S at most 1.87 at S = 150 µm, where r/S = 0.002 is the 1 µm floor of the field's edge
+# radius at S = 500 µm; steeper rounded designs are solved off the tables)
+ROUNDED_ASPECTS = [1 / 15, 1 / 6, 1 / 3, 2 / 3, 1, 3 / 2]
 ROUNDED_RADII = [0.002, 0.0067, 0.022]
 ROUNDED_KINETIC = [0.2, 1.6, 12.8]
-ROUNDED_HELD_OUT = [(0.1, 0.004, 0.5), (0.25, 0.012, 4.0), (0.125, 0.00625, 1.6)]
+ROUNDED_HELD_OUT = [(0.1, 0.004, 0.5), (0.25, 0.012, 4.0), (0.125, 0.00625, 1.6),
+                    (0.8, 0.01, 0.8)]
 # the rounding band refined: 2 elements per band half-width, first layers half as thick, down
 # to 1/64 of the uniform first layer, levels 2-4 (the band checks refine further: 0.2-4.5 %
 # laterally; thinner first layers move Π by 2-4 %, docs/benchmarks.md "Rounded tips")
@@ -206,6 +210,10 @@ def main() -> None:
                         help="keep every grid design's solves in DIR and reuse those found "
                              "there (an interrupted run continues; clear DIR after changing "
                              "the solver)")
+    parser.add_argument("--extend", action="store_true",
+                        help="take the rows (H/S) and held-out points the shipped table already "
+                             "has from it and solve only the new ones (same axes otherwise, "
+                             "levels and mesh options)")
     parser.add_argument("--coarse-band", action="store_true",
                         help="rounded tables with the default creep mesh (one element across "
                              "the rounding band) at levels 3-5 (the shipped pyramid table)")
@@ -229,7 +237,7 @@ def main() -> None:
         for name in BAND_CHECKS:
             TABLES[name] = replace(TABLES[name], divisions=5, options=CreepOptions())
     for name in args.only or sorted(TABLES):
-        make(name, params, args.divisions, args.resume)
+        make(name, params, args.divisions, args.resume, extend=args.extend)
     if args.only is None and args.stress_exponent is None and args.slip is None:  # all shipped
         for n in EGGBOX_EXPONENTS:
             make("eggbox", replace(params, stress_exponent=n), args.divisions, args.resume)
@@ -237,16 +245,22 @@ def main() -> None:
 
 
 def make(name: str, params: CreepParameters, divisions: int | None,
-         cache: Path | None = None) -> None:
-    """Generate and write one table of ``TABLES`` at ``params``."""
+         cache: Path | None = None, *, extend: bool = False) -> None:
+    """Generate and write one table of ``TABLES`` at ``params`` (``extend``: reuse the rows of
+    the table file it replaces)."""
     spec = TABLES[name]
+    stem = name.replace("-", "_")
+    path = TABLE_DIR / f"{stem}_n{params.stress_exponent:g}_{params.slip}.npz"
+    reuse = None
+    if extend:
+        if not path.exists():
+            raise SystemExit(f"--extend: {path} does not exist")
+        reuse = load_table(path)
     t0 = time.perf_counter()
     table = generate_table(spec.factory, spec.aspects, spec.kinetic, params,
                            divisions=divisions or spec.divisions, radii=spec.radii,
                            held_out=spec.held_out, options=spec.options, cache=cache,
-                           period_um=spec.period)
-    stem = name.replace("-", "_")
-    path = TABLE_DIR / f"{stem}_n{params.stress_exponent:g}_{params.slip}.npz"
+                           period_um=spec.period, reuse=reuse)
     earlier = []  # band checks of the file being replaced (their solves can be reused)
     if name in BAND_CHECKS and path.exists():
         load_tables.cache_clear()

@@ -49,7 +49,8 @@ from solver.materials import Materials
 from templater.geometry.surfaces import Surface
 from templater.geometry.units import um_to_m
 
-__all__ = ["PressureTable", "TABLE_DIR", "generate_table", "save_table", "load_tables",
+__all__ = ["PressureTable", "TABLE_DIR", "generate_table", "save_table", "load_table",
+           "load_tables",
            "lookup_pressure_factor", "shape_key", "creep_key", "TABLE_CURRENT_A_M2",
            "table_miss_reason", "table_caveat", "band_check", "band_excess"]
 
@@ -255,6 +256,7 @@ def generate_table(
     floor: bool | None = None,
     cache: Path | None = None,
     period_um: float = REFERENCE_PERIOD_UM,
+    reuse: PressureTable | None = None,
 ) -> PressureTable:
     """Solve field + creep on the grid; ``design_at(H_um, S_um[, r_um]) -> Surface`` builds the
     shape (with ``radii``, r/S values, a third argument, the edge radius).
@@ -271,6 +273,9 @@ def generate_table(
     settings (recorded in the provenance); ``floor`` (default: for rounded tables with the
     coarse band) raises each error to the first-order estimate of the last two levels;
     ``cache``: a folder keeping every design's solves (:func:`cached_entries`), to resume.
+    ``reuse``: an earlier table of the same shape, axes (but H/S), levels and mesh options
+    (``peak_tol`` aside: it moves Π by less than 1e-5) whose rows and held-out solves are taken
+    over instead of solved again (extending a table by new H/S rows); the provenance says which.
     """
     from importlib.metadata import version
 
@@ -289,14 +294,23 @@ def generate_table(
     t_start = time.perf_counter()
     spent: list[float] = []  # solve seconds per design (as first solved, when resumed)
     total = len(shape_pts) + len(held_out)
+    old_rows = _reusable_rows(reuse, aspects, radii, kinetic_over_period, levels, options)
     shape = None
     for n, (a, r) in enumerate(shape_pts):
         design = design_at(a * s, s) if r is None else design_at(a * s, s, r * s)
         shape = shape_key(design)
-        values, errors, coarse = cached_entries(cache, design, kinetic_over_period, params,
-                                                levels, floor=floor, options=options,
-                                                spent=spent)
         i, j = divmod(n, len(grid_r))
+        if i in old_rows:
+            old = old_rows[i]
+            old_coarse = np.asarray(reuse.provenance["coarsest"])[old]
+            values, errors, coarse = (reuse.pressure_factor[old], reuse.pressure_factor_error[old],
+                                      old_coarse)
+            if radii is not None:
+                values, errors, coarse = values[j], errors[j], coarse[j]
+        else:
+            values, errors, coarse = cached_entries(cache, design, kinetic_over_period, params,
+                                                    levels, floor=floor, options=options,
+                                                    spent=spent)
         pis[i, j], errs[i, j], coarsest[i, j] = values, errors, coarse
         log.info("table %s H/S=%.4g%s: Pi=%s (%.0f s)", design.kind, a,
                  "" if r is None else f" r/S={r:.4g}", np.array2string(values, precision=4),
@@ -318,12 +332,18 @@ def generate_table(
             f"; band resolved ({options.band_elements} elements per half-width, tip layer "
             f"{options.tip_layer:g})" if radii is not None and options.band_elements else ""))
     checks = []
+    old_checks = {} if not old_rows else {tuple(c["point"]): c
+                                          for c in reuse.provenance.get("held_out", [])}
     for n, point in enumerate(held_out):
         a, k = point[0], point[-1]
         r = point[1] if len(point) == 3 else None
         design = design_at(a * s, s) if r is None else design_at(a * s, s, r * s)
-        value, error, _ = cached_entries(cache, design, [k], params, levels, floor=floor,
-                                         options=options, spent=spent)
+        old = old_checks.get(tuple(float(v) for v in point))
+        if old is not None:
+            value, error = [old["solved"]], [old["solved_error"]]
+        else:
+            value, error, _ = cached_entries(cache, design, [k], params, levels, floor=floor,
+                                             options=options, spent=spent)
         pi, est = table.interpolate(a, k, r)
         checks.append({"point": [float(v) for v in point], "solved": float(value[0]),
                        "solved_error": float(error[0]), "table": pi, "table_error": est})
@@ -337,7 +357,39 @@ def generate_table(
                   "coarsest": coarsest.tolist(),
                   "seconds": (round(math.fsum(spent)) if math.isfinite(math.fsum(spent))
                               else None)}  # solve time (None: a cached solve did not record it)
+    if old_rows:
+        provenance["reused"] = {
+            "aspects": [float(aspects[i]) for i in sorted(old_rows)],
+            "held_out": [c["point"] for c in checks if tuple(c["point"]) in old_checks],
+            **{key: reuse.provenance.get(key) for key in ("version", "options", "seconds")}}
     return replace(table, provenance=provenance)
+
+
+def _reusable_rows(reuse: PressureTable | None, aspects: list[float],
+                   radii: list[float] | None, kinetic_over_period: list[float],
+                   levels: list[int], options: CreepOptions) -> dict[int, int]:
+    """{row of the new table: row of ``reuse``} for the H/S that ``reuse`` already holds;
+    ``reuse`` must match the other axes, the levels and the mesh options (but ``peak_tol``)."""
+    if reuse is None:
+        return {}
+    def same(u: Any, v: Any) -> bool:
+        return (u is None and v is None) or (u is not None and v is not None
+                                             and len(u) == len(v)
+                                             and bool(np.allclose(u, v, rtol=1e-9)))
+
+    old_options = {**mesh_options(table_options(reuse)), "peak_tol": options.peak_tol}
+    if not (same(reuse.edge_radius_over_s, radii)
+            and same(reuse.kinetic_over_period, kinetic_over_period)
+            and reuse.provenance.get("levels") == levels
+            and old_options == mesh_options(options) and "coarsest" in reuse.provenance):
+        raise ValueError("the table to reuse differs in its r/S or l/S axis, levels or mesh "
+                         "options")
+    rows = {}
+    for i, a in enumerate(aspects):
+        hit = np.flatnonzero(np.isclose(reuse.aspect, a, rtol=1e-9))
+        if hit.size:
+            rows[i] = int(hit[0])
+    return rows
 
 
 def mesh_options(options: CreepOptions) -> dict[str, Any]:
@@ -475,7 +527,8 @@ def save_table(table: PressureTable, path: Path) -> None:
              pressure_factor_error=table.pressure_factor_error, meta=np.array(meta), **radius)
 
 
-def _read(path: Path) -> PressureTable:
+def load_table(path: Path) -> PressureTable:
+    """One table file (as :func:`save_table` wrote it)."""
     with np.load(path, allow_pickle=False) as z:
         meta = json.loads(str(z["meta"]))
         radius = z["edge_radius_over_s"].copy() if "edge_radius_over_s" in z.files else None
@@ -494,7 +547,7 @@ def load_tables(folder: Path = TABLE_DIR) -> tuple[PressureTable, ...]:
     """All tables in ``folder`` (cached; the files are read-only package data)."""
     if not folder.is_dir():
         return ()
-    return tuple(_read(p) for p in sorted(folder.glob("*.npz")))
+    return tuple(load_table(p) for p in sorted(folder.glob("*.npz")))
 
 
 def lookup_pressure_factor(
