@@ -15,6 +15,7 @@ from solver.tables import (
     PressureTable,
     band_excess,
     creep_key,
+    generate_table,
     interpolation_error,
     load_tables,
     lookup_pressure_factor,
@@ -192,6 +193,44 @@ def _rounded(tmp_path, ln_pi):
     save_table(table, tmp_path / "pyramid_test.npz")
     load_tables.cache_clear()
     return table
+
+
+def test_extending_a_table_solves_only_its_new_rows(monkeypatch):
+    """A table extended by an H/S row takes the earlier rows and held-out solves over (bit for
+    bit, no solve), solves the new row as a fresh generation would, and says so in its
+    provenance; an earlier table made with other mesh options is refused."""
+    import solver.tables as tables
+
+    calls = []
+    solve = tables.solve_entries
+
+    def counted(design, *args, **kwargs):
+        calls.append(design.height_um)
+        return solve(design, *args, **kwargs)
+
+    monkeypatch.setattr(tables, "solve_entries", counted)
+
+    def egg(h, s):
+        return EggBox(height_um=h, period_um=s)
+
+    ks, held = [0.8, 3.2], [(0.1, 1.6)]
+    small = generate_table(egg, [1 / 15, 1 / 6], ks, POWER_LAW, divisions=2, held_out=held)
+    assert len(calls) == 3
+    calls.clear()
+    grown = generate_table(egg, [1 / 15, 1 / 6, 1 / 3], ks, POWER_LAW, divisions=2,
+                           held_out=held, reuse=small)
+    assert calls == [pytest.approx(50.0)]  # only H/S = 1/3 at S = 150 µm
+    assert np.array_equal(grown.pressure_factor[:2], small.pressure_factor)
+    fresh = generate_table(egg, [1 / 3], ks, POWER_LAW, divisions=2)
+    assert np.array_equal(grown.pressure_factor[2], fresh.pressure_factor[0])
+    assert grown.pressure_factor[2, 0] > grown.pressure_factor[1, 0]  # steeper: more pressure
+    reused = grown.provenance["reused"]
+    assert reused["aspects"] == pytest.approx([1 / 15, 1 / 6])
+    assert reused["held_out"] == [[0.1, 1.6]]
+    assert grown.provenance["held_out"][0]["solved"] == small.provenance["held_out"][0]["solved"]
+    with pytest.raises(ValueError, match="mesh options"):
+        generate_table(egg, [1 / 15, 1 / 3], ks, POWER_LAW, divisions=2, reuse=small,
+                       options=tables.CreepOptions(interface_layer=1 / 8))
 
 
 def test_generation_cache_resumes_with_the_same_solves(tmp_path, monkeypatch):
