@@ -68,8 +68,8 @@ EGGBOX_ASPECTS = [1 / 120, 1 / 60, 1 / 30, 1 / 15, 1 / 9, 1 / 6, 1 / 4, 1 / 3, 1
                   3 / 2, 2]
 EGGBOX_PERIOD_UM = 140.0
 # rounded shapes: H/S × r/S × ℓ/S (r = 1 µm covers S = 45-500 µm), three creep levels each
-# (H/S at most 1.87 at S = 150 µm, where r/S = 0.002 is the 1 µm floor of the field's edge
-# radius at S = 500 µm; steeper rounded designs are solved off the tables)
+# (the rounded tables stay at S = 150 µm: the field rounds edges to at least 1 µm, so r/S is
+# not scale-free; H ≤ 280 µm then allows H/S ≤ 1.87, steeper rounded designs solve directly)
 ROUNDED_ASPECTS = [1 / 15, 1 / 6, 1 / 3, 2 / 3, 1, 3 / 2]
 ROUNDED_RADII = [0.002, 0.0067, 0.022]
 ROUNDED_KINETIC = [0.2, 1.6, 12.8]

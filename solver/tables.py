@@ -294,7 +294,11 @@ def generate_table(
     t_start = time.perf_counter()
     spent: list[float] = []  # solve seconds per design (as first solved, when resumed)
     total = len(shape_pts) + len(held_out)
-    old_rows = _reusable_rows(reuse, aspects, radii, kinetic_over_period, levels, options)
+    first = (design_at(aspects[0] * s, s) if radii is None else
+             design_at(aspects[0] * s, s, radii[0] * s))
+    keys = ({k: v for k, v in shape_key(first).items() if k != RADIUS_KEY},
+            creep_key(params, sigma_pa))
+    old_rows = _reusable_rows(reuse, keys, aspects, radii, kinetic_over_period, levels, options)
     shape = None
     for n, (a, r) in enumerate(shape_pts):
         design = design_at(a * s, s) if r is None else design_at(a * s, s, r * s)
@@ -365,11 +369,12 @@ def generate_table(
     return replace(table, provenance=provenance)
 
 
-def _reusable_rows(reuse: PressureTable | None, aspects: list[float],
+def _reusable_rows(reuse: PressureTable | None, keys: tuple[dict, dict], aspects: list[float],
                    radii: list[float] | None, kinetic_over_period: list[float],
                    levels: list[int], options: CreepOptions) -> dict[int, int]:
     """{row of the new table: row of ``reuse``} for the H/S that ``reuse`` already holds;
-    ``reuse`` must match the other axes, the levels and the mesh options (but ``peak_tol``)."""
+    ``reuse`` must match the (shape, creep) ``keys``, the other axes, the levels and the mesh
+    options (but ``peak_tol``)."""
     if reuse is None:
         return {}
     def same(u: Any, v: Any) -> bool:
@@ -378,6 +383,8 @@ def _reusable_rows(reuse: PressureTable | None, aspects: list[float],
                                              and bool(np.allclose(u, v, rtol=1e-9)))
 
     old_options = {**mesh_options(table_options(reuse)), "peak_tol": options.peak_tol}
+    if (reuse.shape, reuse.creep) != keys:
+        raise ValueError("the table to reuse is for another shape or other creep options")
     if not (same(reuse.edge_radius_over_s, radii)
             and same(reuse.kinetic_over_period, kinetic_over_period)
             and reuse.provenance.get("levels") == levels
