@@ -53,7 +53,8 @@ SERIES: dict[str, list[Surface]] = {
         FrustumArray(height_um=25.0, period_um=150.0)],
 }
 LATERAL = ("confined", "free")
-CACHE_VERSION = 2  # of the pickled terms (2: electrolyte stresses keep their coarse level)
+CACHE_VERSION = 3  # of the pickled terms (2: electrolyte stresses keep their coarse level; 3:
+# refined to 2 %)
 CRACK_MAX_UM = 150.0  # the electrolyte column is solved once, tall enough for cracks up to this
 
 
@@ -78,9 +79,13 @@ def compute_terms(*, use_tables: bool = True, cache: Path | None = None) -> dict
                                            p.creep_params,
                                            current_density_a_m2=REFERENCE_CURRENT_A_M2,
                                            divisions=SHAPE_DIVISIONS)
+            # one column for cracks up to CRACK_MAX_UM, its mesh refined (as predict does)
+            # for the shipped crack size
             stress = {lat: electrolyte_stress(d, sec, p.creep_params, shape,
                                               ElectrolyteOptions(lateral_condition=lat),
-                                              CRACK_MAX_UM, None) for lat in LATERAL}
+                                              CRACK_MAX_UM, None,
+                                              refine_for_um=v1.crack_size_m * 1e6)
+                      for lat in LATERAL}
             out[d.name] = {
                 "design": d.name, "area_ratio": p.field.area_ratio,
                 "primary_max": p.field.primary.max_current_ratio,

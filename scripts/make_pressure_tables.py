@@ -6,22 +6,25 @@ Every entry is computed by the project's own solvers: the secondary current dist
 (:func:`solver.creep.solve_creep_sequence`, three mesh levels, one mesh per level for all ℓ/S)
 at the default creep constants (n = 6.56, bonded interface, D = S, σ_t = 0), and the product
 egg-box also at n = 4.5 and 9 (a family, interpolated in 1/n). Pyramids and frustums are solved
-with the rounding band resolved (``ROUNDED_OPTIONS``). Each file records its provenance
+with the rounding band resolved (``ROUNDED_OPTIONS``); frustums at top fractions 0.25 and 0.5
+(with the pyramid, t = 0, a family interpolated in t). Each file records its provenance
 (version, levels, creep mesh options, time), Π at the coarsest level and held-out points; the
 rounded tables also their band checks (the band refined further, and the coarse-band Π of a
-prediction off the tables), the n = 6.56 egg-box table the held-out exponent points. Run from
-the repository root:
+prediction off the tables), the n = 6.56 egg-box table the held-out exponent points, the t = 0.5
+frustum table the held-out top fractions. Run from the repository root:
 
-    python scripts/make_pressure_tables.py                   # all tables (about 3 h on 2 cores)
+    python scripts/make_pressure_tables.py                   # all tables (about 4 h on 2 cores)
     python scripts/make_pressure_tables.py --only eggbox-sum # one table (eggbox, eggbox-sum,
-                                                             # pyramid, frustum; a rounded one
-                                                             # with its band checks)
+                                                             # pyramid, frustum, frustum-t0.25;
+                                                             # a rounded one with its band
+                                                             # checks)
     python scripts/make_pressure_tables.py --band-checks     # only the rounded tables' band
                                                              # checks
     python scripts/make_pressure_tables.py --only pyramid --coarse-band  # as the shipped
                                                              # pyramid table: levels 3-5
     python scripts/make_pressure_tables.py --only eggbox --stress-exponent 4.5   # the n family
     python scripts/make_pressure_tables.py --exponent-checks # held-out points between them
+    python scripts/make_pressure_tables.py --plateau-checks  # held-out frustum top fractions
     python scripts/make_pressure_tables.py --only eggbox --slip freeslip  # free-slip interface
 
 Tests (``tests/solver/test_tables.py``) recompute entries and check the held-out points.
@@ -46,12 +49,16 @@ from solver.tables import (
     REFERENCE_PERIOD_UM,
     TABLE_DIR,
     _current_ratio_fn,
+    across_plateaus,
     band_check,
+    cached_entries,
     coarse_band_pressure_factor,
+    creep_key,
     generate_table,
     load_table,
     load_tables,
     lookup_pressure_factor,
+    plateau_members,
     save_table,
     shape_key,
     solve_entries,
@@ -111,13 +118,20 @@ TABLES = {
     "frustum": Spec(lambda h, s, r: FrustumArray(height_um=h, period_um=s, edge_radius_um=r),
                     ROUNDED_ASPECTS, ROUNDED_KINETIC, 4, ROUNDED_RADII, ROUNDED_HELD_OUT,
                     ROUNDED_OPTIONS),
+    # a third member of the top-fraction family (pyramid t = 0, frustum t = 0.5): Π(t) lies
+    # 2-10 % below ln Π linear between those two (plateau checks, docs/benchmarks.md)
+    "frustum-t0.25": Spec(lambda h, s, r: FrustumArray(height_um=h, period_um=s,
+                                                       edge_radius_um=r, top_fraction=0.25),
+                          ROUNDED_ASPECTS, ROUNDED_KINETIC, 4, ROUNDED_RADII, ROUNDED_HELD_OUT,
+                          ROUNDED_OPTIONS),
 }
 
 
 # band checks (r/S = 0.0067 is r = 1 µm at S = 150 µm): the rounding band resolved
 BAND_CHECKS = {"pyramid": [(1 / 15, 0.0067, 1.6), (1 / 6, 0.0067, 1.6), (1 / 3, 0.0067, 1.6),
                            (1 / 6, 0.002, 1.6)],
-               "frustum": [(1 / 6, 0.0067, 1.6), (1 / 6, 0.002, 1.6)]}
+               "frustum": [(1 / 6, 0.0067, 1.6), (1 / 6, 0.002, 1.6)],
+               "frustum-t0.25": [(1 / 6, 0.0067, 1.6)]}
 
 
 def add_band_checks(name: str, params: CreepParameters,
@@ -128,10 +142,9 @@ def add_band_checks(name: str, params: CreepParameters,
     (earlier checks, e.g. of the file before it was regenerated) at the same point and
     settings are taken over instead of solved again."""
     spec = TABLES[name]
-    path = TABLE_DIR / f"{name}_n{params.stress_exponent:g}_{params.slip}.npz"
+    path = table_path(name, params)
     load_tables.cache_clear()  # tables written earlier in this run
-    table = next(t for t in load_tables(TABLE_DIR) if t.edge_radius_over_s is not None
-                 and t.shape["kind"] == name)
+    table = load_table(path)
     settings = {"band_elements": list(BAND_CHECK_ELEMENTS), "divisions": BAND_CHECK_DIVISIONS,
                 "tip_layer": BAND_CHECK_TIP_LAYER, "tip_floor": BAND_CHECK_TIP_FLOOR}
     earlier = reuse or table.provenance.get("band_checks", [])
@@ -193,6 +206,43 @@ def add_exponent_checks(params: CreepParameters, divisions: int) -> None:
     logging.info("wrote %s", path)
 
 
+# held-out frustums at other top fractions t (H/S, r/S, t), each at PLATEAU_KINETIC: lookups
+# interpolate in t between the pyramid table (t = 0) and the frustum table (t = 0.5)
+PLATEAU_CHECKS = [(1 / 15, 0.002, 0.25), (1 / 6, 0.0067, 0.25), (1.0, 0.0067, 0.25),
+                  (0.8, 0.01, 0.2), (1 / 6, 0.0067, 0.1), (1 / 6, 0.0067, 0.4),
+                  (1 / 3, 0.022, 0.25), (0.125, 0.004, 0.35)]
+PLATEAU_KINETIC = [0.5, 1.6, 4.0]
+
+
+def add_plateau_checks(params: CreepParameters, cache: Path | None) -> None:
+    """Solve the held-out top fractions like rounded table entries and record them, with the
+    interpolation between the plateau family's tables there, in the frustum table's
+    provenance (``plateau_checks``)."""
+    spec = TABLES["frustum"]
+    path = TABLE_DIR / f"frustum_n{params.stress_exponent:g}_{params.slip}.npz"
+    load_tables.cache_clear()  # tables written earlier in this run
+    table = load_table(path)
+    levels = [d for d in (spec.divisions - 2, spec.divisions - 1, spec.divisions) if d >= 2]
+    s = spec.period
+    checks = []
+    for a, r, t in PLATEAU_CHECKS:
+        design = FrustumArray(height_um=a * s, period_um=s, edge_radius_um=r * s,
+                              top_fraction=t)
+        values, errors, coarse = cached_entries(cache, design, PLATEAU_KINETIC, params,
+                                                levels, floor=False, options=spec.options)
+        members = plateau_members(load_tables(TABLE_DIR), shape_key(design),
+                                   creep_key(params, None), a, PLATEAU_KINETIC[0])
+        for k, value, error, first in zip(PLATEAU_KINETIC, values, errors, coarse, strict=True):
+            pi, est, tau = across_plateaus(members, t, a, k, r)
+            checks.append({"point": [a, r, t, k], "solved": float(value),
+                           "solved_error": float(error), "coarsest": float(first),
+                           "levels": levels, "table": pi, "table_error": est, "tau": tau})
+            logging.info("plateau check %s: solved %.4g +- %.2g, tables %.4g +- %.2g",
+                         (a, r, t, k), value, error, pi, est)
+    save_table(replace(table, provenance={**table.provenance, "plateau_checks": checks}), path)
+    logging.info("wrote %s", path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=sorted(TABLES), action="append")
@@ -206,6 +256,8 @@ def main() -> None:
                         help="interface condition of the tables (default: the bonded noslip)")
     parser.add_argument("--exponent-checks", action="store_true",
                         help="only add the held-out exponent checks to the egg-box table")
+    parser.add_argument("--plateau-checks", action="store_true",
+                        help="only add the held-out top fractions to the frustum table")
     parser.add_argument("--resume", type=Path, metavar="DIR",
                         help="keep every grid design's solves in DIR and reuse those found "
                              "there (an interrupted run continues; clear DIR after changing "
@@ -229,6 +281,9 @@ def main() -> None:
     if args.exponent_checks:
         add_exponent_checks(params, args.divisions or TABLES["eggbox"].divisions)
         return
+    if args.plateau_checks:
+        add_plateau_checks(params, args.resume)
+        return
     if args.band_checks:
         for name in args.only or sorted(BAND_CHECKS):
             add_band_checks(name, params)
@@ -242,6 +297,13 @@ def main() -> None:
         for n in EGGBOX_EXPONENTS:
             make("eggbox", replace(params, stress_exponent=n), args.divisions, args.resume)
         add_exponent_checks(params, args.divisions or TABLES["eggbox"].divisions)
+        add_plateau_checks(params, args.resume)
+
+
+def table_path(name: str, params: CreepParameters) -> Path:
+    """The file of table ``name`` (a key of ``TABLES``) at ``params``' n and slip."""
+    stem = name.replace("-", "_")
+    return TABLE_DIR / f"{stem}_n{params.stress_exponent:g}_{params.slip}.npz"
 
 
 def make(name: str, params: CreepParameters, divisions: int | None,
@@ -249,8 +311,7 @@ def make(name: str, params: CreepParameters, divisions: int | None,
     """Generate and write one table of ``TABLES`` at ``params`` (``extend``: reuse the rows of
     the table file it replaces)."""
     spec = TABLES[name]
-    stem = name.replace("-", "_")
-    path = TABLE_DIR / f"{stem}_n{params.stress_exponent:g}_{params.slip}.npz"
+    path = table_path(name, params)
     reuse = None
     if extend:
         if not path.exists():
@@ -263,9 +324,7 @@ def make(name: str, params: CreepParameters, divisions: int | None,
                            period_um=spec.period, reuse=reuse)
     earlier = []  # band checks of the file being replaced (their solves can be reused)
     if name in BAND_CHECKS and path.exists():
-        load_tables.cache_clear()
-        earlier = next((t.provenance.get("band_checks", []) for t in load_tables(TABLE_DIR)
-                        if t.edge_radius_over_s is not None and t.shape["kind"] == name), [])
+        earlier = load_table(path).provenance.get("band_checks", [])
     save_table(table, path)
     logging.info("wrote %s (%d entries, %.0f s)", path, table.pressure_factor.size,
                  time.perf_counter() - t0)

@@ -459,6 +459,9 @@ def solve_electrolyte_converged(
     excess_shape: PressureShapeFn | None = None,
     crack_depth_um: float = 0.0,
     coarse_divisions: int | None = None,
+    rtol: float | None = None,
+    max_divisions: int = 6,
+    rtol_crack_um: float | None = None,
 ) -> ElectrolyteStress:
     """Solve at ``options.divisions`` and one level coarser and attach the relative change of
     the largest crack-driving stress per unit stack pressure (its departure from the flat
@@ -466,8 +469,16 @@ def solve_electrolyte_converged(
     When the two levels would have the same lateral nodes (an inverted frustum at 2-4
     divisions has 4 lateral elements at each), both move up until they differ: an estimate
     from the vertical layers alone under-stated the change to finer meshes (2.9 % against
-    8.9 %)."""
+    8.9 %). ``rtol``: while the estimate (for cracks of depth ``rtol_crack_um``, default the
+    solved depth) exceeds it, refine by one level (the finer level becomes the coarse one) up
+    to ``max_divisions`` (rounded edges need 5-6, docs/benchmarks.md)."""
     options = options or ElectrolyteOptions()
+
+    def next_level(d: int) -> int:  # the next level whose lateral nodes differ from d's
+        while d < 32 and np.array_equal(_mesh_nodes(surface, d + 1), _mesh_nodes(surface, d)):
+            d += 1
+        return min(d + 1, 32)
+
     if coarse_divisions is None:
         while (options.divisions < 32 and np.array_equal(
                 _mesh_nodes(surface, options.divisions),
@@ -478,6 +489,12 @@ def solve_electrolyte_converged(
                              crack_depth_um=crack_depth_um)
     rough = solve_electrolyte(surface, replace(options, divisions=coarse),
                               crack_depth_um=crack_depth_um)
+    spent = fine.solve_time_s + rough.solve_time_s
     fine = replace(fine, coarse=rough)
-    return replace(fine, error_estimate=fine.drive_error(),
-                   solve_time_s=fine.solve_time_s + rough.solve_time_s)
+    while rtol is not None and fine.drive_error(rtol_crack_um) > rtol and \
+            next_level(fine.divisions) <= max_divisions:
+        finer = solve_electrolyte(surface, replace(options, divisions=next_level(fine.divisions)),
+                                  excess_shape=excess_shape, crack_depth_um=crack_depth_um)
+        spent += finer.solve_time_s
+        fine = replace(finer, coarse=replace(fine, coarse=None))
+    return replace(fine, error_estimate=fine.drive_error(), solve_time_s=spent)

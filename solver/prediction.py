@@ -53,6 +53,11 @@ SHAPE_DIVISIONS = 2  # creep mesh for the excess-pressure shape when Π comes fr
 # changes J*/J_flat by 0.1 %: egg-box and pyramid H25S150, docs/benchmarks.md); the shape needs
 # no tight Newton tolerance (J*/J_flat changes by 3e-6, the frustum's solve is 20 % faster)
 SHAPE_OPTIONS = CreepOptions(tol=1e-3, pressure_tol=1e-2)
+# the electrolyte stress is refined level by level from ElectrolyteOptions.divisions until two
+# levels agree to 2 % of the departure from the flat interface, up to 6 divisions (rounded
+# edges need 5-6, steep egg-boxes 6; docs/benchmarks.md "Electrolyte stress")
+ELECTROLYTE_RTOL = 0.02
+ELECTROLYTE_MAX_DIVISIONS = 6
 
 
 def _json_num(value: float) -> float | None:
@@ -278,9 +283,12 @@ def solid_design(design: Surface, secondary: FieldResult) -> Surface:
 
 def electrolyte_stress(design: Surface, secondary: FieldResult, params: CreepParameters,
                  creep: CreepResult | None, options: ElectrolyteOptions, crack_um: float,
-                 notify: Callable[[str], None] | None) -> ElectrolyteStress:
+                 notify: Callable[[str], None] | None, *,
+                 refine_for_um: float | None = None) -> ElectrolyteStress:
     """Electrolyte stress of the (rounded) design for the stack pressure and the shape of the
-    excess Li pressure (from the creep solve, or a coarse one when Π came from a table)."""
+    excess Li pressure (from the creep solve, or a coarse one when Π came from a table), for
+    cracks up to ``crack_um`` deep, refined until two levels agree to ``ELECTROLYTE_RTOL`` for
+    cracks ``refine_for_um`` deep (default ``crack_um``)."""
     from solver.coupling import pressure_interpolant
     from solver.electrolyte import solve_electrolyte_converged
 
@@ -300,7 +308,9 @@ def electrolyte_stress(design: Surface, secondary: FieldResult, params: CreepPar
         return fn(x_um * UM, y_um * UM)
 
     return solve_electrolyte_converged(solid, options, excess_shape=shape,
-                                       crack_depth_um=crack_um)
+                                       crack_depth_um=crack_um, rtol=ELECTROLYTE_RTOL,
+                                       max_divisions=ELECTROLYTE_MAX_DIVISIONS,
+                                       rtol_crack_um=refine_for_um)
 
 
 def _pressure(design: Surface, secondary: FieldResult, params: CreepParameters, *,

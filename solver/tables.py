@@ -46,13 +46,14 @@ from solver.creep import (
 from solver.creep_params import CreepParameters
 from solver.field import solve_field
 from solver.materials import Materials
-from templater.geometry.surfaces import Surface
+from templater.geometry.surfaces import Surface, plateau_family_key
 from templater.geometry.units import um_to_m
 
 __all__ = ["PressureTable", "TABLE_DIR", "generate_table", "save_table", "load_table",
            "load_tables",
            "lookup_pressure_factor", "shape_key", "creep_key", "TABLE_CURRENT_A_M2",
-           "table_miss_reason", "table_caveat", "band_check", "band_excess"]
+           "table_miss_reason", "table_caveat", "band_check", "band_excess",
+           "across_plateaus", "plateau_error", "plateau_members"]
 
 log = logging.getLogger(__name__)
 
@@ -586,7 +587,84 @@ def lookup_pressure_factor(
     n = params.stress_exponent
     if len(family) >= 2 and exponents[0] <= n <= exponents[-1]:
         return _across_exponents(family, n, a, k, r)
+    plateaus = plateau_members(load_tables(folder), skey, ckey, a, k)
+    t = _top_fraction(skey)
+    if len(plateaus) >= 2 and t is not None and plateaus[0][0] <= t <= plateaus[-1][0]:
+        pi, err, tau = across_plateaus(plateaus, t, a, k, r)
+        return pi, err + pi * plateau_error(plateaus) * 4.0 * tau * (1.0 - tau)
     return None
+
+
+def _top_fraction(skey: dict[str, Any]) -> float | None:
+    family = plateau_family_key(skey)
+    return None if family is None else family[1]
+
+
+def plateau_members(tables: tuple[PressureTable, ...], skey: dict[str, Any],
+                     ckey: dict[str, Any] | None = None, aspect: float | None = None,
+                     kinetic_over_period: float = 1.0) -> list[tuple[float, PressureTable]]:
+    """(t, table) for the tables of the design's plateau family (:func:`plateau_family_key`:
+    frustums of every top fraction t, the pyramid as t = 0) with creep key ``ckey`` whose grid
+    covers the point (None: any creep key, any point), in increasing t."""
+    family = plateau_family_key(skey)
+    if family is None:
+        return []
+    radius = skey.get(RADIUS_KEY)
+    want = {key: v for key, v in family[0].items() if key != RADIUS_KEY}
+    members = []
+    for table in tables:
+        own = plateau_family_key(table.shape)
+        if own is not None and table.edge_radius_over_s is not None \
+                and {key: v for key, v in own[0].items() if key != RADIUS_KEY} == want \
+                and (ckey is None or table.creep == ckey) \
+                and (aspect is None or table.covers(aspect, kinetic_over_period, radius)):
+            members.append((own[1], table))
+    return sorted(members, key=lambda m: m[0])
+
+
+def across_plateaus(members: list[tuple[float, PressureTable]], t: float, aspect: float,
+                    kinetic_over_period: float,
+                    radius: float | None) -> tuple[float, float, float]:
+    """(Π, error, τ) between the tables of one plateau family at top fractions t_i: ln Π
+    linear in t between the two that bracket t (τ: the position of t between them, 0-1); the
+    error is theirs, interpolated, plus the a-priori interpolation error from the second
+    difference of ln Π over the family when it has three tables or more. The measured error
+    of the interpolation (:func:`plateau_error`) is not included."""
+    hits = [m.interpolate(aspect, kinetic_over_period, radius) for _, m in members]
+    x = np.array([m[0] for m in members])
+    ln_pi = np.log([h[0] for h in hits])
+    errs = np.array([h[1] for h in hits])
+    pi = float(np.exp(np.interp(t, x, ln_pi)))
+    err = float(np.interp(t, x, errs)) + pi * interpolation_error((x,), ln_pi, np.array([t]))
+    cell = int(np.clip(np.searchsorted(x, t) - 1, 0, len(x) - 2))
+    tau = float((t - x[cell]) / (x[cell + 1] - x[cell]))
+    return pi, err, tau
+
+
+def plateau_error(members: list[tuple[float, PressureTable]]) -> float:
+    """Measured relative error of the interpolation in t between a plateau family's tables,
+    per 4τ(1 − τ) (the shape of a linear interpolant's error within its interval): the largest
+    |solved − interpolated| / interpolated over the held-out top fractions recorded in the
+    members' provenance (``plateau_checks``) whose (H/S, r/S, ℓ/S) is a grid node of every
+    member (so that only the interpolation in t is measured), each divided by its
+    4τ(1 − τ) (at least 1/4). The checks are solved like table entries, so this also takes in,
+    conservatively, how much their own discretisation error differs from the tables'."""
+    worst = 0.0
+    for _, table in members:
+        for c in table.provenance.get("plateau_checks", []):
+            if not all(_on_grid(m, c["point"]) for _, m in members):
+                continue
+            shape = max(4.0 * c["tau"] * (1.0 - c["tau"]), 0.25)
+            worst = max(worst, abs(c["solved"] - c["table"]) / c["table"] / shape)
+    return worst
+
+
+def _on_grid(table: PressureTable, point: list[float]) -> bool:
+    """True when a plateau check's (H/S, r/S, t, ℓ/S) lies on the table's grid nodes."""
+    a, r, _, k = point
+    axes = (table.aspect, table.edge_radius_over_s, table.kinetic_over_period)
+    return all(ax is not None and bool(np.isclose(ax, q, rtol=1e-6).any())
+               for ax, q in zip(axes, (a, r, k), strict=True))
 
 
 def _serving_table(design: Surface, kinetic_length_m: float, ckey: dict[str, Any],
@@ -645,11 +723,23 @@ def table_caveat(design: Surface, kinetic_length_m: float | None, params: CreepP
                  folder: Path = TABLE_DIR) -> str:
     """One line on the known bias of the table that serves the design ("" when none): rounded
     tables over-estimate Π because their creep mesh puts one element across the rounding band
-    (measured by the band checks in their provenance; the lookup's error includes it)."""
+    (measured by the band checks in their provenance; the lookup's error includes it). A
+    frustum served by the tables at other top fractions gets a line saying so."""
     if kinetic_length_m is None:
         return ""
     table = _serving_table(design, kinetic_length_m, creep_key(params), folder)
-    if table is None or table_options(table).band_elements > 0 or table.band_excess <= 0.0:
+    if table is None:
+        skey = shape_key(design)
+        members = plateau_members(load_tables(folder), skey, creep_key(params),
+                                  design.aspect_ratio,
+                                  kinetic_length_m / um_to_m(design.period_um))
+        t = _top_fraction(skey)
+        if len(members) < 2 or t is None or not members[0][0] <= t <= members[-1][0]:
+            return ""
+        span = ", ".join(f"{m[0]:g}" for m in members)
+        return (f"Pi interpolated in the top fraction between the tables at t = {span} "
+                "(its measured interpolation error is included)")
+    if table_options(table).band_elements > 0 or table.band_excess <= 0.0:
         return ""
     return (f"the tabulated Pi of rounded {design.kind}s is biased high (by up to "
             f"{100 * table.band_excess:.0f} % where checked with the rounding band "
@@ -671,6 +761,12 @@ def table_miss_reason(design: Surface, kinetic_length_m: float | None,
     skey, ckey = shape_key(design), creep_key(params)
     tables = load_tables(folder)
     same_shape = [t for t in tables if t.matches(skey)]
+    plateaus = plateau_members(tables, skey)
+    if not same_shape and plateaus:  # frustums between tables at other top fractions
+        t, (lo, hi) = _top_fraction(skey), (plateaus[0][0], plateaus[-1][0])
+        if t is None or not lo <= t <= hi:
+            return f"top fraction t = {t:g} is outside the tables ({lo:g}-{hi:g})"
+        same_shape = [m for _, m in plateaus]
     if not same_shape:
         return f"no table for this shape ({_shape_text(skey)})"
     same = [t for t in same_shape if t.creep == ckey]

@@ -48,6 +48,7 @@ __all__ = [
     "S_MIN_UM",
     "S_MAX_UM",
     "ASPECT_MAX",
+    "plateau_family_key",
 ]
 
 H_MAX_UM = PARAMETERS["height_um"].high  # one piezo z field
@@ -210,6 +211,10 @@ class Surface:
             # a radius is a length: what matters is r/S
             key["edge_radius_over_s"] = round(key.pop("edge_radius_um") / self.period_um, 9)
         return key
+
+    def plateau_family(self) -> tuple[dict[str, Any], float] | None:
+        """:func:`plateau_family_key` of this design's :meth:`shape_key`."""
+        return plateau_family_key(self.shape_key())
 
     def _e_raw(
         self, x: NDArray[np.float64], y: NDArray[np.float64]
@@ -588,6 +593,18 @@ class FrustumArray(_SquareRelief):
             return self._cell_quadrature()[1]
         t = self.top_fraction
         return t * t + (1.0 - t * t) * math.sqrt(1.0 + self.face_slope**2)
+
+
+def plateau_family_key(key: dict[str, Any]) -> tuple[dict[str, Any], float] | None:
+    """(key of the family, t) for a shape key of a square relief with a flat top of side t·S,
+    None for other shapes: frustums, and pyramids as the frustums with t = 0 (the same
+    surface, rounding included). Designs of one family key differ only in t, along which
+    anything computed from the surface varies continuously."""
+    if key.get("kind") not in (PyramidArray.kind, FrustumArray.kind):
+        return None
+    family = {k: v for k, v in key.items() if k != "top_fraction"}
+    family["kind"] = FrustumArray.kind
+    return family, float(key.get("top_fraction", 0.0))
 
 
 SURFACES: dict[str, type[Surface]] = {

@@ -189,6 +189,29 @@ def test_the_two_levels_of_the_estimate_differ_laterally():
     assert est.divisions == 4
 
 
+def test_refinement_to_a_tolerance_stops_when_two_levels_agree():
+    """With ``rtol`` the rounded frustum (14 % between 4 and 3 divisions) is refined level by
+    level until two agree to 2 % of the departure from flat; the estimate is recomputed from
+    independent solves at the last two levels. A smooth egg-box that already agrees stays at
+    4 and 3."""
+    from solver.electrolyte import solve_electrolyte
+
+    d = FrustumArray(height_um=25.0, period_um=150.0, edge_radius_um=1.0)
+    default = solve_electrolyte_converged(d, ElectrolyteOptions(divisions=4), crack_depth_um=9.94)
+    assert default.error_estimate > 0.05
+    est = solve_electrolyte_converged(d, ElectrolyteOptions(divisions=4), crack_depth_um=9.94,
+                                      rtol=0.02, max_divisions=6)
+    assert 4 < est.divisions <= 6 and est.error_estimate <= 0.02
+    fine, coarse = (solve_electrolyte(d, ElectrolyteOptions(divisions=n), crack_depth_um=9.94)
+                    for n in (est.divisions, est.divisions - 1))
+    a, b = (float(np.max(r.drive_pressure(1.0, 0.0))) for r in (fine, coarse))
+    assert est.error_estimate == pytest.approx(abs(a - b) / (a - 1.0 - fine.flat_ratio),
+                                               rel=1e-9)
+    egg = EggBox(height_um=25.0, period_um=150.0)
+    assert solve_electrolyte_converged(egg, ElectrolyteOptions(divisions=4), crack_depth_um=9.94,
+                                       rtol=0.02).divisions == 4
+
+
 def test_crack_drive_superposes_stack_and_excess_pressure():
     """The drive handed to the criterion equals a direct evaluation of p_Li + σ̄ for the
     combined load (linear elasticity)."""

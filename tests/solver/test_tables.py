@@ -195,6 +195,112 @@ def _rounded(tmp_path, ln_pi):
     return table
 
 
+def test_lookup_between_top_fractions_is_linear_in_t(tmp_path):
+    """A frustum between the pyramid table (t = 0) and a frustum table (t = 0.5): ln Π linear
+    in t is reproduced exactly, the error is the tables' (interpolated) plus the measured
+    interpolation error of the recorded checks, scaled by 4τ(1 − τ); a top fraction outside
+    the tables and an inverted frustum miss, and the reason says why."""
+    def ln_pi(a, r, k):
+        return 2.0 + 0.3 * a - 0.15 * r - 0.05 * k
+
+    pyramid = _rounded(tmp_path, ln_pi)
+    frustum_key = shape_key(FrustumArray(height_um=25.0, period_um=150.0, edge_radius_um=1.0))
+    frustum_key.pop("edge_radius_over_s")
+    frustum = replace(pyramid, shape=frustum_key,
+                      pressure_factor=np.exp(0.4) * pyramid.pressure_factor,
+                      pressure_factor_error=0.01 * np.exp(0.4) * pyramid.pressure_factor)
+    save_table(replace(pyramid, pressure_factor_error=0.01 * pyramid.pressure_factor),
+               tmp_path / "pyramid_test.npz")
+    save_table(frustum, tmp_path / "frustum_test.npz")
+    load_tables.cache_clear()
+    ell = 257e-6
+    base = math.exp(ln_pi(math.log(20 / 160), math.log(1 / 160), math.log(257 / 160)))
+    try:
+        d = FrustumArray(height_um=20.0, period_um=160.0, edge_radius_um=1.0, top_fraction=0.2)
+        pi, err = lookup_pressure_factor(d, ell, POWER_LAW, folder=tmp_path)
+        assert pi == pytest.approx(base * math.exp(0.4 * 0.2 / 0.5), rel=1e-12)
+        e0, e1 = (next(t for t in load_tables(tmp_path) if t.shape["kind"] == kind)
+                  .interpolate(20 / 160, 257 / 160, 1 / 160)[1]
+                  for kind in ("pyramid", "frustum"))
+        tables_err = e0 + 0.4 * (e1 - e0)  # the tables' errors, linear in t between them
+        assert err == pytest.approx(tables_err, rel=1e-9)
+        # a check on the grid nodes that missed by 3 % at τ = 0.5 widens the error at τ = 0.4
+        # by 3 % · 0.96; one off the nodes (its miss includes the tables' own interpolation,
+        # already in their errors) does not count
+        check = {"point": [1 / 6, 0.0067, 0.25, 1.6], "solved": 1.03, "solved_error": 0.0,
+                 "table": 1.0, "table_error": 0.01, "tau": 0.5}
+        off = {**check, "point": [0.1, 0.004, 0.25, 0.5], "solved": 1.2}
+        save_table(replace(frustum, provenance={"plateau_checks": [check, off]}),
+                   tmp_path / "frustum_test.npz")
+        load_tables.cache_clear()
+        pi2, err2 = lookup_pressure_factor(d, ell, POWER_LAW, folder=tmp_path)
+        assert pi2 == pi
+        assert err2 == pytest.approx(tables_err + pi * 0.03 * 0.96, rel=1e-9)
+        assert "top fraction between the tables at t = 0, 0.5" in table_caveat(
+            d, ell, POWER_LAW, folder=tmp_path)
+        wide = FrustumArray(height_um=20.0, period_um=160.0, edge_radius_um=1.0,
+                            top_fraction=0.7)
+        assert lookup_pressure_factor(wide, ell, POWER_LAW, folder=tmp_path) is None
+        assert table_miss_reason(wide, ell, POWER_LAW, folder=tmp_path) == \
+            "top fraction t = 0.7 is outside the tables (0-0.5)"
+        inverted = replace(d, invert=True)
+        assert lookup_pressure_factor(inverted, ell, POWER_LAW, folder=tmp_path) is None
+        assert "no table for this shape" in table_miss_reason(inverted, ell, POWER_LAW,
+                                                              folder=tmp_path)
+        assert "r/S = " in table_miss_reason(replace(d, height_um=125.0, period_um=1000.0),
+                                             ell, POWER_LAW, folder=tmp_path)
+    finally:
+        load_tables.cache_clear()
+
+
+def test_shipped_plateau_checks_are_covered_by_the_error_estimate():
+    """Held-out frustums at top fractions between the pyramid (t = 0) and frustum (t = 0.5)
+    tables, solved like entries by the generator: the recorded interpolation is what the
+    tables give today; the lookup's error plus the point's own covers the difference, at the
+    checks off the grid nodes with the measured interpolation error as shipped and at those on
+    them with the error measured from the other checks (leave one design out)."""
+    from solver.tables import across_plateaus, plateau_error, plateau_members
+
+    frustum = next(t for t in load_tables() if t.shape.get("kind") == "frustum"
+                   and t.edge_radius_over_s is not None)
+    checks = frustum.provenance["plateau_checks"]
+    assert len(checks) >= 12
+    s = REFERENCE_PERIOD_UM
+    for c in checks:
+        a, r, t, k = c["point"]
+        d = FrustumArray(height_um=a * s, period_um=s, edge_radius_um=r * s, top_fraction=t)
+        members = plateau_members(load_tables(), shape_key(d), creep_key(POWER_LAW), a, k)
+        assert [m[0] for m in members] == [0.0, 0.25, 0.5]
+        pi, err, tau = across_plateaus(members, t, a, k, r)
+        assert (pi, err, tau) == pytest.approx((c["table"], c["table_error"], c["tau"]),
+                                               rel=1e-9)
+        others = [o for o in checks if o["point"][:3] != c["point"][:3]]
+        loo = [(t0, replace(m, provenance={**m.provenance, "plateau_checks": others}))
+               for t0, m in members]
+        measured = plateau_error(loo) * 4.0 * tau * (1.0 - tau)
+        assert abs(c["solved"] - pi) <= err + pi * measured + c["solved_error"], c
+        hit = lookup_pressure_factor(d, k * s * 1e-6, POWER_LAW)
+        assert hit[0] == pytest.approx(pi, rel=1e-12)
+        assert hit[1] >= err + pi * measured - 1e-12
+
+
+def test_shipped_plateau_check_coarsest_level_is_recomputed():
+    """Spot check of a held-out top fraction at the coarsest creep level the generator solved
+    (seconds): same solver, same mesh, same Π."""
+    frustum = next(t for t in load_tables() if t.shape.get("kind") == "frustum"
+                   and t.edge_radius_over_s is not None)
+    c = next(c for c in frustum.provenance["plateau_checks"]
+             if c["point"][2] == 0.25 and c["point"][1] == 0.022 and c["point"][3] == 1.6)
+    a, r, t, k = c["point"]
+    s = REFERENCE_PERIOD_UM
+    d = FrustumArray(height_um=a * s, period_um=s, edge_radius_um=r * s, top_fraction=t)
+    fn = solve_field(d, Materials.from_kinetic_length(k * s * 1e-6),
+                     mode="secondary").current_ratio_at_um
+    sol = solve_creep_dimensionless(d, fn, POWER_LAW, divisions=c["levels"][0],
+                                    options=table_options(frustum))
+    assert sol.pressure.max() == pytest.approx(c["coarsest"], rel=1e-4)
+
+
 def test_extending_a_table_solves_only_its_new_rows(monkeypatch):
     """A table extended by an H/S row takes the earlier rows and held-out solves over (bit for
     bit, no solve), solves the new row as a fresh generation would, and says so in its

@@ -53,6 +53,35 @@ def test_pyramid_and_frustum_lattice_points():
     np.testing.assert_allclose(inv.z_um(x, y), H - p.z_um(x, y), atol=1e-12)
 
 
+@pytest.mark.parametrize("invert", [False, True])
+def test_pyramid_is_the_frustum_without_plateau_and_shares_its_family(invert):
+    """A rounded pyramid and the rounded frustum with t = 0 are the same surface (heights,
+    gradients, rounding bands, mean height, area), so they share a plateau family key;
+    frustums of other t belong to it, other shapes and the inverted reliefs' upright
+    counterparts do not."""
+    from templater.geometry.surfaces import plateau_family_key
+
+    p = PyramidArray(height_um=H, period_um=S, edge_radius_um=2.0, invert=invert)
+    f = FrustumArray(height_um=H, period_um=S, edge_radius_um=2.0, top_fraction=0.0,
+                     invert=invert)
+    x, y = np.meshgrid(np.linspace(-S, S, 241), np.linspace(-S / 2, S, 181))
+    np.testing.assert_allclose(f.z_um(x, y), p.z_um(x, y), atol=1e-12)
+    for gf, gp in zip(f.gradient(x, y), p.gradient(x, y), strict=True):
+        np.testing.assert_allclose(gf, gp, atol=1e-12)
+    assert f.rounding_half_widths_um() == p.rounding_half_widths_um()
+    assert f.mean_height_um() == pytest.approx(p.mean_height_um(), rel=1e-12)
+    assert f.area_ratio() == pytest.approx(p.area_ratio(), rel=1e-12)
+    key, t = p.plateau_family()
+    assert (key, t) == f.plateau_family() and t == 0.0
+    other = FrustumArray(height_um=H, period_um=S, edge_radius_um=2.0, top_fraction=0.3,
+                         invert=invert).plateau_family()
+    assert other == (key, 0.3)
+    assert PyramidArray(height_um=H, period_um=S, edge_radius_um=2.0,
+                        invert=not invert).plateau_family()[0] != key
+    assert EggBox(height_um=H, period_um=S).plateau_family() is None
+    assert plateau_family_key({"kind": "eggbox", "form": "sum", "invert": False}) is None
+
+
 def test_flat_is_zero():
     d = Flat()
     assert d.height_um == 0.0 and d.area_ratio() == 1.0
