@@ -119,7 +119,7 @@ TABLES = {
                     ROUNDED_ASPECTS, ROUNDED_KINETIC, 4, ROUNDED_RADII, ROUNDED_HELD_OUT,
                     ROUNDED_OPTIONS),
     # a third member of the top-fraction family (pyramid t = 0, frustum t = 0.5): Π(t) lies
-    # 2-10 % below ln Π linear between those two (plateau checks, docs/benchmarks.md)
+    # 0.5-9.6 % below ln Π linear between those two (plateau checks, docs/benchmarks.md)
     "frustum-t0.25": Spec(lambda h, s, r: FrustumArray(height_um=h, period_um=s,
                                                        edge_radius_um=r, top_fraction=0.25),
                           ROUNDED_ASPECTS, ROUNDED_KINETIC, 4, ROUNDED_RADII, ROUNDED_HELD_OUT,
@@ -206,33 +206,49 @@ def add_exponent_checks(params: CreepParameters, divisions: int) -> None:
     logging.info("wrote %s", path)
 
 
-# held-out frustums at other top fractions t (H/S, r/S, t), each at PLATEAU_KINETIC: lookups
-# interpolate in t between the pyramid table (t = 0) and the frustum table (t = 0.5)
-PLATEAU_CHECKS = [(1 / 15, 0.002, 0.25), (1 / 6, 0.0067, 0.25), (1.0, 0.0067, 0.25),
-                  (0.8, 0.01, 0.2), (1 / 6, 0.0067, 0.1), (1 / 6, 0.0067, 0.4),
-                  (1 / 3, 0.022, 0.25), (0.125, 0.004, 0.35)]
-PLATEAU_KINETIC = [0.5, 1.6, 4.0]
+# held-out frustums at other top fractions t, (H/S, r/S, t, ℓ/S values): lookups interpolate in t
+# between the pyramid table (t = 0) and the frustum tables (t = 0.25, 0.5); the checks on the
+# tables' (H/S, r/S, ℓ/S) nodes strictly between two members measure that interpolation
+PLATEAU_CHECKS = [
+    *[(a, r, t, [0.5, 1.6, 4.0]) for a, r, t in (
+        (1 / 15, 0.002, 0.25), (1 / 6, 0.0067, 0.25), (1.0, 0.0067, 0.25), (0.8, 0.01, 0.2),
+        (1 / 6, 0.0067, 0.1), (1 / 6, 0.0067, 0.4), (1 / 3, 0.022, 0.25), (0.125, 0.004, 0.35))],
+    *[(a, r, t, ROUNDED_KINETIC) for a, r, t in (
+        (1 / 15, 0.0067, 0.1), (2 / 3, 0.022, 0.15), (1.0, 0.0067, 0.35), (1 / 3, 0.0067, 0.1),
+        (1 / 3, 0.002, 0.4), (1 / 6, 0.022, 0.2), (1.5, 0.002, 0.4), (2 / 3, 0.002, 0.3))],
+]
+PLATEAU_FAMILY = ("pyramid", "frustum", "frustum-t0.25")  # tables the checks interpolate
 
 
-def add_plateau_checks(params: CreepParameters, cache: Path | None) -> None:
+def add_plateau_checks(params: CreepParameters, cache: Path | None,
+                       reuse: list[dict] | None = None) -> None:
     """Solve the held-out top fractions like rounded table entries and record them, with the
     interpolation between the plateau family's tables there, in the frustum table's
-    provenance (``plateau_checks``)."""
+    provenance (``plateau_checks``). Solves recorded in ``reuse`` (default: the file's own
+    checks) at the same point and levels are taken over instead of solved again."""
     spec = TABLES["frustum"]
-    path = TABLE_DIR / f"frustum_n{params.stress_exponent:g}_{params.slip}.npz"
+    path = table_path("frustum", params)
     load_tables.cache_clear()  # tables written earlier in this run
     table = load_table(path)
     levels = [d for d in (spec.divisions - 2, spec.divisions - 1, spec.divisions) if d >= 2]
+    known = {tuple(c["point"]): c for c in (reuse if reuse is not None else
+                                            table.provenance.get("plateau_checks", []))
+             if c.get("levels") == levels}
     s = spec.period
     checks = []
-    for a, r, t in PLATEAU_CHECKS:
+    for a, r, t, ks in PLATEAU_CHECKS:
         design = FrustumArray(height_um=a * s, period_um=s, edge_radius_um=r * s,
                               top_fraction=t)
-        values, errors, coarse = cached_entries(cache, design, PLATEAU_KINETIC, params,
-                                                levels, floor=False, options=spec.options)
-        members = plateau_members(load_tables(TABLE_DIR), shape_key(design),
-                                   creep_key(params, None), a, PLATEAU_KINETIC[0])
-        for k, value, error, first in zip(PLATEAU_KINETIC, values, errors, coarse, strict=True):
+        old = [known.get((a, r, t, k)) for k in ks]
+        if all(old):
+            values, errors, coarse = ([c[key] for c in old]
+                                      for key in ("solved", "solved_error", "coarsest"))
+        else:
+            values, errors, coarse = cached_entries(cache, design, ks, params, levels,
+                                                    floor=False, options=spec.options)
+        members = plateau_members(load_tables(TABLE_DIR), design.plateau_family(),
+                                  creep_key(params, None), a, ks[0])
+        for k, value, error, first in zip(ks, values, errors, coarse, strict=True):
             pi, est, tau = across_plateaus(members, t, a, k, r)
             checks.append({"point": [a, r, t, k], "solved": float(value),
                            "solved_error": float(error), "coarsest": float(first),
@@ -325,11 +341,16 @@ def make(name: str, params: CreepParameters, divisions: int | None,
     earlier = []  # band checks of the file being replaced (their solves can be reused)
     if name in BAND_CHECKS and path.exists():
         earlier = load_table(path).provenance.get("band_checks", [])
+    frustum = table_path("frustum", params)  # its plateau checks interpolate this table
+    plateau = (load_table(frustum).provenance.get("plateau_checks", [])
+               if name in PLATEAU_FAMILY and frustum.exists() else [])
     save_table(table, path)
     logging.info("wrote %s (%d entries, %.0f s)", path, table.pressure_factor.size,
                  time.perf_counter() - t0)
     if name in BAND_CHECKS:
         add_band_checks(name, params, reuse=earlier)
+    if plateau and table_path("frustum", params).exists():
+        add_plateau_checks(params, cache, reuse=plateau)  # recomputes their interpolation
 
 
 if __name__ == "__main__":

@@ -539,8 +539,19 @@ def predict(
         critical_current_a_m2=ratio * constants.flat_critical_current_a_m2,
         coupling_current_change=change, solve_time_s=time.perf_counter() - t0,
         electrolyte=report, kinetics=kinetics, kinetics_iterations=bv_iterations,
-        notes=(pressure_note,) if pressure_note else (),
+        notes=tuple(n for n in (pressure_note, _electrolyte_note(stress)) if n),
     )
+
+
+def _electrolyte_note(stress: ElectrolyteStress | None) -> str:
+    """One line when the electrolyte meshes did not agree to ``ELECTROLYTE_RTOL`` within
+    ``ELECTROLYTE_MAX_DIVISIONS`` ("" otherwise)."""
+    if stress is None or not stress.error_estimate > ELECTROLYTE_RTOL:
+        return ""
+    coarse = "" if stress.coarse is None else f" and {stress.coarse.divisions}"
+    return (f"the electrolyte meshes of {stress.divisions}{coarse} divisions differ by "
+            f"{100 * stress.error_estimate:.0f} % of the departure from flat (the target is "
+            f"{100 * ELECTROLYTE_RTOL:.0f} %); the J* error includes it")
 
 
 def default_constants() -> DendriteConstants:

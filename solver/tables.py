@@ -587,29 +587,24 @@ def lookup_pressure_factor(
     n = params.stress_exponent
     if len(family) >= 2 and exponents[0] <= n <= exponents[-1]:
         return _across_exponents(family, n, a, k, r)
-    plateaus = plateau_members(load_tables(folder), skey, ckey, a, k)
-    t = _top_fraction(skey)
-    if len(plateaus) >= 2 and t is not None and plateaus[0][0] <= t <= plateaus[-1][0]:
-        pi, err, tau = across_plateaus(plateaus, t, a, k, r)
+    family = design.plateau_family()
+    plateaus = plateau_members(load_tables(folder), family, ckey, a, k)
+    if len(plateaus) >= 2 and plateaus[0][0] <= family[1] <= plateaus[-1][0]:
+        pi, err, tau = across_plateaus(plateaus, family[1], a, k, r)
         return pi, err + pi * plateau_error(plateaus) * 4.0 * tau * (1.0 - tau)
     return None
 
 
-def _top_fraction(skey: dict[str, Any]) -> float | None:
-    family = plateau_family_key(skey)
-    return None if family is None else family[1]
-
-
-def plateau_members(tables: tuple[PressureTable, ...], skey: dict[str, Any],
-                     ckey: dict[str, Any] | None = None, aspect: float | None = None,
-                     kinetic_over_period: float = 1.0) -> list[tuple[float, PressureTable]]:
-    """(t, table) for the tables of the design's plateau family (:func:`plateau_family_key`:
-    frustums of every top fraction t, the pyramid as t = 0) with creep key ``ckey`` whose grid
-    covers the point (None: any creep key, any point), in increasing t."""
-    family = plateau_family_key(skey)
+def plateau_members(tables: tuple[PressureTable, ...],
+                    family: tuple[dict[str, Any], float] | None,
+                    ckey: dict[str, Any] | None = None, aspect: float | None = None,
+                    kinetic_over_period: float = 1.0) -> list[tuple[float, PressureTable]]:
+    """(t, table) for the tables of a design's plateau family (``design.plateau_family()``:
+    frustums of every top fraction t, the pyramid as t = 0; None: no family) with creep key
+    ``ckey`` whose grid covers the point (None: any creep key, any point), in increasing t."""
     if family is None:
         return []
-    radius = skey.get(RADIUS_KEY)
+    radius = family[0].get(RADIUS_KEY)
     want = {key: v for key, v in family[0].items() if key != RADIUS_KEY}
     members = []
     for table in tables:
@@ -645,17 +640,28 @@ def plateau_error(members: list[tuple[float, PressureTable]]) -> float:
     """Measured relative error of the interpolation in t between a plateau family's tables,
     per 4τ(1 − τ) (the shape of a linear interpolant's error within its interval): the largest
     |solved − interpolated| / interpolated over the held-out top fractions recorded in the
-    members' provenance (``plateau_checks``) whose (H/S, r/S, ℓ/S) is a grid node of every
-    member (so that only the interpolation in t is measured), each divided by its
-    4τ(1 − τ) (at least 1/4). The checks are solved like table entries, so this also takes in,
-    conservatively, how much their own discretisation error differs from the tables'."""
+    members' provenance (``plateau_checks``) that lie strictly between two members and on a
+    grid node (H/S, r/S, ℓ/S) of every member (so that only the interpolation in t is
+    measured), each divided by its 4τ(1 − τ) (at least 1/4). The interpolation is recomputed
+    from the members given (what a check recorded may predate a member). The checks are solved
+    like table entries, so this also takes in, conservatively, how much their own
+    discretisation error differs from the tables'."""
+    return _measured_plateau_error(tuple(members))
+
+
+@lru_cache(maxsize=16)
+def _measured_plateau_error(members: tuple[tuple[float, PressureTable], ...]) -> float:
     worst = 0.0
+    nodes = [t for t, _ in members]
     for _, table in members:
         for c in table.provenance.get("plateau_checks", []):
-            if not all(_on_grid(m, c["point"]) for _, m in members):
+            a, r, t, k = c["point"]
+            if not all(_on_grid(m, c["point"]) for _, m in members) or \
+                    not nodes[0] < t < nodes[-1] or any(math.isclose(t, x) for x in nodes):
                 continue
-            shape = max(4.0 * c["tau"] * (1.0 - c["tau"]), 0.25)
-            worst = max(worst, abs(c["solved"] - c["table"]) / c["table"] / shape)
+            pi, _, tau = across_plateaus(list(members), t, a, k, r)
+            shape = max(4.0 * tau * (1.0 - tau), 0.25)
+            worst = max(worst, abs(c["solved"] - pi) / pi / shape)
     return worst
 
 
@@ -729,16 +735,20 @@ def table_caveat(design: Surface, kinetic_length_m: float | None, params: CreepP
         return ""
     table = _serving_table(design, kinetic_length_m, creep_key(params), folder)
     if table is None:
-        skey = shape_key(design)
-        members = plateau_members(load_tables(folder), skey, creep_key(params),
+        family = design.plateau_family()
+        members = plateau_members(load_tables(folder), family, creep_key(params),
                                   design.aspect_ratio,
                                   kinetic_length_m / um_to_m(design.period_um))
-        t = _top_fraction(skey)
-        if len(members) < 2 or t is None or not members[0][0] <= t <= members[-1][0]:
+        if len(members) < 2 or not members[0][0] <= family[1] <= members[-1][0]:
             return ""
-        span = ", ".join(f"{m[0]:g}" for m in members)
-        return (f"Pi interpolated in the top fraction between the tables at t = {span} "
-                "(its measured interpolation error is included)")
+        nodes = [m[0] for m in members]
+        on = [x for x in nodes if math.isclose(x, family[1], abs_tol=1e-12)]
+        if on:
+            return f"Pi from the table at top fraction {on[0]:g} (the same surface)"
+        hi = int(np.searchsorted(nodes, family[1]))
+        return (f"Pi interpolated in the top fraction between the tables at t = "
+                f"{nodes[hi - 1]:g} and {nodes[hi]:g} (its measured interpolation error is "
+                "included)")
     if table_options(table).band_elements > 0 or table.band_excess <= 0.0:
         return ""
     return (f"the tabulated Pi of rounded {design.kind}s is biased high (by up to "
@@ -761,10 +771,11 @@ def table_miss_reason(design: Surface, kinetic_length_m: float | None,
     skey, ckey = shape_key(design), creep_key(params)
     tables = load_tables(folder)
     same_shape = [t for t in tables if t.matches(skey)]
-    plateaus = plateau_members(tables, skey)
+    family = design.plateau_family()
+    plateaus = plateau_members(tables, family)
     if not same_shape and plateaus:  # frustums between tables at other top fractions
-        t, (lo, hi) = _top_fraction(skey), (plateaus[0][0], plateaus[-1][0])
-        if t is None or not lo <= t <= hi:
+        t, (lo, hi) = family[1], (plateaus[0][0], plateaus[-1][0])
+        if not lo <= t <= hi:
             return f"top fraction t = {t:g} is outside the tables ({lo:g}-{hi:g})"
         same_shape = [m for _, m in plateaus]
     if not same_shape:

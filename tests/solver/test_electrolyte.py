@@ -202,6 +202,13 @@ def test_refinement_to_a_tolerance_stops_when_two_levels_agree():
     est = solve_electrolyte_converged(d, ElectrolyteOptions(divisions=4), crack_depth_um=9.94,
                                       rtol=0.02, max_divisions=6)
     assert 4 < est.divisions <= 6 and est.error_estimate <= 0.02
+    below = solve_electrolyte_converged(d, ElectrolyteOptions(divisions=est.divisions - 1),
+                                        crack_depth_um=9.94)
+    assert below.error_estimate > 0.02  # it stopped at the first pair that agrees
+    from solver.prediction import _electrolyte_note
+
+    assert _electrolyte_note(est) == ""
+    assert "meshes of 4 and 3 divisions differ by 14 %" in _electrolyte_note(default)
     fine, coarse = (solve_electrolyte(d, ElectrolyteOptions(divisions=n), crack_depth_um=9.94)
                     for n in (est.divisions, est.divisions - 1))
     a, b = (float(np.max(r.drive_pressure(1.0, 0.0))) for r in (fine, coarse))
