@@ -15,7 +15,8 @@ anything else falls back to a direct creep solve (:mod:`solver.prediction`).
 Interpolation: cubic in (ln H/S, ln ℓ/S) on the tensor grid (linear where the grid has fewer
 than four points along an axis); for a table with a single H/S the aspect ratio must match.
 Tables that differ only in the creep exponent n form a family: between them ln Π is linear in
-1/n.
+1/n. Likewise the pyramid (t = 0) and the frustum tables at top fractions t: between them ln Π
+is linear in t, with an error measured at held-out top fractions (:func:`plateau_error`).
 """
 
 from __future__ import annotations
@@ -587,11 +588,11 @@ def lookup_pressure_factor(
     n = params.stress_exponent
     if len(family) >= 2 and exponents[0] <= n <= exponents[-1]:
         return _across_exponents(family, n, a, k, r)
-    family = design.plateau_family()
-    plateaus = plateau_members(load_tables(folder), family, ckey, a, k)
-    if len(plateaus) >= 2 and plateaus[0][0] <= family[1] <= plateaus[-1][0]:
-        pi, err, tau = across_plateaus(plateaus, family[1], a, k, r)
-        return pi, err + pi * plateau_error(plateaus) * 4.0 * tau * (1.0 - tau)
+    plateau = design.plateau_family()
+    members = plateau_members(load_tables(folder), plateau, ckey, a, k)
+    if len(members) >= 2 and members[0][0] <= plateau[1] <= members[-1][0]:
+        pi, err, tau = across_plateaus(members, plateau[1], a, k, r)
+        return pi, err + pi * plateau_error(members) * 4.0 * tau * (1.0 - tau)
     return None
 
 

@@ -195,6 +195,17 @@ def _rounded(tmp_path, ln_pi):
     return table
 
 
+def _frustum_like(pyramid: PressureTable, t: float, scale: float,
+                  error: float = 0.0) -> PressureTable:
+    """The pyramid table's axes as a frustum table at top fraction t: Π times ``scale``, error
+    ``error`` times Π."""
+    key = shape_key(FrustumArray(height_um=25.0, period_um=150.0, edge_radius_um=1.0,
+                                 top_fraction=t))
+    key.pop("edge_radius_over_s")
+    pi = scale * pyramid.pressure_factor
+    return replace(pyramid, shape=key, pressure_factor=pi, pressure_factor_error=error * pi)
+
+
 def test_lookup_between_top_fractions_is_linear_in_t(tmp_path):
     """A frustum between the pyramid table (t = 0) and a frustum table (t = 0.5): ln Π linear
     in t is reproduced exactly, the error is the tables' (interpolated) plus the measured
@@ -204,11 +215,7 @@ def test_lookup_between_top_fractions_is_linear_in_t(tmp_path):
         return 2.0 + 0.3 * a - 0.15 * r - 0.05 * k
 
     pyramid = _rounded(tmp_path, ln_pi)
-    frustum_key = shape_key(FrustumArray(height_um=25.0, period_um=150.0, edge_radius_um=1.0))
-    frustum_key.pop("edge_radius_over_s")
-    frustum = replace(pyramid, shape=frustum_key,
-                      pressure_factor=np.exp(0.4) * pyramid.pressure_factor,
-                      pressure_factor_error=0.01 * np.exp(0.4) * pyramid.pressure_factor)
+    frustum = _frustum_like(pyramid, 0.5, np.exp(0.4), error=0.01)
     save_table(replace(pyramid, pressure_factor_error=0.01 * pyramid.pressure_factor),
                tmp_path / "pyramid_test.npz")
     save_table(frustum, tmp_path / "frustum_test.npz")
@@ -267,12 +274,7 @@ def test_three_tables_in_t_estimate_the_curvature_between_them(tmp_path):
     c = -3.0  # ln Π(t) sags below the chord, as the shipped frustums do
     pyramid = _rounded(tmp_path, ln_pi)
     for t in (0.25, 0.5):
-        key = shape_key(FrustumArray(height_um=25.0, period_um=150.0, edge_radius_um=1.0,
-                                     top_fraction=t))
-        key.pop("edge_radius_over_s")
-        save_table(replace(pyramid, shape=key,
-                           pressure_factor=math.exp(c * t * t) * pyramid.pressure_factor),
-                   tmp_path / f"frustum_t{t}.npz")
+        save_table(_frustum_like(pyramid, t, math.exp(c * t * t)), tmp_path / f"frustum_t{t}.npz")
     load_tables.cache_clear()
     ell = 257e-6
     base = math.exp(ln_pi(math.log(20 / 160), math.log(1 / 160), math.log(257 / 160)))
