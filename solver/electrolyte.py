@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -291,12 +292,10 @@ def _traction_load(doflocs: NDArray[np.float64], fdofs: NDArray[np.int64],
     return out
 
 
-def _mirror_reduction(surface: Surface, xr: NDArray[np.float64], yr: NDArray[np.float64],
-                      sr: NDArray[np.float64], free: NDArray[np.int64],
-                      loads: list[NDArray[np.float64]]) -> sp.csc_matrix | None:
-    """Orthonormal basis of the x ↔ y mirror-symmetric free displacements (node pairs, x and
-    y components swapped), or None when the mesh, the interface or a load is not symmetric
-    (loads within 1e-9 of symmetric are symmetrised in place)."""
+def _mirror_nodes(surface: Surface, xr: NDArray[np.float64], yr: NDArray[np.float64],
+                  sr: NDArray[np.float64]) -> NDArray[np.int64] | None:
+    """The x ↔ y mirror image of every node, or None when the mesh or the interface is not
+    mirror-symmetric."""
     nodes = node_mirror(xr, yr, sr)
     if nodes is None:
         return None
@@ -304,17 +303,168 @@ def _mirror_reduction(surface: Surface, xr: NDArray[np.float64], yr: NDArray[np.
     e = surface.z_um(xr * s_um, yr * s_um)
     if np.abs(e - e[nodes]).max() > MIRROR_TOL * max(surface.height_um, 1e-3 * s_um):
         return None
-    image = mirror_dofs(nodes)
-    mirrored = []
-    for load in loads:
-        m = np.empty_like(load)
-        m[image] = load
-        if np.abs(load - m).max() > MIRROR_TOL * max(np.abs(load).max(), 1e-300):
-            return None
-        mirrored.append(m)
-    for load, m in zip(loads, mirrored, strict=True):
-        load[:] = 0.5 * (load + m)
-    return mirror_basis(nodes, 0, sp.identity(3 * nodes.size, format="csr"), free)
+    return nodes
+
+
+def _symmetrised(load: NDArray[np.float64], nodes: NDArray[np.int64]) -> bool:
+    """Whether ``load`` is x ↔ y mirror-symmetric; if so (within 1e-9), make it exactly so, in
+    place."""
+    m = np.empty_like(load)
+    m[mirror_dofs(nodes)] = load
+    if np.abs(load - m).max() > MIRROR_TOL * max(np.abs(load).max(), 1e-300):
+        return False
+    load[:] = 0.5 * (load + m)
+    return True
+
+
+class _Level:
+    """One electrolyte mesh level: the mesh, the factorised stiffness and the stack-pressure
+    state. A further load (the excess Li pressure) reuses the factorisation, so the levels can
+    be chosen from the stack-pressure state alone while the excess-pressure shape is solved."""
+
+    def __init__(self, surface: Surface, options: ElectrolyteOptions,
+                 crack_depth_um: float) -> None:
+        t0 = time.perf_counter()
+        if options.lateral_condition == "free" and not surface.is_square_symmetric:
+            # one lateral displacement for x and y: the free condition needs square symmetry
+            raise DesignError("electrolyte", "design", "design", surface.name,
+                              "square-symmetric designs (lateral condition free)", "")
+        self.surface, self.options, self.crack_depth_um = surface, options, float(crack_depth_um)
+        s_um = self.s_um = surface.period_um
+        h_um = surface.height_um
+        n = options.divisions
+        # lengths in periods S from here on (the isoparametric inverse map works to an
+        # absolute tolerance: O(1) coordinates); pyramids and frustums: nodes graded towards
+        # the rounded Li-convex edge, where the crack-driving stress peaks (with the
+        # sine-graded nodes the frustum's drive rose and fell between 3 and 8 divisions, and
+        # the two-level error under-estimated the change; docs/benchmarks.md, "Full
+        # prediction and sweeps")
+        xs = _mesh_nodes(surface, n)
+        f_max = (h_um - float(np.min(surface.z_um(xs[:, None] * s_um, xs[None, :] * s_um)))) / s_um
+        top = f_max + max(1.0, 2.0 * crack_depth_um / s_um)
+        # first layer: a fraction of the mean lateral spacing, over the mean column length
+        self.levels = _levels(n, _FIRST_LAYER * (0.5 / n) / (top - f_max + 0.5 * h_um / s_um))
+        ref = MeshTet2.from_mesh(MeshTet.init_tensor(xs, xs, self.levels))
+        xr, yr, sr = ref.doflocs
+        f = (h_um - surface.z_um(xr * s_um, yr * s_um)) / s_um
+        mesh = self.mesh = replace(ref, doflocs=np.vstack([xr, yr, f + (top - f) * sr]))
+
+        nu = options.poisson_ratio
+        self.lam = nu / ((1.0 + nu) * (1.0 - 2.0 * nu))
+        self.mu = 1.0 / (2.0 * (1.0 + nu))
+        grads, dx = p2_gradients(mesh, *_QUADRATURE)  # at the quadrature points, then vertices
+        self.g_vertex = grads[..., -4:]  # (nel, 10, 3, 4)
+        self.nodes = mesh.dofs.element_dofs.T  # (nel, 10) P2 nodes of each element
+        n_dofs = self.n_dofs = 3 * mesh.doflocs.shape[1]  # interleaved by node: 3 k + component
+        edofs = (3 * self.nodes[:, :, None] + np.arange(3)).reshape(self.nodes.shape[0], -1)
+        stiffness = _stiffness(grads[..., :-4], dx[:, :-4], edofs, n_dofs, self.lam, self.mu)
+
+        tol = 1e-9
+        bfacets = mesh.boundary_facets()
+        on_interface = (sr[: n_vertices_of(mesh)][mesh.facets[:, bfacets]] < 1e-12).all(axis=0)
+        self.fdofs = facet_dofs(mesh, bfacets[on_interface])
+        stack_load = _traction_load(mesh.doflocs, self.fdofs, None, s_um)
+
+        nodes_x, nodes_y, nodes_z = mesh.doflocs
+        x0 = 3 * np.flatnonzero(np.abs(nodes_x) < tol)
+        x1 = 3 * np.flatnonzero(np.abs(nodes_x - 0.5) < tol)
+        y0 = 3 * np.flatnonzero(np.abs(nodes_y) < tol) + 1
+        y1 = 3 * np.flatnonzero(np.abs(nodes_y - 0.5) < tol) + 1
+        ztop = 3 * np.flatnonzero(np.abs(nodes_z - top) < tol) + 2
+        fixed = np.unique(np.concatenate([x0, x1, y0, y1, ztop]))
+        self.lateral = np.concatenate([x1, y1])
+        self.free = np.setdiff1d(np.arange(n_dofs), fixed)
+        self.stiffness = stiffness
+        self.mirror_nodes = (xr, yr, sr)
+        self.image = _mirror_nodes(surface, xr, yr, sr)
+        self._factorize(stack_load)
+        self.u_delta, self.f_delta = None, 0.0
+        if options.lateral_condition == "free":  # δ from zero mean lateral force
+            u_delta = np.zeros(n_dofs)
+            u_delta[self.lateral] = 1.0
+            u_delta[self.free] = self._solve_free(
+                -(stiffness[self.free][:, self.lateral] @ u_delta[self.lateral]))
+            self.u_delta = u_delta
+            self.f_delta = float(np.sum(stiffness[self.lateral] @ u_delta))
+        self.stack = self._solve(stack_load)
+        self.seconds = time.perf_counter() - t0
+
+    def _factorize(self, load: NDArray[np.float64] | None) -> None:
+        """Factorise the stiffness: in the x ↔ y mirror-symmetric unknowns when the design
+        and ``load`` are symmetric (the same solution; the LU, nearly all of the time, gets
+        3-4 times cheaper), else (``load`` None) in all of them."""
+        k_free = self.stiffness[self.free][:, self.free]
+        self.basis = None
+        if load is not None and self.image is not None and _symmetrised(load, self.image):
+            self.basis = mirror_basis(self.image, 0, sp.identity(3 * self.image.size,
+                                                                  format="csr"), self.free)
+            k_free = self.basis.T @ k_free @ self.basis
+        # symmetric minimum-degree ordering: 2x faster here
+        self.lu = spla.splu(k_free.tocsc(), permc_spec="MMD_AT_PLUS_A")
+
+    def _solve_free(self, rhs: NDArray[np.float64]) -> NDArray[np.float64]:
+        b = self.basis
+        return self.lu.solve(rhs) if b is None else b @ self.lu.solve(b.T @ rhs)
+
+    def _solve(self, load: NDArray[np.float64]) -> NDArray[np.float64]:
+        u = np.zeros(self.n_dofs)
+        u[self.free] = self._solve_free(load[self.free])  # δ = 0 (confined)
+        if self.u_delta is not None:
+            lateral = self.lateral
+            u = u - (float(np.sum(self.stiffness[lateral] @ u - load[lateral]))
+                     / self.f_delta) * self.u_delta
+        return u
+
+    def _excess(self, shape: PressureShapeFn) -> NDArray[np.float64]:
+        """Displacement of the excess-pressure load (a load that breaks the mirror symmetry
+        the factorisation uses is solved with a full one)."""
+        load = _traction_load(self.mesh.doflocs, self.fdofs, shape, self.s_um)
+        if self.basis is not None and not _symmetrised(load, self.image):
+            self._factorize(None)
+        return self._solve(load)
+
+    def stress(self, excess_shape: PressureShapeFn | None = None) -> ElectrolyteStress:
+        """The stress planes of this level, with the excess-pressure state when a shape is
+        given."""
+        t0 = time.perf_counter()
+        mesh, s_um, lam, mu = self.mesh, self.s_um, self.lam, self.mu
+        solutions = [self.stack]
+        if excess_shape is not None:
+            solutions.append(self._excess(excess_shape))
+        # stress at the element vertices, averaged over the elements sharing each vertex
+        n_vertices = n_vertices_of(mesh)
+        share = np.bincount(mesh.t.ravel(), minlength=n_vertices).astype(float)
+        xr, yr, sr = self.mirror_nodes
+        vx, vy, vs = xr[:n_vertices], yr[:n_vertices], sr[:n_vertices]
+        order = np.lexsort((vs, np.round(vy, 9), np.round(vx, 9)))
+        columns = order.reshape(-1, self.levels.size)  # (m, k): vertical lines, interface first
+        planes = []
+        for u in solutions:
+            u_el = u.reshape(-1, 3)[self.nodes]  # (nel, 10, 3)
+            grad = np.einsum("ekc,ekjq->cjeq", u_el, self.g_vertex)  # (3, 3, nel, 4): ∂u_c/∂x_j
+            exx, eyy, ezz = grad[0, 0], grad[1, 1], grad[2, 2]
+            trace = exx + eyy + ezz
+            comps = (lam * trace + 2.0 * mu * exx, lam * trace + 2.0 * mu * eyy,
+                     mu * (grad[0, 1] + grad[1, 0]))
+            nodal = [np.bincount(mesh.t.ravel(), weights=c.T.ravel(), minlength=n_vertices)
+                     / share for c in comps]
+            planes.append(np.stack([v[columns] for v in nodal], axis=-1))
+        depth = mesh.doflocs[2][:n_vertices][columns]
+        depth = (depth - depth[:, :1]) * s_um
+        shape_vals = None
+        if excess_shape is not None:
+            shape_vals = np.asarray(excess_shape(vx[columns[:, 0]] * s_um,
+                                                 vy[columns[:, 0]] * s_um), dtype=float)
+        return ElectrolyteStress(
+            design=self.surface, options=self.options, x_um=vx[columns[:, 0]] * s_um,
+            y_um=vy[columns[:, 0]] * s_um, depth_um=depth, stack_plane=planes[0],
+            excess_plane=planes[1] if excess_shape is not None else None,
+            excess_shape=shape_vals, crack_depth_um=self.crack_depth_um,
+            flat_ratio=flat_lateral_stress_ratio(self.options.lateral_condition,
+                                                 self.options.poisson_ratio),
+            dofs=int(self.n_dofs), divisions=self.options.divisions,
+            solve_time_s=self.seconds + time.perf_counter() - t0,
+        )
 
 
 def solve_electrolyte(
@@ -340,123 +490,14 @@ def solve_electrolyte(
         Depth c over which the crack-opening stress is averaged; the column reaches max(S, 2c)
         above the highest Li tip.
     """
-    t0 = time.perf_counter()
-    options = options or ElectrolyteOptions()
-    if options.lateral_condition == "free" and not surface.is_square_symmetric:
-        # one lateral displacement for x and y: the free condition needs square symmetry
-        raise DesignError("electrolyte", "design", "design", surface.name,
-                          "square-symmetric designs (lateral condition free)", "")
-    s_um = surface.period_um
-    h_um = surface.height_um
-    n = options.divisions
-    # lengths in periods S from here on (the isoparametric inverse map works to an absolute
-    # tolerance: O(1) coordinates); pyramids and frustums: nodes graded towards the rounded
-    # Li-convex edge, where the crack-driving stress peaks (with the sine-graded nodes the
-    # frustum's drive rose and fell between 3 and 8 divisions, and the two-level error
-    # under-estimated the change; docs/benchmarks.md, "Full prediction and sweeps")
-    xs = _mesh_nodes(surface, n)
-    f_max = (h_um - float(np.min(surface.z_um(xs[:, None] * s_um, xs[None, :] * s_um)))) / s_um
-    top = f_max + max(1.0, 2.0 * crack_depth_um / s_um)
-    # first layer: a fraction of the mean lateral spacing, over the mean column length
-    levels = _levels(n, _FIRST_LAYER * (0.5 / n) / (top - f_max + 0.5 * h_um / s_um))
-    ref = MeshTet2.from_mesh(MeshTet.init_tensor(xs, xs, levels))
-    xr, yr, sr = ref.doflocs
-    f = (h_um - surface.z_um(xr * s_um, yr * s_um)) / s_um
-    mesh = replace(ref, doflocs=np.vstack([xr, yr, f + (top - f) * sr]))
-
-    nu = options.poisson_ratio
-    lam = nu / ((1.0 + nu) * (1.0 - 2.0 * nu))
-    mu = 1.0 / (2.0 * (1.0 + nu))
-    grads, dx = p2_gradients(mesh, *_QUADRATURE)  # at the quadrature points, then the vertices
-    nodes = mesh.dofs.element_dofs.T  # (nel, 10) P2 nodes of each element
-    n_dofs = 3 * mesh.doflocs.shape[1]  # vector DOFs interleaved by node: 3 k + component
-    edofs = (3 * nodes[:, :, None] + np.arange(3)).reshape(nodes.shape[0], -1)
-    stiffness = _stiffness(grads[..., :-4], dx[:, :-4], edofs, n_dofs, lam, mu)
-
-    tol = 1e-9
-    bfacets = mesh.boundary_facets()
-    on_interface = (sr[: n_vertices_of(mesh)][mesh.facets[:, bfacets]] < 1e-12).all(axis=0)
-    fdofs = facet_dofs(mesh, bfacets[on_interface])
-    loads = [_traction_load(mesh.doflocs, fdofs, None, s_um)]
-    if excess_shape is not None:
-        loads.append(_traction_load(mesh.doflocs, fdofs, excess_shape, s_um))
-
-    nodes_x, nodes_y, nodes_z = mesh.doflocs
-    x0 = 3 * np.flatnonzero(np.abs(nodes_x) < tol)
-    x1 = 3 * np.flatnonzero(np.abs(nodes_x - 0.5) < tol)
-    y0 = 3 * np.flatnonzero(np.abs(nodes_y) < tol) + 1
-    y1 = 3 * np.flatnonzero(np.abs(nodes_y - 0.5) < tol) + 1
-    ztop = 3 * np.flatnonzero(np.abs(nodes_z - top) < tol) + 2
-    fixed = np.unique(np.concatenate([x0, x1, y0, y1, ztop]))
-    lateral = np.concatenate([x1, y1])
-
-    free = np.setdiff1d(np.arange(n_dofs), fixed)
-    k_free = stiffness[free][:, free]
-    # x <-> y mirror-symmetric design and loads: solve in the symmetric unknowns only (the
-    # same solution; the LU, nearly all of the time, gets 3-4 times cheaper)
-    basis = _mirror_reduction(surface, xr, yr, sr, free, loads)
-    if basis is not None:
-        k_free = basis.T @ k_free @ basis
-    # symmetric minimum-degree ordering: 2x faster here
-    lu = spla.splu(k_free.tocsc(), permc_spec="MMD_AT_PLUS_A")
-
-    def solve_free(rhs: NDArray[np.float64]) -> NDArray[np.float64]:
-        return lu.solve(rhs) if basis is None else basis @ lu.solve(basis.T @ rhs)
-
-    def solve(load: NDArray[np.float64]) -> NDArray[np.float64]:
-        u = np.zeros(n_dofs)
-        u[free] = solve_free(load[free])
-        return u
-
-    solutions = [solve(load) for load in loads]  # δ = 0 (confined)
-    if options.lateral_condition == "free":  # δ from zero mean lateral force
-        k_lat = stiffness[lateral]
-        u_delta = np.zeros(n_dofs)
-        u_delta[lateral] = 1.0
-        u_delta[free] = solve_free(-(stiffness[free][:, lateral] @ u_delta[lateral]))
-        f_delta = float(np.sum(k_lat @ u_delta))
-        solutions = [u - (float(np.sum(k_lat @ u - load[lateral])) / f_delta) * u_delta
-                     for u, load in zip(solutions, loads, strict=True)]
-
-    # stress at the element vertices, averaged over the elements sharing each vertex
-    g_vertex = grads[..., -4:]  # (nel, 10, 3, 4)
-    n_vertices = n_vertices_of(mesh)
-    share = np.bincount(mesh.t.ravel(), minlength=n_vertices).astype(float)
-    vx, vy, vs = xr[:n_vertices], yr[:n_vertices], sr[:n_vertices]
-    order = np.lexsort((vs, np.round(vy, 9), np.round(vx, 9)))
-    columns = order.reshape(-1, levels.size)  # (m, k): one vertical line each, from the interface
-    planes = []
-    for u in solutions:
-        u_el = u.reshape(-1, 3)[nodes]  # (nel, 10, 3)
-        grad = np.einsum("ekc,ekjq->cjeq", u_el, g_vertex)  # (3, 3, nel, 4): ∂u_c/∂x_j
-        exx, eyy, ezz = grad[0, 0], grad[1, 1], grad[2, 2]
-        trace = exx + eyy + ezz
-        comps = (lam * trace + 2.0 * mu * exx, lam * trace + 2.0 * mu * eyy,
-                 mu * (grad[0, 1] + grad[1, 0]))
-        nodal = [np.bincount(mesh.t.ravel(), weights=c.T.ravel(), minlength=n_vertices) / share
-                 for c in comps]
-        planes.append(np.stack([v[columns] for v in nodal], axis=-1))
-    depth = mesh.doflocs[2][:n_vertices][columns]
-    depth = (depth - depth[:, :1]) * s_um
-    shape_vals = None
-    if excess_shape is not None:
-        shape_vals = np.asarray(excess_shape(vx[columns[:, 0]] * s_um, vy[columns[:, 0]] * s_um),
-                                dtype=float)
-    return ElectrolyteStress(
-        design=surface, options=options, x_um=vx[columns[:, 0]] * s_um,
-        y_um=vy[columns[:, 0]] * s_um, depth_um=depth, stack_plane=planes[0],
-        excess_plane=planes[1] if excess_shape is not None else None,
-        excess_shape=shape_vals, crack_depth_um=float(crack_depth_um),
-        flat_ratio=flat_lateral_stress_ratio(options.lateral_condition, nu),
-        dofs=int(n_dofs), divisions=n, solve_time_s=time.perf_counter() - t0,
-    )
+    return _Level(surface, options or ElectrolyteOptions(), crack_depth_um).stress(excess_shape)
 
 
 def solve_electrolyte_converged(
     surface: Surface,
     options: ElectrolyteOptions | None = None,
     *,
-    excess_shape: PressureShapeFn | None = None,
+    excess_shape: PressureShapeFn | Future | None = None,
     crack_depth_um: float = 0.0,
     coarse_divisions: int | None = None,
     rtol: float | None = None,
@@ -465,13 +506,15 @@ def solve_electrolyte_converged(
 ) -> ElectrolyteStress:
     """Solve at ``options.divisions`` and one level coarser and attach the relative change of
     the largest crack-driving stress per unit stack pressure (its departure from the flat
-    interface) as the error estimate (the coarse level solves the stack-pressure state only).
-    When the two levels would have the same lateral nodes (an inverted frustum at 2-4
-    divisions has 4 lateral elements at each), both move up until they differ: an estimate
-    from the vertical layers alone under-stated the change to finer meshes (2.9 % against
-    8.9 %). ``rtol``: while the estimate (for cracks of depth ``rtol_crack_um``, default the
-    solved depth) exceeds it, refine by one level (the finer level becomes the coarse one) up
-    to ``max_divisions`` (rounded edges need 5-6, docs/benchmarks.md)."""
+    interface) as the error estimate. When the two levels would have the same lateral nodes
+    (an inverted frustum at 2-4 divisions has 4 lateral elements at each), both move up until
+    they differ: an estimate from the vertical layers alone under-stated the change to finer
+    meshes (2.9 % against 8.9 %). ``rtol``: while the estimate (for cracks of depth
+    ``rtol_crack_um``, default the solved depth) exceeds it, refine by one level (the finer
+    level becomes the coarse one) up to ``max_divisions`` (rounded edges need 5-6,
+    docs/benchmarks.md). The levels are chosen from the stack-pressure state alone; the
+    excess-pressure state is solved on the finest one, so ``excess_shape`` may also be a
+    :class:`~concurrent.futures.Future` of the shape, still being solved meanwhile."""
     options = options or ElectrolyteOptions()
 
     def next_level(d: int) -> int:  # the next level whose lateral nodes differ from d's
@@ -485,16 +528,19 @@ def solve_electrolyte_converged(
                 _mesh_nodes(surface, max(2, options.divisions - 1)))):
             options = replace(options, divisions=options.divisions + 1)
     coarse = coarse_divisions or max(2, options.divisions - 1)
-    fine = solve_electrolyte(surface, options, excess_shape=excess_shape,
-                             crack_depth_um=crack_depth_um)
+    level = _Level(surface, options, crack_depth_um)
     rough = solve_electrolyte(surface, replace(options, divisions=coarse),
                               crack_depth_um=crack_depth_um)
-    spent = fine.solve_time_s + rough.solve_time_s
-    fine = replace(fine, coarse=rough)
+    spent = level.seconds + rough.solve_time_s
+    fine = replace(level.stress(), coarse=rough)
     while rtol is not None and fine.drive_error(rtol_crack_um) > rtol and \
             next_level(fine.divisions) <= max_divisions:
-        finer = solve_electrolyte(surface, replace(options, divisions=next_level(fine.divisions)),
-                                  excess_shape=excess_shape, crack_depth_um=crack_depth_um)
-        spent += finer.solve_time_s
-        fine = replace(finer, coarse=replace(fine, coarse=None))
+        level = _Level(surface, replace(options, divisions=next_level(fine.divisions)),
+                       crack_depth_um)
+        spent += level.seconds
+        fine = replace(level.stress(), coarse=replace(fine, coarse=None))
+    shape = excess_shape.result() if isinstance(excess_shape, Future) else excess_shape
+    if shape is not None:
+        fine = replace(level.stress(shape), coarse=fine.coarse)
+        spent += fine.solve_time_s - level.seconds
     return replace(fine, error_estimate=fine.drive_error(), solve_time_s=spent)

@@ -16,6 +16,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -293,20 +294,29 @@ def electrolyte_stress(design: Surface, secondary: FieldResult, params: CreepPar
     from solver.electrolyte import solve_electrolyte_converged
 
     solid = solid_design(design, secondary)
+
+    def shape_of(result: CreepResult) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        fn = pressure_interpolant(result.x_um, result.y_um,
+                                  result.excess_pressure_pa / result.max_excess_pressure_pa,
+                                  solid.period_um, method="linear")
+        return lambda x_um, y_um: fn(x_um * UM, y_um * UM)
+
+    def coarse_shape() -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        return shape_of(solve_creep(solid, secondary.current_ratio_at_um, params,
+                                    current_density_a_m2=REFERENCE_CURRENT_A_M2,
+                                    divisions=SHAPE_DIVISIONS, options=SHAPE_OPTIONS))
+
     if creep is None:
         if notify is not None:
             notify(f"{design.name}: excess-pressure shape for the electrolyte stress "
                    f"(creep mesh {SHAPE_DIVISIONS})")
-        creep = solve_creep(solid, secondary.current_ratio_at_um, params,
-                            current_density_a_m2=REFERENCE_CURRENT_A_M2,
-                            divisions=SHAPE_DIVISIONS, options=SHAPE_OPTIONS)
-    peak = creep.max_excess_pressure_pa
-    fn = pressure_interpolant(creep.x_um, creep.y_um, creep.excess_pressure_pa / peak,
-                              solid.period_um, method="linear")
-
-    def shape(x_um: np.ndarray, y_um: np.ndarray) -> np.ndarray:
-        return fn(x_um * UM, y_um * UM)
-
+        # solved in a thread while the electrolyte levels, chosen from the stack pressure
+        # alone, are factorised (SuperLU and numpy release the GIL)
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pressure-shape")
+        shape = pool.submit(coarse_shape)
+        pool.shutdown(wait=False)
+    else:
+        shape = shape_of(creep)
     return solve_electrolyte_converged(solid, options, excess_shape=shape,
                                        crack_depth_um=crack_um, rtol=ELECTROLYTE_RTOL,
                                        max_divisions=ELECTROLYTE_MAX_DIVISIONS,
@@ -429,12 +439,13 @@ def predict(
     materials = materials or Materials()
     creep_params = creep_params or CreepParameters()
     constants = constants or default_constants()
-    if primary:
-        pair = solve_field(surface, materials)
-    else:
-        pair = FieldPair(design=surface, materials=materials, primary=None,
-                         secondary=solve_field(surface, materials, mode="secondary"))
-    secondary = pair.secondary
+    primary_field = None
+    if primary:  # reported only: solved in a thread beside the chain (SuperLU and numpy
+        # release the GIL), which needs the secondary field only
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="primary-field")
+        primary_field = pool.submit(solve_field, surface, materials, mode="primary")
+        pool.shutdown(wait=False)  # the thread ends with its one task
+    secondary = solve_field(surface, materials, mode="secondary")
     pi, pi_err, source, creep, pressure_note = _pressure(
         surface, secondary, creep_params, use_tables=use_tables, divisions=creep_divisions,
         notify=notify)
@@ -528,6 +539,8 @@ def predict(
             interface_error_estimate=stress.drive_error(0.0),
             pressure_part_error_pa=abs(drive.at(dp_star * (1.0 + pf_rel_error))
                                        - drive.at(dp_star)) if pi else 0.0)
+    pair = FieldPair(design=surface, materials=materials, secondary=secondary,
+                     primary=None if primary_field is None else primary_field.result())
     return Prediction(
         design=surface, field=pair, creep=creep, creep_params=creep_params, constants=constants,
         calibration=calibration, max_current_ratio=m, pressure_factor=pi,

@@ -774,10 +774,15 @@ def table_miss_reason(design: Surface, kinetic_length_m: float | None,
     same_shape = [t for t in tables if t.matches(skey)]
     family = design.plateau_family()
     plateaus = plateau_members(tables, family)
+    k = kinetic_length_m / um_to_m(design.period_um)
     if not same_shape and plateaus:  # frustums between tables at other top fractions
         t, (lo, hi) = family[1], (plateaus[0][0], plateaus[-1][0])
         if not lo <= t <= hi:
             return f"top fraction t = {t:g} is outside the tables ({lo:g}-{hi:g})"
+        here = plateau_members(tables, family, ckey, design.aspect_ratio, k)
+        if len(here) >= 2 and not here[0][0] <= t <= here[-1][0]:  # members of fewer rows
+            return (f"top fraction t = {t:g} at H/S = {design.aspect_ratio:.4g} is outside "
+                    f"the tables that reach this H/S ({here[0][0]:g}-{here[-1][0]:g})")
         same_shape = [m for _, m in plateaus]
     if not same_shape:
         return f"no table for this shape ({_shape_text(skey)})"
@@ -796,5 +801,4 @@ def table_miss_reason(design: Surface, kinetic_length_m: float | None,
 
         diff = min((differences(t) for t in same_shape), key=len)  # the nearest table
         return "creep options differ from the table's: " + "; ".join(diff)
-    k = kinetic_length_m / um_to_m(design.period_um)
     return same[0].outside(design.aspect_ratio, k, skey.get(RADIUS_KEY)) or "no table covers it"

@@ -263,6 +263,38 @@ def test_lookup_between_top_fractions_is_linear_in_t(tmp_path):
         load_tables.cache_clear()
 
 
+def test_a_member_with_fewer_rows_serves_only_its_rows(tmp_path):
+    """A top-fraction member that stops at a lower H/S (the shipped t = 0.75 table) serves the
+    top fractions above the others only up to its last row; beyond, the design misses and the
+    reason names the H/S and the top fractions the tables reach there."""
+    def ln_pi(a, r, k):
+        return 2.0 + 0.3 * a - 0.15 * r - 0.05 * k
+
+    pyramid = _rounded(tmp_path, ln_pi)
+    save_table(_frustum_like(pyramid, 0.5, math.exp(0.4)), tmp_path / "frustum_t0.5.npz")
+    short = _frustum_like(pyramid, 0.75, math.exp(0.7))
+    save_table(replace(short, aspect=short.aspect[:2], pressure_factor=short.pressure_factor[:2],
+                       pressure_factor_error=short.pressure_factor_error[:2]),
+               tmp_path / "frustum_t0.75.npz")
+    load_tables.cache_clear()
+    ell = 257e-6
+    try:
+        low = FrustumArray(height_um=20.0, period_um=160.0, edge_radius_um=1.0,
+                           top_fraction=0.7)  # H/S 1/8: inside the t = 0.75 table's rows
+        base = math.exp(ln_pi(math.log(20 / 160), math.log(1 / 160), math.log(257 / 160)))
+        pi, _ = lookup_pressure_factor(low, ell, POWER_LAW, folder=tmp_path)
+        assert pi == pytest.approx(base * math.exp(0.4 + 0.3 * 0.2 / 0.25), rel=1e-12)
+        steep = replace(low, height_um=40.0)  # H/S 1/4: above the t = 0.75 table's 1/6
+        assert lookup_pressure_factor(steep, ell, POWER_LAW, folder=tmp_path) is None
+        assert table_miss_reason(steep, ell, POWER_LAW, folder=tmp_path) == (
+            "top fraction t = 0.7 at H/S = 0.25 is outside the tables that reach this H/S "
+            "(0-0.5)")
+        assert lookup_pressure_factor(replace(steep, top_fraction=0.4), ell, POWER_LAW,
+                                      folder=tmp_path) is not None
+    finally:
+        load_tables.cache_clear()
+
+
 def test_three_tables_in_t_estimate_the_curvature_between_them(tmp_path):
     """Members at t = 0, 0.25 and 0.5 with ln Π quadratic in t: the lookup at t = 0.1 is the
     chord of ln Π between 0 and 0.25, and its error estimate (second difference over the three
