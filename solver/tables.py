@@ -592,7 +592,7 @@ def lookup_pressure_factor(
     members = plateau_members(load_tables(folder), plateau, ckey, a, k)
     if len(members) >= 2 and members[0][0] <= plateau[1] <= members[-1][0]:
         pi, err, tau = across_plateaus(members, plateau[1], a, k, r)
-        return pi, err + pi * plateau_error(members) * 4.0 * tau * (1.0 - tau)
+        return pi, err + pi * plateau_error(members, plateau[1]) * 4.0 * tau * (1.0 - tau)
     return None
 
 
@@ -637,22 +637,31 @@ def across_plateaus(members: list[tuple[float, PressureTable]], t: float, aspect
     return pi, err, tau
 
 
-def plateau_error(members: list[tuple[float, PressureTable]]) -> float:
+def plateau_error(members: list[tuple[float, PressureTable]], t: float | None = None) -> float:
     """Measured relative error of the interpolation in t between a plateau family's tables,
     per 4τ(1 − τ) (the shape of a linear interpolant's error within its interval): the largest
     |solved − interpolated| / interpolated over the held-out top fractions recorded in the
     members' provenance (``plateau_checks``) that lie strictly between two members and on a
     grid node (H/S, r/S, ℓ/S) of every member (so that only the interpolation in t is
-    measured), each divided by its 4τ(1 − τ) (at least 1/4). The interpolation is recomputed
-    from the members given (what a check recorded may predate a member). The checks are solved
-    like table entries, so this also takes in, conservatively, how much their own
-    discretisation error differs from the tables'."""
-    return _measured_plateau_error(tuple(members))
+    measured), each divided by its 4τ(1 − τ) (at least 1/4). With ``t``, only the checks
+    between the same two members as t count (Π(t) sags more between t = 0.5 and 0.75 than
+    below 0.5), all of them when there are none there. The interpolation is recomputed from
+    the members given (what a check recorded may predate a member). The checks are solved like
+    table entries, so this also takes in, conservatively, how much their own discretisation
+    error differs from the tables'."""
+    nodes = [m[0] for m in members]
+    cell = None if t is None else int(np.clip(np.searchsorted(nodes, t) - 1, 0,
+                                              len(nodes) - 2))
+    misses = _plateau_misses(tuple(members))
+    here = [m for c, m in misses if c == cell]
+    return max(here or [m for _, m in misses], default=0.0)
 
 
 @lru_cache(maxsize=16)
-def _measured_plateau_error(members: tuple[tuple[float, PressureTable], ...]) -> float:
-    worst = 0.0
+def _plateau_misses(members: tuple[tuple[float, PressureTable], ...],
+                    ) -> tuple[tuple[int, float], ...]:
+    """(interval of the members, |miss| / interpolated / 4τ(1 − τ)) of every usable check."""
+    out = []
     nodes = [t for t, _ in members]
     for _, table in members:
         for c in table.provenance.get("plateau_checks", []):
@@ -662,8 +671,9 @@ def _measured_plateau_error(members: tuple[tuple[float, PressureTable], ...]) ->
                 continue
             pi, _, tau = across_plateaus(list(members), t, a, k, r)
             shape = max(4.0 * tau * (1.0 - tau), 0.25)
-            worst = max(worst, abs(c["solved"] - pi) / pi / shape)
-    return worst
+            cell = int(np.clip(np.searchsorted(nodes, t) - 1, 0, len(nodes) - 2))
+            out.append((cell, abs(c["solved"] - pi) / pi / shape))
+    return tuple(out)
 
 
 def _on_grid(table: PressureTable, point: list[float]) -> bool:
