@@ -17,8 +17,9 @@ repository root:
     python scripts/make_pressure_tables.py                   # all tables (about 6 h on 2 cores)
     python scripts/make_pressure_tables.py --only eggbox-sum # one table (eggbox, eggbox-sum,
                                                              # pyramid, frustum, frustum-t0.25,
-                                                             # frustum-t0.75; a rounded one
-                                                             # with its band checks)
+                                                             # frustum-t0.75, pyramid-inverted;
+                                                             # a rounded one with its band
+                                                             # checks)
     python scripts/make_pressure_tables.py --band-checks     # only the rounded tables' band
                                                              # checks
     python scripts/make_pressure_tables.py --only pyramid --coarse-band  # as the shipped
@@ -131,6 +132,12 @@ TABLES = {
                                                        edge_radius_um=r, top_fraction=0.75),
                           ROUNDED_ASPECTS[:5], ROUNDED_KINETIC, 4, ROUNDED_RADII,
                           ROUNDED_HELD_OUT, ROUNDED_OPTIONS),
+    # inverted pyramids (pits; the Li-convex features are the apex and the four hips), rows up
+    # to H/S = 2/3
+    "pyramid-inverted": Spec(lambda h, s, r: PyramidArray(height_um=h, period_um=s,
+                                                          edge_radius_um=r, invert=True),
+                             ROUNDED_ASPECTS[:4], ROUNDED_KINETIC, 4, ROUNDED_RADII,
+                             ROUNDED_HELD_OUT[:3], ROUNDED_OPTIONS),
 }
 
 
@@ -139,7 +146,8 @@ BAND_CHECKS = {"pyramid": [(1 / 15, 0.0067, 1.6), (1 / 6, 0.0067, 1.6), (1 / 3, 
                            (1 / 6, 0.002, 1.6)],
                "frustum": [(1 / 6, 0.0067, 1.6), (1 / 6, 0.002, 1.6)],
                "frustum-t0.25": [(1 / 6, 0.0067, 1.6)],
-               "frustum-t0.75": [(1 / 6, 0.0067, 1.6)]}
+               "frustum-t0.75": [(1 / 6, 0.0067, 1.6)],
+               "pyramid-inverted": [(1 / 6, 0.0067, 1.6)]}
 
 
 def add_band_checks(name: str, params: CreepParameters,

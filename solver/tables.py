@@ -785,7 +785,7 @@ def table_miss_reason(design: Surface, kinetic_length_m: float | None,
     family = design.plateau_family()
     plateaus = plateau_members(tables, family)
     k = kinetic_length_m / um_to_m(design.period_um)
-    if not same_shape and plateaus:  # frustums between tables at other top fractions
+    if not same_shape and len(plateaus) >= 2:  # frustums between tables at other top fractions
         t, (lo, hi) = family[1], (plateaus[0][0], plateaus[-1][0])
         if not lo <= t <= hi:
             return f"top fraction t = {t:g} is outside the tables ({lo:g}-{hi:g})"
