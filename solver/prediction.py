@@ -12,6 +12,7 @@ the criterion (an assumption); both are reported.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from solver.calibration import REFERENCE_CURRENT_A_M2
 from solver.creep import CreepOptions, CreepResult, solve_creep, solve_creep_converged
@@ -319,7 +321,7 @@ def electrolyte_stress(design: Surface, secondary: FieldResult, params: CreepPar
         pool.shutdown(wait=False)
     else:
         shape = shape_of(creep)
-    if not solid.is_smooth:  # the same final pair of levels, two fewer solves
+    if not solid.is_smooth:  # the same final pair of levels, one solve fewer
         options = replace(options, divisions=max(options.divisions, ELECTROLYTE_ROUNDED_START))
     return solve_electrolyte_converged(solid, options, excess_shape=shape,
                                        crack_depth_um=crack_um, rtol=ELECTROLYTE_RTOL,
@@ -390,6 +392,19 @@ def _pressure(design: Surface, secondary: FieldResult, params: CreepParameters, 
     return res.pressure_factor, error, "solver", res, note
 
 
+def _one_blas_thread(fn: Callable[..., Prediction]) -> Callable[..., Prediction]:
+    """Run ``fn`` with BLAS limited to one thread. The threads of a prediction enter and leave
+    ``threadpool_limits`` regions of their own (creep, interpolants), and OpenBLAS's limit is
+    process-wide: with the limit already 1 around them, no region restores a stale value."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Prediction:
+        with threadpool_limits(limits=1, user_api="blas"):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+@_one_blas_thread
 def predict(
     surface: Surface,
     materials: Materials | None = None,
@@ -568,7 +583,7 @@ def _electrolyte_note(stress: ElectrolyteStress | None) -> str:
         return ""
     coarse = "" if stress.coarse is None else f" and {stress.coarse.divisions}"
     return (f"the electrolyte meshes of {stress.divisions}{coarse} divisions differ by "
-            f"{100 * stress.error_estimate:.0f} % of the departure from flat (the target is "
+            f"{100 * stress.error_estimate:.1f} % of the departure from flat (the target is "
             f"{100 * ELECTROLYTE_RTOL:.0f} %); the J* error includes it")
 
 

@@ -209,7 +209,7 @@ def test_refinement_to_a_tolerance_stops_when_two_levels_agree():
     from solver.prediction import _electrolyte_note
 
     assert _electrolyte_note(est) == ""
-    assert "meshes of 4 and 3 divisions differ by 14 %" in _electrolyte_note(default)
+    assert "meshes of 4 and 3 divisions differ by 14.1 %" in _electrolyte_note(default)
     fine, coarse = (solve_electrolyte(d, ElectrolyteOptions(divisions=n), crack_depth_um=9.94)
                     for n in (est.divisions, est.divisions - 1))
     a, b = (float(np.max(r.drive_pressure(1.0, 0.0))) for r in (fine, coarse))
