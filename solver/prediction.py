@@ -61,6 +61,8 @@ SHAPE_OPTIONS = CreepOptions(tol=1e-3, pressure_tol=1e-2)
 # edges need 5-6, steep egg-boxes 6; docs/benchmarks.md "Electrolyte stress")
 ELECTROLYTE_RTOL = 0.02
 ELECTROLYTE_MAX_DIVISIONS = 6
+FREE_SLIP_CHECK_LAYER = 1.0  # free slip: Π is solved again with this first element layer (in
+# lateral spacings) and the difference counted in its error (see _free_slip_spread)
 ELECTROLYTE_ROUNDED_START = 5  # rounded edges start here (4 and 3 agreed to 2 % for none of the
 # paper's rounded designs: 5.5-14 %)
 
@@ -379,6 +381,12 @@ def _pressure(design: Surface, secondary: FieldResult, params: CreepParameters, 
             note += (f"; the creep meshes {res.divisions_sequence[0]}-{res.divisions_sequence[-1]}"
                      f" did not agree to 1 % (Pi {seq})")
     error = res.pressure_factor_error
+    if params.slip == "freeslip":
+        spread, pi_iso = _free_slip_spread(design, fn, params, res, notify)
+        error = error + spread
+        note += (f"; free slip: Pi at the interface depends on the first element layer "
+                 f"({pi_iso:.4g} with elements as thick as wide), the difference is included "
+                 "in the error")
     if not design.is_smooth:
         from solver.tables import band_excess
 
@@ -390,6 +398,31 @@ def _pressure(design: Surface, secondary: FieldResult, params: CreepParameters, 
                      f"high (up to {100 * excess:.0f} % in the tables' checks), included in the "
                      "error")
     return res.pressure_factor, error, "solver", res, note
+
+
+def _free_slip_spread(design: Surface, fn: Callable[[np.ndarray, np.ndarray], np.ndarray],
+                      params: CreepParameters, res: CreepResult,
+                      notify: Callable[[str], None] | None) -> tuple[float, float]:
+    """(|Π − Π_iso|, Π_iso): Π of the finest level solved again with the first element layer
+    at the interface as thick as the lateral spacing (FREE_SLIP_CHECK_LAYER).
+
+    Free slip has no shear layer, and with the thin first layer graded for a bonded interface
+    the interface pressure carries a one-node spike that grows as the layer thins (egg-box
+    H25S150 at 8 divisions: 2.19 at the wall, 1.47 one layer (0.57 µm) below; the level
+    sequences at first layers of 1/16 … 1 lateral spacing do not meet: 1.64-2.46 at 8-10
+    divisions, docs/benchmarks.md): the spread between the two layers is part of the error."""
+    from solver.creep import solve_creep_dimensionless
+
+    t0 = time.perf_counter()
+    check = solve_creep_dimensionless(
+        design, fn, params, divisions=res.divisions,
+        options=CreepOptions(interface_layer=FREE_SLIP_CHECK_LAYER),
+        transition_ratio=res.transition_ratio)
+    pi_iso = float(check.pressure.max())
+    if notify is not None:
+        notify(f"  free-slip layer check, creep mesh {res.divisions[0]} with elements as thick "
+               f"as wide: Pi = {pi_iso:.4g} ({time.perf_counter() - t0:.1f} s)")
+    return abs(pi_iso - res.pressure_factor), pi_iso
 
 
 def _one_blas_thread(fn: Callable[..., Prediction]) -> Callable[..., Prediction]:

@@ -111,7 +111,38 @@ def test_a_prediction_off_the_tables_carries_the_reason_as_a_note():
     assert predict(d, primary=False).notes == ()
     slip = _replace(CreepParameters(transition_stress_pa=0.0), slip="freeslip")
     pred = predict(d, creep_params=slip, primary=False, creep_divisions=2)
-    assert pred.notes == ("pressure not from the tables: creep options differ from the "
-                          "table's: slip freeslip (table: noslip)",)
+    assert len(pred.notes) == 1
+    assert pred.notes[0].startswith("pressure not from the tables: creep options differ from "
+                                    "the table's: slip freeslip (table: noslip); free slip: ")
     assert f"  note: {pred.notes[0]}" in prediction_lines(pred)
     assert pred.to_json_dict()["creep"]["notes"] == list(pred.notes)
+
+
+def test_free_slip_error_includes_the_interface_layer_spread():
+    """Free-slip Π depends on the first element layer at the interface: the prediction adds to
+    its error the difference to an independent solve with elements as thick as wide, which is
+    not small (tens of per cent at H25S150), and says so."""
+    from dataclasses import replace as _replace
+
+    from solver.creep import CreepOptions, solve_creep, solve_creep_dimensionless
+    from solver.creep_params import CreepParameters
+    from solver.field import solve_field
+    from solver.prediction import FREE_SLIP_CHECK_LAYER, _free_slip_spread, solid_design
+
+    d = EggBox(height_um=25.0, period_um=150.0)
+    params = _replace(CreepParameters(transition_stress_pa=0.0), slip="freeslip")
+    pred = predict(d, creep_params=params, primary=False, creep_divisions=3)
+    secondary = solve_field(d, mode="secondary")
+    solid = solid_design(d, secondary)
+    thin = solve_creep(solid, secondary.current_ratio_at_um, params, divisions=3)
+    thick = solve_creep_dimensionless(solid, secondary.current_ratio_at_um, params,
+                                      divisions=3,
+                                      options=CreepOptions(interface_layer=FREE_SLIP_CHECK_LAYER))
+    spread = abs(thin.pressure_factor - thick.pressure.max())
+    assert pred.pressure_factor == pytest.approx(thin.pressure_factor, rel=1e-9)
+    assert spread > 0.05 * thin.pressure_factor
+    assert f"{thick.pressure.max():.4g} with elements as thick as wide" in pred.notes[0]
+    # one fixed mesh has no error estimate of its own: the sum stays unknown
+    assert math.isnan(pred.pressure_factor_error)
+    assert _free_slip_spread(solid, secondary.current_ratio_at_um, params, thin, None) == (
+        pytest.approx(spread, rel=1e-9), pytest.approx(thick.pressure.max(), rel=1e-9))
