@@ -167,6 +167,19 @@ def test_predict_field_only_json_schema():
     assert d["solve_time_s"] > 0
 
 
+def test_predict_never_prints_a_negative_current():
+    """The current into Li is never negative. On a steep frustum (flank slope 10) the FEM
+    gradient overshoots below zero at the Li's concave corners; the report says the minimum is
+    unresolved instead of printing it as a current (the JSON keeps the raw mesh value)."""
+    args = ["predict", "frustum", "--H", "150", "--S", "100", "--top-fraction", "0.7",
+            "--field-only"]
+    raw = json.loads(run([*args, "--json"]).output)["primary"]["min_current_ratio"]
+    assert raw < 0.0
+    text = run(args).output
+    assert f"(min ~0, not resolved: {raw:.4f} on the mesh at a concave corner)" in text
+    assert "(min -" not in text
+
+
 def test_predict_flat_is_the_flat_critical_current():
     res = run(["predict", "flat", "--flat-ccd", "1.5", "--json"])
     assert res.exit_code == 0, res.output

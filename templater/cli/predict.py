@@ -18,7 +18,7 @@ from templater.cli.options import (
     model_options,
     solver_options,
 )
-from templater.cli.report import prediction_lines
+from templater.cli.report import minimum_text, prediction_lines
 from templater.geometry.errors import OutputError, OutputExistsError, TemplaterError
 from templater.jobs.progress import Progress
 
@@ -65,7 +65,7 @@ def predict_cmd(field_only: bool, no_tables: bool, couple: bool, as_json: bool,
                 return
             for res, label in ((pair.primary, "primary"), (pair.secondary, "with kinetics")):
                 click.echo(f"{design.name} max local current / J ({label}): "
-                           f"{res.max_current_ratio:.4f} (min {res.min_current_ratio:.4f})")
+                           f"{res.max_current_ratio:.4f} ({minimum_text(res.min_current_ratio)})")
             click.echo(f"area ratio A/A0 = {pair.area_ratio:.5f}; "
                        f"solve time {data['solve_time_s']:.2f} s")
             return

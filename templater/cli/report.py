@@ -29,6 +29,16 @@ def critical_current_line(pred: Prediction) -> str:
             f"({_pm(ratio, err, '.3g')} x flat; calibration: {pred.calibration})")
 
 
+def minimum_text(min_ratio: float) -> str:
+    """``min …`` of a current distribution. The current into Li is never negative; a negative
+    nodal value is the FEM gradient overshooting where the current nearly vanishes (the Li's
+    concave corners, e.g. at the foot of steep flanks), so it is shown as that, not as a
+    current."""
+    if min_ratio >= 0.0:
+        return f"min {min_ratio:.4f}"
+    return f"min ~0, not resolved: {min_ratio:.4f} on the mesh at a concave corner"
+
+
 def prediction_lines(pred: Prediction) -> list[str]:
     """Human-readable summary of a prediction; every number with its estimated error."""
     f = pred.field
@@ -40,7 +50,7 @@ def prediction_lines(pred: Prediction) -> list[str]:
         err = res.error_estimate
         err_txt = f", est. rel. error {err:.1e}" if err == err else ", error not estimated"
         lines.append(f"  max local current / J ({label}): {res.max_current_ratio:.4f} "
-                     f"(min {res.min_current_ratio:.4f}; {res.method}{err_txt}{extra})")
+                     f"({minimum_text(res.min_current_ratio)}; {res.method}{err_txt}{extra})")
     dp = pa_to_mpa(pred.max_excess_pressure_pa)
     dp_err = pa_to_mpa(pred.max_excess_pressure_error_pa)
     rel = (f"{100 * pred.pressure_factor_error / pred.pressure_factor:.2g} %"
