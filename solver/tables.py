@@ -238,7 +238,7 @@ def interpolation_error(axes: tuple[NDArray[np.float64], ...], values: NDArray[n
         q_other = np.array([[point[i] for i in range(len(axes)) if i != d]])
         curv = np.array([float(RegularGridInterpolator(other, c, method="linear")(q_other)[0])
                          if other else float(c) for c in d2])
-        cell = int(np.clip(np.searchsorted(ax, point[d]) - 1, 0, len(ax) - 2))
+        cell = _interval(ax, point[d])
         t = (point[d] - ax[cell]) / h[cell]
         total += max(curv[cell], curv[cell + 1]) * h[cell] ** 2 * t * (1.0 - t) / 2.0
     return float(total)
@@ -632,9 +632,14 @@ def across_plateaus(members: list[tuple[float, PressureTable]], t: float, aspect
     errs = np.array([h[1] for h in hits])
     pi = float(np.exp(np.interp(t, x, ln_pi)))
     err = float(np.interp(t, x, errs)) + pi * interpolation_error((x,), ln_pi, np.array([t]))
-    cell = int(np.clip(np.searchsorted(x, t) - 1, 0, len(x) - 2))
+    cell = _interval(x, t)
     tau = float((t - x[cell]) / (x[cell + 1] - x[cell]))
     return pi, err, tau
+
+
+def _interval(nodes: Any, t: float) -> int:
+    """Index i of the interval [nodes[i], nodes[i + 1]] holding t (the end intervals beyond)."""
+    return int(np.clip(np.searchsorted(nodes, t) - 1, 0, len(nodes) - 2))
 
 
 def plateau_error(members: list[tuple[float, PressureTable]], t: float | None = None) -> float:
@@ -650,8 +655,7 @@ def plateau_error(members: list[tuple[float, PressureTable]], t: float | None = 
     table entries, so this also takes in, conservatively, how much their own discretisation
     error differs from the tables'."""
     nodes = [m[0] for m in members]
-    cell = None if t is None else int(np.clip(np.searchsorted(nodes, t) - 1, 0,
-                                              len(nodes) - 2))
+    cell = None if t is None else _interval(nodes, t)
     misses = _plateau_misses(tuple(members))
     here = [m for c, m in misses if c == cell]
     return max(here or [m for _, m in misses], default=0.0)
@@ -671,8 +675,7 @@ def _plateau_misses(members: tuple[tuple[float, PressureTable], ...],
                 continue
             pi, _, tau = across_plateaus(list(members), t, a, k, r)
             shape = max(4.0 * tau * (1.0 - tau), 0.25)
-            cell = int(np.clip(np.searchsorted(nodes, t) - 1, 0, len(nodes) - 2))
-            out.append((cell, abs(c["solved"] - pi) / pi / shape))
+            out.append((_interval(nodes, t), abs(c["solved"] - pi) / pi / shape))
     return tuple(out)
 
 
