@@ -139,6 +139,12 @@ TABLES = {
                                                           edge_radius_um=r, invert=True),
                              ROUNDED_ASPECTS[:4], ROUNDED_KINETIC, 4, ROUNDED_RADII,
                              ROUNDED_HELD_OUT[:3], ROUNDED_OPTIONS),
+    # inverted frustums (the Li-convex features are the plateau edges and the hips), rows up
+    # to H/S = 1/3; with the inverted pyramid (t = 0) they make a second top-fraction family
+    "frustum-inverted": Spec(lambda h, s, r: FrustumArray(height_um=h, period_um=s,
+                                                          edge_radius_um=r, invert=True),
+                             ROUNDED_ASPECTS[:3], ROUNDED_KINETIC, 4, ROUNDED_RADII,
+                             ROUNDED_HELD_OUT[:3], ROUNDED_OPTIONS),
 }
 
 
@@ -148,7 +154,8 @@ BAND_CHECKS = {"pyramid": [(1 / 15, 0.0067, 1.6), (1 / 6, 0.0067, 1.6), (1 / 3, 
                "frustum": [(1 / 6, 0.0067, 1.6), (1 / 6, 0.002, 1.6)],
                "frustum-t0.25": [(1 / 6, 0.0067, 1.6)],
                "frustum-t0.75": [(1 / 6, 0.0067, 1.6)],
-               "pyramid-inverted": [(1 / 6, 0.0067, 1.6)]}
+               "pyramid-inverted": [(1 / 6, 0.0067, 1.6)],
+               "frustum-inverted": [(1 / 6, 0.0067, 1.6)]}
 
 
 def add_band_checks(name: str, params: CreepParameters,

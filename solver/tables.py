@@ -591,8 +591,11 @@ def lookup_pressure_factor(
     plateau = design.plateau_family()
     members = plateau_members(load_tables(folder), plateau, ckey, a, k)
     if len(members) >= 2 and members[0][0] <= plateau[1] <= members[-1][0]:
+        measured = plateau_error(members, plateau[1])
+        if math.isnan(measured):  # no held-out top fraction measures this family's interpolation
+            return None
         pi, err, tau = across_plateaus(members, plateau[1], a, k, r)
-        return pi, err + pi * plateau_error(members, plateau[1]) * 4.0 * tau * (1.0 - tau)
+        return pi, err + pi * measured * 4.0 * tau * (1.0 - tau)
     return None
 
 
@@ -650,7 +653,8 @@ def plateau_error(members: list[tuple[float, PressureTable]], t: float | None = 
     grid node (H/S, r/S, ℓ/S) of every member (so that only the interpolation in t is
     measured), each divided by its 4τ(1 − τ) (at least 1/4). With ``t``, only the checks
     between the same two members as t count (Π(t) sags more between t = 0.5 and 0.75 than
-    below 0.5), all of them when there are none there. The interpolation is recomputed from
+    below 0.5), all of them when there are none there; NaN when the family has none at all
+    (its interpolation is then not used). The interpolation is recomputed from
     the members given (what a check recorded may predate a member). The checks are solved like
     table entries, so this also takes in, conservatively, how much their own discretisation
     error differs from the tables'."""
@@ -658,7 +662,7 @@ def plateau_error(members: list[tuple[float, PressureTable]], t: float | None = 
     cell = None if t is None else _interval(nodes, t)
     misses = _plateau_misses(tuple(members))
     here = [m for c, m in misses if c == cell]
-    return max(here or [m for _, m in misses], default=0.0)
+    return max(here or [m for _, m in misses], default=math.nan)
 
 
 @lru_cache(maxsize=16)
@@ -796,6 +800,9 @@ def table_miss_reason(design: Surface, kinetic_length_m: float | None,
         if len(here) >= 2 and not here[0][0] <= t <= here[-1][0]:  # members of fewer rows
             return (f"top fraction t = {t:g} at H/S = {design.aspect_ratio:.4g} is outside "
                     f"the tables that reach this H/S ({here[0][0]:g}-{here[-1][0]:g})")
+        if len(here) >= 2 and math.isnan(plateau_error(here, t)):
+            return (f"top fraction t = {t:g} lies between tables ({here[0][0]:g}-"
+                    f"{here[-1][0]:g}) whose interpolation no held-out check has measured")
         same_shape = [m for _, m in plateaus]
     if not same_shape:
         return f"no table for this shape ({_shape_text(skey)})"
