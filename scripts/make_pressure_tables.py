@@ -7,17 +7,20 @@ Every entry is computed by the project's own solvers: the secondary current dist
 at the default creep constants (n = 6.56, bonded interface, D = S, σ_t = 0), and the product
 egg-box also at n = 4.5 and 9 (a family, interpolated in 1/n). Pyramids and frustums are solved
 with the rounding band resolved (``ROUNDED_OPTIONS``); frustums at top fractions 0.25, 0.5 and
-0.75 (with the pyramid, t = 0, a family interpolated in t; the t = 0.75 table up to H/S = 1).
+0.75 (with the pyramid, t = 0, a family interpolated in t; the t = 0.75 table up to H/S = 1),
+and inverted pyramids and frustums (t = 0.5; a second family).
 Each file records its provenance (version, levels, creep mesh options, time), Π at the coarsest
 level and held-out points; the rounded tables also their band checks (the band refined
 further, and the coarse-band Π of a prediction off the tables), the n = 6.56 egg-box table the
-held-out exponent points, the t = 0.5 frustum table the held-out top fractions. Run from the
+held-out exponent points, the t = 0.5 frustum tables (upright and inverted) the held-out top
+fractions of their families. Run from the
 repository root:
 
     python scripts/make_pressure_tables.py                   # all tables (about 6 h on 2 cores)
     python scripts/make_pressure_tables.py --only eggbox-sum # one table (eggbox, eggbox-sum,
                                                              # pyramid, frustum, frustum-t0.25,
-                                                             # frustum-t0.75, pyramid-inverted;
+                                                             # frustum-t0.75, pyramid-inverted,
+                                                             # frustum-inverted;
                                                              # a rounded one with its band
                                                              # checks)
     python scripts/make_pressure_tables.py --band-checks     # only the rounded tables' band
@@ -27,6 +30,7 @@ repository root:
     python scripts/make_pressure_tables.py --only eggbox --stress-exponent 4.5   # the n family
     python scripts/make_pressure_tables.py --exponent-checks # held-out points between them
     python scripts/make_pressure_tables.py --plateau-checks  # held-out frustum top fractions
+    python scripts/make_pressure_tables.py --plateau-checks --only frustum-inverted  # inverted
     python scripts/make_pressure_tables.py --only eggbox --slip freeslip  # free-slip interface
 
 Tests (``tests/solver/test_tables.py``) recompute entries and check the held-out points.
@@ -242,18 +246,27 @@ PLATEAU_CHECKS = [
         (1 / 3, 0.002, 0.4), (1 / 6, 0.022, 0.2), (1.5, 0.002, 0.4), (2 / 3, 0.002, 0.3),
         (1 / 6, 0.0067, 0.6), (1 / 3, 0.002, 0.65), (2 / 3, 0.022, 0.7))],
 ]
-# tables the checks interpolate
-PLATEAU_FAMILY = ("pyramid", "frustum", "frustum-t0.25", "frustum-t0.75")
+# the same for inverted reliefs, between the inverted pyramid (t = 0) and frustum (t = 0.5) tables
+INVERTED_PLATEAU_CHECKS = [(a, r, t, ROUNDED_KINETIC) for a, r, t in (
+    (1 / 6, 0.0067, 0.25), (1 / 3, 0.002, 0.2), (1 / 15, 0.022, 0.35))]
+# per family, named by the table that records its checks: the checks, the tables they
+# interpolate, and whether the reliefs are inverted
+PLATEAU_FAMILIES = {
+    "frustum": (PLATEAU_CHECKS, ("pyramid", "frustum", "frustum-t0.25", "frustum-t0.75"), False),
+    "frustum-inverted": (INVERTED_PLATEAU_CHECKS, ("pyramid-inverted", "frustum-inverted"),
+                         True),
+}
 
 
 def add_plateau_checks(params: CreepParameters, cache: Path | None,
-                       reuse: list[dict] | None = None) -> None:
-    """Solve the held-out top fractions like rounded table entries and record them, with the
-    interpolation between the plateau family's tables there, in the frustum table's
-    provenance (``plateau_checks``). Solves recorded in ``reuse`` (default: the file's own
-    checks) at the same point and levels are taken over instead of solved again."""
-    spec = TABLES["frustum"]
-    path = table_path("frustum", params)
+                       reuse: list[dict] | None = None, family: str = "frustum") -> None:
+    """Solve the held-out top fractions of a plateau family (a key of ``PLATEAU_FAMILIES``)
+    like rounded table entries and record them, with the interpolation between the family's
+    tables there, in the provenance (``plateau_checks``) of the table named ``family``. Solves
+    recorded in ``reuse`` (default: the file's own checks) at the same point and levels are
+    taken over instead of solved again."""
+    spec = TABLES[family]
+    path = table_path(family, params)
     load_tables.cache_clear()  # tables written earlier in this run
     table = load_table(path)
     levels = [d for d in (spec.divisions - 2, spec.divisions - 1, spec.divisions) if d >= 2]
@@ -262,9 +275,10 @@ def add_plateau_checks(params: CreepParameters, cache: Path | None,
              if c.get("levels") == levels}
     s = spec.period
     checks = []
-    for a, r, t, ks in PLATEAU_CHECKS:
+    checks_at, _, invert = PLATEAU_FAMILIES[family]
+    for a, r, t, ks in checks_at:
         design = FrustumArray(height_um=a * s, period_um=s, edge_radius_um=r * s,
-                              top_fraction=t)
+                              top_fraction=t, invert=invert)
         old = [known.get((a, r, t, k)) for k in ks]
         if all(old):
             values, errors, coarse = ([c[key] for c in old]
@@ -299,7 +313,8 @@ def main() -> None:
     parser.add_argument("--exponent-checks", action="store_true",
                         help="only add the held-out exponent checks to the egg-box table")
     parser.add_argument("--plateau-checks", action="store_true",
-                        help="only add the held-out top fractions to the frustum table")
+                        help="only add the held-out top fractions to the frustum tables "
+                             "(upright; with --only frustum-inverted, inverted)")
     parser.add_argument("--resume", type=Path, metavar="DIR",
                         help="keep every grid design's solves in DIR and reuse those found "
                              "there (an interrupted run continues; clear DIR after changing "
@@ -324,7 +339,8 @@ def main() -> None:
         add_exponent_checks(params, args.divisions or TABLES["eggbox"].divisions)
         return
     if args.plateau_checks:
-        add_plateau_checks(params, args.resume)
+        for family in [n for n in args.only or ["frustum"] if n in PLATEAU_FAMILIES]:
+            add_plateau_checks(params, args.resume, family=family)
         return
     if args.band_checks:
         for name in args.only or sorted(BAND_CHECKS):
@@ -339,7 +355,8 @@ def main() -> None:
         for n in EGGBOX_EXPONENTS:
             make("eggbox", replace(params, stress_exponent=n), args.divisions, args.resume)
         add_exponent_checks(params, args.divisions or TABLES["eggbox"].divisions)
-        add_plateau_checks(params, args.resume)
+        for family in PLATEAU_FAMILIES:
+            add_plateau_checks(params, args.resume, family=family)
 
 
 def table_path(name: str, params: CreepParameters) -> Path:
@@ -367,16 +384,19 @@ def make(name: str, params: CreepParameters, divisions: int | None,
     earlier = []  # band checks of the file being replaced (their solves can be reused)
     if name in BAND_CHECKS and path.exists():
         earlier = load_table(path).provenance.get("band_checks", [])
-    frustum = table_path("frustum", params)  # its plateau checks interpolate this table
-    plateau = (load_table(frustum).provenance.get("plateau_checks", [])
-               if name in PLATEAU_FAMILY and frustum.exists() else [])
+    # the plateau checks that interpolate this table (recorded in its family's frustum table)
+    family = next((f for f, (_, members, _) in PLATEAU_FAMILIES.items() if name in members),
+                  None)
+    plateau = []
+    if family is not None and table_path(family, params).exists():
+        plateau = load_table(table_path(family, params)).provenance.get("plateau_checks", [])
     save_table(table, path)
     logging.info("wrote %s (%d entries, %.0f s)", path, table.pressure_factor.size,
                  time.perf_counter() - t0)
     if name in BAND_CHECKS:
         add_band_checks(name, params, reuse=earlier)
-    if plateau and table_path("frustum", params).exists():
-        add_plateau_checks(params, cache, reuse=plateau)  # recomputes their interpolation
+    if plateau:  # recomputes their interpolation
+        add_plateau_checks(params, cache, reuse=plateau, family=family)
 
 
 if __name__ == "__main__":
