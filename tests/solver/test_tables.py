@@ -209,6 +209,25 @@ def _frustum_like(pyramid: PressureTable, t: float, scale: float,
     return replace(pyramid, shape=key, pressure_factor=pi, pressure_factor_error=error * pi)
 
 
+def _measured_exactly(path) -> None:
+    """Record in the frustum table at ``path`` one plateau check on the grid nodes whose solve
+    equals the interpolation there: the family's interpolation is then measured (error 0)."""
+    from solver.tables import load_table
+
+    load_tables.cache_clear()
+    table = load_table(path)
+    a, r, k = (float(ax[1]) for ax in (table.aspect, table.edge_radius_over_s,
+                                        table.kinetic_over_period))
+    d = FrustumArray(height_um=a * 150.0, period_um=150.0, edge_radius_um=r * 150.0)
+    members = plateau_members(load_tables(path.parent), d.plateau_family())
+    t = 0.5 * (members[0][0] + members[1][0])
+    pi, _, tau = across_plateaus(members, t, a, k, r)
+    check = {"point": [a, r, t, k], "solved": pi, "solved_error": 0.0, "table": pi,
+             "table_error": 0.0, "tau": tau}
+    save_table(replace(table, provenance={**table.provenance, "plateau_checks": [check]}), path)
+    load_tables.cache_clear()
+
+
 def test_lookup_between_top_fractions_is_linear_in_t(tmp_path):
     """A frustum between the pyramid table (t = 0) and a frustum table (t = 0.5): ln Π linear
     in t is reproduced exactly, the error is the tables' (interpolated) plus the measured
@@ -286,7 +305,7 @@ def test_a_member_with_fewer_rows_serves_only_its_rows(tmp_path):
     save_table(replace(short, aspect=short.aspect[:2], pressure_factor=short.pressure_factor[:2],
                        pressure_factor_error=short.pressure_factor_error[:2]),
                tmp_path / "frustum_t0.75.npz")
-    load_tables.cache_clear()
+    _measured_exactly(tmp_path / "frustum_t0.5.npz")
     ell = 257e-6
     try:
         low = FrustumArray(height_um=20.0, period_um=160.0, edge_radius_um=1.0,
@@ -317,7 +336,7 @@ def test_three_tables_in_t_estimate_the_curvature_between_them(tmp_path):
     pyramid = _rounded(tmp_path, ln_pi)
     for t in (0.25, 0.5):
         save_table(_frustum_like(pyramid, t, math.exp(c * t * t)), tmp_path / f"frustum_t{t}.npz")
-    load_tables.cache_clear()
+    _measured_exactly(tmp_path / "frustum_t0.5.npz")
     ell = 257e-6
     base = math.exp(ln_pi(math.log(20 / 160), math.log(1 / 160), math.log(257 / 160)))
     try:
