@@ -136,19 +136,20 @@ TABLES = {
                                                        edge_radius_um=r, top_fraction=0.75),
                           ROUNDED_ASPECTS[:5], ROUNDED_KINETIC, 4, ROUNDED_RADII,
                           ROUNDED_HELD_OUT, ROUNDED_OPTIONS),
-    # inverted pyramids (pits; the Li-convex features are the apex and the four hips), rows up
-    # to H/S = 2/3 (each design took 8-25 min on a shared machine up to H/S = 1/3; the row at
-    # 2/3 was added with --extend)
+    # inverted pyramids (pits; the Li-convex features are the apex and the four hips), all
+    # rows (each design took 8-25 min on a shared machine up to H/S = 1/3, 2-8 min above; the
+    # rows from 2/3 were added with --extend)
     "pyramid-inverted": Spec(lambda h, s, r: PyramidArray(height_um=h, period_um=s,
                                                           edge_radius_um=r, invert=True),
-                             ROUNDED_ASPECTS[:4], ROUNDED_KINETIC, 4, ROUNDED_RADII,
+                             ROUNDED_ASPECTS, ROUNDED_KINETIC, 4, ROUNDED_RADII,
                              ROUNDED_HELD_OUT[:3], ROUNDED_OPTIONS),
     # inverted frustums (the Li-convex features are the plateau edges and the hips), rows up
-    # to H/S = 1/3; with the inverted pyramid (t = 0) they make a second top-fraction family
+    # to H/S = 1/6 so far (a design takes 10-15 min and up to 7 GB; extend with --extend);
+    # with the inverted pyramid (t = 0) they make a second top-fraction family
     "frustum-inverted": Spec(lambda h, s, r: FrustumArray(height_um=h, period_um=s,
                                                           edge_radius_um=r, invert=True),
-                             ROUNDED_ASPECTS[:3], ROUNDED_KINETIC, 4, ROUNDED_RADII,
-                             ROUNDED_HELD_OUT[:3], ROUNDED_OPTIONS),
+                             ROUNDED_ASPECTS[:2], ROUNDED_KINETIC, 4, ROUNDED_RADII,
+                             [ROUNDED_HELD_OUT[0], ROUNDED_HELD_OUT[2]], ROUNDED_OPTIONS),
 }
 
 
@@ -248,7 +249,7 @@ PLATEAU_CHECKS = [
 ]
 # the same for inverted reliefs, between the inverted pyramid (t = 0) and frustum (t = 0.5) tables
 INVERTED_PLATEAU_CHECKS = [(a, r, t, ROUNDED_KINETIC) for a, r, t in (
-    (1 / 6, 0.0067, 0.25), (1 / 3, 0.002, 0.2), (1 / 15, 0.022, 0.35))]
+    (1 / 6, 0.0067, 0.25), (1 / 6, 0.002, 0.2), (1 / 15, 0.022, 0.35))]
 # per family, named by the table that records its checks: the checks, the tables they
 # interpolate, and whether the reliefs are inverted
 PLATEAU_FAMILIES = {

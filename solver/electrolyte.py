@@ -387,6 +387,8 @@ class _Level:
             self.u_delta = u_delta
             self.f_delta = float(np.sum(stiffness[self.lateral] @ u_delta))
         self.stack = self._solve(stack_load)
+        self._cols: tuple[NDArray[np.int64], NDArray[np.float64]] | None = None
+        self._stack_plane: NDArray[np.float64] | None = None
         self.seconds = time.perf_counter() - t0
 
     def _factorize(self, load: NDArray[np.float64] | None) -> None:
@@ -423,42 +425,51 @@ class _Level:
             self._factorize(None)
         return self._solve(load)
 
+    def _columns(self) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """(vertex indices (m, k) of the vertical lines, interface first; vertex share
+        counts), computed once per level."""
+        if self._cols is None:
+            n_vertices = n_vertices_of(self.mesh)
+            share = np.bincount(self.mesh.t.ravel(), minlength=n_vertices).astype(float)
+            xr, yr, sr = (c[:n_vertices] for c in self.mirror_nodes)
+            order = np.lexsort((sr, np.round(yr, 9), np.round(xr, 9)))
+            self._cols = (order.reshape(-1, self.levels.size), share)
+        return self._cols
+
+    def _plane(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
+        """(σ_xx, σ_yy, σ_xy) of the displacement ``u`` on the vertical lines, (m, k, 3): at
+        the element vertices, averaged over the elements sharing each vertex."""
+        columns, share = self._columns()
+        mesh, lam, mu = self.mesh, self.lam, self.mu
+        u_el = u.reshape(-1, 3)[self.nodes]  # (nel, 10, 3)
+        grad = np.einsum("ekc,ekjq->cjeq", u_el, self.g_vertex)  # (3, 3, nel, 4): ∂u_c/∂x_j
+        exx, eyy, ezz = grad[0, 0], grad[1, 1], grad[2, 2]
+        trace = exx + eyy + ezz
+        comps = (lam * trace + 2.0 * mu * exx, lam * trace + 2.0 * mu * eyy,
+                 mu * (grad[0, 1] + grad[1, 0]))
+        nodal = [np.bincount(mesh.t.ravel(), weights=c.T.ravel(), minlength=share.size)
+                 / share for c in comps]
+        return np.stack([v[columns] for v in nodal], axis=-1)
+
     def stress(self, excess_shape: PressureShapeFn | None = None) -> ElectrolyteStress:
         """The stress planes of this level, with the excess-pressure state when a shape is
-        given."""
+        given (the stack-pressure plane is evaluated once per level). ``solve_time_s`` is the
+        level's solve time plus this call's."""
         t0 = time.perf_counter()
-        mesh, s_um, lam, mu = self.mesh, self.s_um, self.lam, self.mu
-        solutions = [self.stack]
+        s_um = self.s_um
+        columns, _ = self._columns()
+        if self._stack_plane is None:
+            self._stack_plane = self._plane(self.stack)
+        excess_plane = shape_vals = None
+        vx, vy = (c[columns[:, 0]] for c in self.mirror_nodes[:2])
         if excess_shape is not None:
-            solutions.append(self._excess(excess_shape))
-        # stress at the element vertices, averaged over the elements sharing each vertex
-        n_vertices = n_vertices_of(mesh)
-        share = np.bincount(mesh.t.ravel(), minlength=n_vertices).astype(float)
-        xr, yr, sr = self.mirror_nodes
-        vx, vy, vs = xr[:n_vertices], yr[:n_vertices], sr[:n_vertices]
-        order = np.lexsort((vs, np.round(vy, 9), np.round(vx, 9)))
-        columns = order.reshape(-1, self.levels.size)  # (m, k): vertical lines, interface first
-        planes = []
-        for u in solutions:
-            u_el = u.reshape(-1, 3)[self.nodes]  # (nel, 10, 3)
-            grad = np.einsum("ekc,ekjq->cjeq", u_el, self.g_vertex)  # (3, 3, nel, 4): ∂u_c/∂x_j
-            exx, eyy, ezz = grad[0, 0], grad[1, 1], grad[2, 2]
-            trace = exx + eyy + ezz
-            comps = (lam * trace + 2.0 * mu * exx, lam * trace + 2.0 * mu * eyy,
-                     mu * (grad[0, 1] + grad[1, 0]))
-            nodal = [np.bincount(mesh.t.ravel(), weights=c.T.ravel(), minlength=n_vertices)
-                     / share for c in comps]
-            planes.append(np.stack([v[columns] for v in nodal], axis=-1))
-        depth = mesh.doflocs[2][:n_vertices][columns]
+            excess_plane = self._plane(self._excess(excess_shape))
+            shape_vals = np.asarray(excess_shape(vx * s_um, vy * s_um), dtype=float)
+        depth = self.mesh.doflocs[2][columns]
         depth = (depth - depth[:, :1]) * s_um
-        shape_vals = None
-        if excess_shape is not None:
-            shape_vals = np.asarray(excess_shape(vx[columns[:, 0]] * s_um,
-                                                 vy[columns[:, 0]] * s_um), dtype=float)
         return ElectrolyteStress(
-            design=self.surface, options=self.options, x_um=vx[columns[:, 0]] * s_um,
-            y_um=vy[columns[:, 0]] * s_um, depth_um=depth, stack_plane=planes[0],
-            excess_plane=planes[1] if excess_shape is not None else None,
+            design=self.surface, options=self.options, x_um=vx * s_um, y_um=vy * s_um,
+            depth_um=depth, stack_plane=self._stack_plane, excess_plane=excess_plane,
             excess_shape=shape_vals, crack_depth_um=self.crack_depth_um,
             flat_ratio=flat_lateral_stress_ratio(self.options.lateral_condition,
                                                  self.options.poisson_ratio),
@@ -531,14 +542,14 @@ def solve_electrolyte_converged(
     level = _Level(surface, options, crack_depth_um)
     rough = solve_electrolyte(surface, replace(options, divisions=coarse),
                               crack_depth_um=crack_depth_um)
-    spent = level.seconds + rough.solve_time_s
     fine = replace(level.stress(), coarse=rough)
+    spent = rough.solve_time_s + fine.solve_time_s  # every level's solve and evaluation
     while rtol is not None and fine.drive_error(rtol_crack_um) > rtol and \
             next_level(fine.divisions) <= max_divisions:
         level = _Level(surface, replace(options, divisions=next_level(fine.divisions)),
                        crack_depth_um)
-        spent += level.seconds
         fine = replace(level.stress(), coarse=replace(fine, coarse=None))
+        spent += fine.solve_time_s
     shape = excess_shape.result() if isinstance(excess_shape, Future) else excess_shape
     if shape is not None:
         fine = replace(level.stress(shape), coarse=fine.coarse)
