@@ -367,8 +367,18 @@ def generate_table(
         provenance["reused"] = {
             "aspects": [float(aspects[i]) for i in sorted(old_rows)],
             "held_out": [c["point"] for c in checks if tuple(c["point"]) in old_checks],
-            **{key: reuse.provenance.get(key) for key in ("version", "options", "seconds")}}
+            **{key: reuse.provenance.get(key) for key in ("version", "options")},
+            # the solve time of every earlier generation the reused rows come from
+            "seconds": _total_seconds(reuse.provenance)}
     return replace(table, provenance=provenance)
+
+
+def _total_seconds(provenance: dict[str, Any]) -> float | None:
+    """Solve seconds of a table and of the earlier tables its reused rows came from (None when
+    one of them did not record it)."""
+    own = provenance.get("seconds")
+    earlier = provenance.get("reused", {}).get("seconds", 0) if "reused" in provenance else 0
+    return None if own is None or earlier is None else own + earlier
 
 
 def _reusable_rows(reuse: PressureTable | None, keys: tuple[dict, dict], aspects: list[float],

@@ -437,6 +437,11 @@ def test_extending_a_table_solves_only_its_new_rows(monkeypatch):
     assert reused["aspects"] == pytest.approx([1 / 15, 1 / 6])
     assert reused["held_out"] == [[0.1, 1.6]]
     assert grown.provenance["held_out"][0]["solved"] == small.provenance["held_out"][0]["solved"]
+    # a second extension keeps the solve time of every generation the rows came from
+    taller = generate_table(egg, [1 / 15, 1 / 6, 1 / 3, 1 / 2], ks, POWER_LAW, divisions=2,
+                            held_out=held, reuse=grown)
+    assert taller.provenance["reused"]["seconds"] == (grown.provenance["seconds"]
+                                                      + small.provenance["seconds"])
     with pytest.raises(ValueError, match="creep options"):
         generate_table(egg, [1 / 15, 1 / 3], ks, replace(POWER_LAW, stress_exponent=5.0),
                        divisions=2, reuse=small)
