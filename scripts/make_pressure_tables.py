@@ -142,7 +142,7 @@ TABLES = {
     "pyramid-inverted": Spec(lambda h, s, r: PyramidArray(height_um=h, period_um=s,
                                                           edge_radius_um=r, invert=True),
                              ROUNDED_ASPECTS[:5], ROUNDED_KINETIC, 4, ROUNDED_RADII,
-                             ROUNDED_HELD_OUT[:3], ROUNDED_OPTIONS),
+                             ROUNDED_HELD_OUT, ROUNDED_OPTIONS),
     # inverted frustums (the Li-convex features are the plateau edges and the hips), rows up
     # to H/S = 1/6 so far (a design takes 10-15 min and up to 7 GB; extend with --extend);
     # with the inverted pyramid (t = 0) they make a second top-fraction family
