@@ -16,7 +16,9 @@ held-out exponent points, the t = 0.5 frustum tables (upright and inverted) the 
 fractions of their families. Run from the
 repository root:
 
-    python scripts/make_pressure_tables.py                   # all tables (about 6 h on 2 cores)
+    python scripts/make_pressure_tables.py                   # all tables (about 6 h on 2 cores,
+                                                             # several more for the inverted
+                                                             # frustum table, not shipped yet)
     python scripts/make_pressure_tables.py --only eggbox-sum # one table (eggbox, eggbox-sum,
                                                              # pyramid, frustum, frustum-t0.25,
                                                              # frustum-t0.75, pyramid-inverted,
