@@ -25,7 +25,13 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from solver.calibration import REFERENCE_CURRENT_A_M2
-from solver.creep import CreepOptions, CreepResult, solve_creep, solve_creep_converged
+from solver.creep import (
+    CreepOptions,
+    CreepResult,
+    solve_creep,
+    solve_creep_converged,
+    solve_creep_dimensionless,
+)
 from solver.creep_params import CreepParameters
 from solver.critical import (
     CrackDrive,
@@ -411,8 +417,6 @@ def _free_slip_spread(design: Surface, fn: Callable[[np.ndarray, np.ndarray], np
     H25S150 at 8 divisions: 2.19 at the wall, 1.47 one layer (0.57 µm) below; the level
     sequences at first layers of 1/16 … 1 lateral spacing do not meet: 1.64-2.46 at 8-10
     divisions, docs/benchmarks.md): the spread between the two layers is part of the error."""
-    from solver.creep import solve_creep_dimensionless
-
     t0 = time.perf_counter()
     check = solve_creep_dimensionless(
         design, fn, params, divisions=res.divisions,
