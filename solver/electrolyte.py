@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -387,8 +388,6 @@ class _Level:
             self.u_delta = u_delta
             self.f_delta = float(np.sum(stiffness[self.lateral] @ u_delta))
         self.stack = self._solve(stack_load)
-        self._cols: tuple[NDArray[np.int64], NDArray[np.float64]] | None = None
-        self._stack_plane: NDArray[np.float64] | None = None
         self.seconds = time.perf_counter() - t0
 
     def _factorize(self, load: NDArray[np.float64] | None) -> None:
@@ -425,21 +424,25 @@ class _Level:
             self._factorize(None)
         return self._solve(load)
 
+    @cached_property
     def _columns(self) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """(vertex indices (m, k) of the vertical lines, interface first; vertex share
-        counts), computed once per level."""
-        if self._cols is None:
-            n_vertices = n_vertices_of(self.mesh)
-            share = np.bincount(self.mesh.t.ravel(), minlength=n_vertices).astype(float)
-            xr, yr, sr = (c[:n_vertices] for c in self.mirror_nodes)
-            order = np.lexsort((sr, np.round(yr, 9), np.round(xr, 9)))
-            self._cols = (order.reshape(-1, self.levels.size), share)
-        return self._cols
+        counts)."""
+        n_vertices = n_vertices_of(self.mesh)
+        share = np.bincount(self.mesh.t.ravel(), minlength=n_vertices).astype(float)
+        xr, yr, sr = (c[:n_vertices] for c in self.mirror_nodes)
+        order = np.lexsort((sr, np.round(yr, 9), np.round(xr, 9)))
+        return order.reshape(-1, self.levels.size), share
+
+    @cached_property
+    def _stack_plane(self) -> NDArray[np.float64]:
+        """The stack-pressure state's stress plane (the same for every excess load)."""
+        return self._plane(self.stack)
 
     def _plane(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
         """(σ_xx, σ_yy, σ_xy) of the displacement ``u`` on the vertical lines, (m, k, 3): at
         the element vertices, averaged over the elements sharing each vertex."""
-        columns, share = self._columns()
+        columns, share = self._columns
         mesh, lam, mu = self.mesh, self.lam, self.mu
         u_el = u.reshape(-1, 3)[self.nodes]  # (nel, 10, 3)
         grad = np.einsum("ekc,ekjq->cjeq", u_el, self.g_vertex)  # (3, 3, nel, 4): ∂u_c/∂x_j
@@ -457,9 +460,7 @@ class _Level:
         level's solve time plus this call's."""
         t0 = time.perf_counter()
         s_um = self.s_um
-        columns, _ = self._columns()
-        if self._stack_plane is None:
-            self._stack_plane = self._plane(self.stack)
+        columns, _ = self._columns
         excess_plane = shape_vals = None
         vx, vy = (c[columns[:, 0]] for c in self.mirror_nodes[:2])
         if excess_shape is not None:
