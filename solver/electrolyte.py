@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -540,9 +540,12 @@ def solve_electrolyte_converged(
                 _mesh_nodes(surface, max(2, options.divisions - 1)))):
             options = replace(options, divisions=options.divisions + 1)
     coarse = coarse_divisions or max(2, options.divisions - 1)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="electrolyte-coarse")
+    rough_future = pool.submit(solve_electrolyte, surface, replace(options, divisions=coarse),
+                               crack_depth_um=crack_depth_um)  # beside the fine level
+    pool.shutdown(wait=False)  # the thread ends with its one task
     level = _Level(surface, options, crack_depth_um)
-    rough = solve_electrolyte(surface, replace(options, divisions=coarse),
-                              crack_depth_um=crack_depth_um)
+    rough = rough_future.result()
     fine = replace(level.stress(), coarse=rough)
     spent = rough.solve_time_s + fine.solve_time_s  # every level's solve and evaluation
     while rtol is not None and fine.drive_error(rtol_crack_um) > rtol and \

@@ -17,7 +17,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -285,13 +285,80 @@ class Prediction:
         return d
 
 
-def solid_design(design: Surface, secondary: FieldResult) -> Surface:
+def solid_design(design: Surface, secondary: FieldResult | None = None) -> Surface:
     """The design the mechanics solve: sharp edges rounded to the field's edge radius (a sharp
-    edge makes the creep flow and the elastic stress singular)."""
+    edge makes the creep flow and the elastic stress singular). Without ``secondary``: the
+    radius a default field solve rounds to (the design's, at least the voxel radius), known
+    before the field is solved."""
     if design.is_smooth or design.height_um == 0:
         return design
-    radius = max(design.edge_radius_um, secondary.edge_radius_um or VOXEL_RADIUS_UM)
+    field_radius = None if secondary is None else secondary.edge_radius_um
+    radius = max(design.edge_radius_um, field_radius or VOXEL_RADIUS_UM)
     return design.with_edge_radius(radius)
+
+
+class _ElectrolyteSolve:
+    """The electrolyte stress of a rounded design, started in a thread before the excess Li
+    pressure is known: the mesh levels are chosen from the stack-pressure state alone, which
+    needs the design only, so they are factorised while the field and Π are computed (SuperLU
+    and numpy release the GIL). :meth:`provide_shape` hands over the excess-pressure shape;
+    :meth:`cancel` releases the thread when the shape will never come."""
+
+    def __init__(self, solid: Surface, options: ElectrolyteOptions, crack_um: float, *,
+                 refine_for_um: float | None = None) -> None:
+        from solver.electrolyte import solve_electrolyte_converged
+
+        self.solid = solid
+        if not solid.is_smooth:  # the same final pair of levels, one solve fewer
+            options = replace(options,
+                              divisions=max(options.divisions, ELECTROLYTE_ROUNDED_START))
+        self.shape: Future = Future()
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="electrolyte")
+        self.stress = pool.submit(solve_electrolyte_converged, solid, options,
+                                  excess_shape=self.shape, crack_depth_um=crack_um,
+                                  rtol=ELECTROLYTE_RTOL, max_divisions=ELECTROLYTE_MAX_DIVISIONS,
+                                  rtol_crack_um=refine_for_um)
+        pool.shutdown(wait=False)  # the thread ends with its one task
+
+    def provide_shape(self, secondary: FieldResult, params: CreepParameters,
+                      creep: CreepResult | None,
+                      notify: Callable[[str], None] | None) -> None:
+        """The shape of the excess Li pressure: from ``creep``, or (Π from a table) from a
+        coarse creep solve in a thread of its own."""
+        if creep is not None:
+            self.shape.set_result(self._shape_of(creep))
+            return
+        if notify is not None:
+            notify(f"{self.solid.name}: excess-pressure shape for the electrolyte stress "
+                   f"(creep mesh {SHAPE_DIVISIONS})")
+
+        def coarse() -> None:
+            try:
+                result = solve_creep(self.solid, secondary.current_ratio_at_um, params,
+                                     current_density_a_m2=REFERENCE_CURRENT_A_M2,
+                                     divisions=SHAPE_DIVISIONS, options=SHAPE_OPTIONS)
+                self.shape.set_result(self._shape_of(result))
+            except BaseException as exc:  # noqa: BLE001 (re-raised by result())
+                self.shape.set_exception(exc)
+
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pressure-shape")
+        pool.submit(coarse)
+        pool.shutdown(wait=False)
+
+    def _shape_of(self, result: CreepResult) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        from solver.coupling import pressure_interpolant
+
+        fn = pressure_interpolant(result.x_um, result.y_um,
+                                  result.excess_pressure_pa / result.max_excess_pressure_pa,
+                                  self.solid.period_um, method="linear")
+        return lambda x_um, y_um: fn(x_um * UM, y_um * UM)
+
+    def result(self) -> ElectrolyteStress:
+        return self.stress.result()
+
+    def cancel(self) -> None:
+        """Stop waiting for a shape that was not provided (an error on the way)."""
+        self.shape.cancel()
 
 
 def electrolyte_stress(design: Surface, secondary: FieldResult, params: CreepParameters,
@@ -302,39 +369,13 @@ def electrolyte_stress(design: Surface, secondary: FieldResult, params: CreepPar
     excess Li pressure (from the creep solve, or a coarse one when Π came from a table), for
     cracks up to ``crack_um`` deep, refined until two levels agree to ``ELECTROLYTE_RTOL`` for
     cracks ``refine_for_um`` deep (default ``crack_um``)."""
-    from solver.coupling import pressure_interpolant
-    from solver.electrolyte import solve_electrolyte_converged
-
-    solid = solid_design(design, secondary)
-
-    def shape_of(result: CreepResult) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-        fn = pressure_interpolant(result.x_um, result.y_um,
-                                  result.excess_pressure_pa / result.max_excess_pressure_pa,
-                                  solid.period_um, method="linear")
-        return lambda x_um, y_um: fn(x_um * UM, y_um * UM)
-
-    def coarse_shape() -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-        return shape_of(solve_creep(solid, secondary.current_ratio_at_um, params,
-                                    current_density_a_m2=REFERENCE_CURRENT_A_M2,
-                                    divisions=SHAPE_DIVISIONS, options=SHAPE_OPTIONS))
-
-    if creep is None:
-        if notify is not None:
-            notify(f"{design.name}: excess-pressure shape for the electrolyte stress "
-                   f"(creep mesh {SHAPE_DIVISIONS})")
-        # solved in a thread while the electrolyte levels, chosen from the stack pressure
-        # alone, are factorised (SuperLU and numpy release the GIL)
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pressure-shape")
-        shape = pool.submit(coarse_shape)
-        pool.shutdown(wait=False)
-    else:
-        shape = shape_of(creep)
-    if not solid.is_smooth:  # the same final pair of levels, one solve fewer
-        options = replace(options, divisions=max(options.divisions, ELECTROLYTE_ROUNDED_START))
-    return solve_electrolyte_converged(solid, options, excess_shape=shape,
-                                       crack_depth_um=crack_um, rtol=ELECTROLYTE_RTOL,
-                                       max_divisions=ELECTROLYTE_MAX_DIVISIONS,
-                                       rtol_crack_um=refine_for_um)
+    job = _ElectrolyteSolve(solid_design(design, secondary), options, crack_um,
+                            refine_for_um=refine_for_um)
+    try:
+        job.provide_shape(secondary, params, creep, notify)
+        return job.result()
+    finally:
+        job.cancel()
 
 
 def _pressure(design: Surface, secondary: FieldResult, params: CreepParameters, *,
@@ -502,6 +543,29 @@ def predict(
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="primary-field")
         primary_field = pool.submit(solve_field, surface, materials, mode="primary")
         pool.shutdown(wait=False)  # the thread ends with its one task
+    fracture = constants.criterion == "fracture"
+    options = electrolyte or ElectrolyteOptions()
+    job = None
+    if fracture and surface.height_um > 0:  # its levels need the design only: started now
+        job = _ElectrolyteSolve(solid_design(surface), options, constants.crack_size_m / UM)
+    try:
+        return _predict(surface, materials, creep_params, constants, job, t0,
+                        calibration=calibration, use_tables=use_tables,
+                        creep_divisions=creep_divisions, couple=couple, couple_tol=couple_tol,
+                        primary_field=primary_field, options=options, kinetics=kinetics,
+                        notify=notify)
+    finally:
+        if job is not None:
+            job.cancel()  # no-op once the shape was provided
+
+
+def _predict(surface: Surface, materials: Materials, creep_params: CreepParameters,
+             constants: DendriteConstants, job: _ElectrolyteSolve | None, t0: float, *,
+             calibration: str, use_tables: bool, creep_divisions: int, couple: bool,
+             couple_tol: float, primary_field: Future | None, options: ElectrolyteOptions,
+             kinetics: str, notify: Callable[[str], None] | None) -> Prediction:
+    """The chain of :func:`predict` after the threads it starts: the secondary field, Π, the
+    criterion (and the electrolyte stress from ``job``)."""
     secondary = solve_field(surface, materials, mode="secondary")
     pi, pi_err, source, creep, pressure_note = _pressure(
         surface, secondary, creep_params, use_tables=use_tables, divisions=creep_divisions,
@@ -539,10 +603,16 @@ def predict(
     stress_error = 0.0
     stack = creep_params.stack_pressure_pa
     if fracture:
-        options = electrolyte or ElectrolyteOptions()
-        if surface.height_um > 0:
-            stress = electrolyte_stress(surface, secondary, creep_params, creep, options,
-                                  constants.crack_size_m / UM, notify)
+        if job is not None:
+            if job.solid != solid_design(surface, secondary):  # the field rounded otherwise
+                job.cancel()
+                job = _ElectrolyteSolve(solid_design(surface, secondary), options,
+                                        constants.crack_size_m / UM)
+            try:
+                job.provide_shape(secondary, creep_params, creep, notify)
+                stress = job.result()
+            finally:
+                job.cancel()
             drive = stress.crack_drive(stack)
             stress_error = stress.error_estimate
         else:

@@ -6,8 +6,10 @@ from dataclasses import replace
 import pytest
 
 from solver.critical import DendriteConstants
+from solver.electrolyte import ElectrolyteOptions
 from solver.prediction import critical_ratio, default_constants, predict
 from templater.geometry import EggBox, Flat, FrustumArray, PyramidArray
+from templater.geometry.units import UM
 
 
 @pytest.mark.parametrize("criterion", ["fracture", "pressure_margin"])
@@ -88,3 +90,42 @@ def test_two_mechanism_creep_uses_the_pressure_at_the_flat_critical_current():
     slope = math.log(at[0] / at[1]) / math.log(2.0)
     assert 1.0 / params.stress_exponent < slope <= 1.0
     assert 0.0 < pred.critical_current_ratio <= pred.field.area_ratio
+
+
+def test_electrolyte_started_before_the_field_is_the_one_solved_after_it():
+    """The electrolyte levels start before the field, on the design rounded as a default
+    field solve rounds it: that design is the field's, and the stress equals one solved
+    afterwards from the field and the excess-pressure shape."""
+    from solver.prediction import electrolyte_stress, solid_design
+
+    design = PyramidArray(height_um=25.0, period_um=150.0)
+    pred = predict(design, primary=False)
+    secondary = pred.field.secondary
+    assert solid_design(design) == solid_design(design, secondary)
+    after = electrolyte_stress(design, secondary, pred.creep_params, pred.creep,
+                               ElectrolyteOptions(), pred.constants.crack_size_m / UM, None)
+    early = pred.electrolyte.stress
+    assert early.divisions == after.divisions
+    assert early.stress_concentration() == pytest.approx(after.stress_concentration(),
+                                                         rel=1e-12)
+    assert early.error_estimate == pytest.approx(after.error_estimate, rel=1e-12)
+
+
+def test_an_error_before_the_electrolyte_stress_releases_its_threads(monkeypatch):
+    """The electrolyte thread waits for the excess-pressure shape; an error on the way there
+    must not leave it waiting (a hung interpreter at exit)."""
+    import threading
+
+    import solver.prediction as prediction
+    from templater.geometry.errors import TemplaterError
+
+    def fail(*args, **kwargs):
+        raise TemplaterError("no pressure")
+
+    monkeypatch.setattr(prediction, "_pressure", fail)
+    with pytest.raises(TemplaterError, match="no pressure"):
+        predict(PyramidArray(height_um=25.0, period_um=150.0), primary=False)
+    for thread in threading.enumerate():
+        if thread.name.startswith("electrolyte"):
+            thread.join(timeout=60.0)
+            assert not thread.is_alive()
