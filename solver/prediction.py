@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -298,52 +299,67 @@ def solid_design(design: Surface, secondary: FieldResult | None = None) -> Surfa
 
 
 class _ElectrolyteSolve:
-    """The electrolyte stress of a rounded design, started in a thread before the excess Li
-    pressure is known: the mesh levels are chosen from the stack-pressure state alone, which
-    needs the design only, so they are factorised while the field and Π are computed (SuperLU
-    and numpy release the GIL). :meth:`provide_shape` hands over the excess-pressure shape;
-    :meth:`cancel` releases the thread when the shape will never come."""
+    """The electrolyte stress of a rounded design, started in threads before the field is
+    solved: the mesh levels are chosen from the stack-pressure state alone, which needs the
+    design only, and the coarse creep solve of the excess-pressure shape builds its mesh
+    meanwhile and then waits for the current (SuperLU and numpy release the GIL).
+    :meth:`provide_shape` hands over the field, or the shape of a creep solve; :meth:`cancel`
+    releases the threads when neither will come."""
 
-    def __init__(self, solid: Surface, options: ElectrolyteOptions, crack_um: float, *,
-                 refine_for_um: float | None = None) -> None:
+    def __init__(self, solid: Surface, params: CreepParameters, options: ElectrolyteOptions,
+                 crack_um: float, *, refine_for_um: float | None = None) -> None:
         from solver.electrolyte import solve_electrolyte_converged
 
         self.solid = solid
         if not solid.is_smooth:  # the same final pair of levels, one solve fewer
             options = replace(options,
                               divisions=max(options.divisions, ELECTROLYTE_ROUNDED_START))
+        self.field: Future = Future()  # the secondary field, for the coarse shape
+        self._lock = threading.Lock()
         self.shape: Future = Future()
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="electrolyte")
+        pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="electrolyte")
         self.stress = pool.submit(solve_electrolyte_converged, solid, options,
                                   excess_shape=self.shape, crack_depth_um=crack_um,
                                   rtol=ELECTROLYTE_RTOL, max_divisions=ELECTROLYTE_MAX_DIVISIONS,
                                   rtol_crack_um=refine_for_um)
-        pool.shutdown(wait=False)  # the thread ends with its one task
+        pool.submit(self._coarse_shape, params)
+        pool.shutdown(wait=False)  # the threads end with their tasks
 
-    def provide_shape(self, secondary: FieldResult, params: CreepParameters,
-                      creep: CreepResult | None,
+    def _coarse_shape(self, params: CreepParameters) -> None:
+        """The shape from a coarse creep solve (Π from a table); its current is read after
+        the mesh is built, from the field once it is provided."""
+        def current(x_um: np.ndarray, y_um: np.ndarray) -> np.ndarray:
+            return self.field.result().current_ratio_at_um(x_um, y_um)
+
+        try:
+            result = solve_creep(self.solid, current, params,
+                                 current_density_a_m2=REFERENCE_CURRENT_A_M2,
+                                 divisions=SHAPE_DIVISIONS, options=SHAPE_OPTIONS)
+            shape = self._shape_of(result)
+        except BaseException as exc:  # noqa: BLE001 (re-raised by result())
+            self._settle(functools.partial(self.shape.set_exception, exc))
+            return
+        self._settle(lambda: self.shape.set_result(shape))
+
+    def _settle(self, set_shape: Callable[[], None]) -> None:
+        """Set the shape unless it is set already (the first of the two sources wins)."""
+        with self._lock:
+            if not self.shape.done():
+                set_shape()
+
+    def provide_shape(self, secondary: FieldResult, creep: CreepResult | None,
                       notify: Callable[[str], None] | None) -> None:
-        """The shape of the excess Li pressure: from ``creep``, or (Π from a table) from a
-        coarse creep solve in a thread of its own."""
+        """The shape of the excess Li pressure: from ``creep``, or (Π from a table) from the
+        coarse creep solve, given ``secondary``."""
         if creep is not None:
-            self.shape.set_result(self._shape_of(creep))
+            shape = self._shape_of(creep)
+            self._settle(lambda: self.shape.set_result(shape))
+            self.field.cancel()  # the coarse solve stops
             return
         if notify is not None:
             notify(f"{self.solid.name}: excess-pressure shape for the electrolyte stress "
                    f"(creep mesh {SHAPE_DIVISIONS})")
-
-        def coarse() -> None:
-            try:
-                result = solve_creep(self.solid, secondary.current_ratio_at_um, params,
-                                     current_density_a_m2=REFERENCE_CURRENT_A_M2,
-                                     divisions=SHAPE_DIVISIONS, options=SHAPE_OPTIONS)
-                self.shape.set_result(self._shape_of(result))
-            except BaseException as exc:  # noqa: BLE001 (re-raised by result())
-                self.shape.set_exception(exc)
-
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pressure-shape")
-        pool.submit(coarse)
-        pool.shutdown(wait=False)
+        self.field.set_result(secondary)
 
     def _shape_of(self, result: CreepResult) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
         from solver.coupling import pressure_interpolant
@@ -357,8 +373,10 @@ class _ElectrolyteSolve:
         return self.stress.result()
 
     def cancel(self) -> None:
-        """Stop waiting for a shape that was not provided (an error on the way)."""
-        self.shape.cancel()
+        """Stop waiting for a field or shape that was not provided (an error on the way)."""
+        self.field.cancel()
+        with self._lock:
+            self.shape.cancel()
 
 
 def electrolyte_stress(design: Surface, secondary: FieldResult, params: CreepParameters,
@@ -369,10 +387,10 @@ def electrolyte_stress(design: Surface, secondary: FieldResult, params: CreepPar
     excess Li pressure (from the creep solve, or a coarse one when Π came from a table), for
     cracks up to ``crack_um`` deep, refined until two levels agree to ``ELECTROLYTE_RTOL`` for
     cracks ``refine_for_um`` deep (default ``crack_um``)."""
-    job = _ElectrolyteSolve(solid_design(design, secondary), options, crack_um,
+    job = _ElectrolyteSolve(solid_design(design, secondary), params, options, crack_um,
                             refine_for_um=refine_for_um)
     try:
-        job.provide_shape(secondary, params, creep, notify)
+        job.provide_shape(secondary, creep, notify)
         return job.result()
     finally:
         job.cancel()
@@ -547,7 +565,8 @@ def predict(
     options = electrolyte or ElectrolyteOptions()
     job = None
     if fracture and surface.height_um > 0:  # its levels need the design only: started now
-        job = _ElectrolyteSolve(solid_design(surface), options, constants.crack_size_m / UM)
+        job = _ElectrolyteSolve(solid_design(surface), creep_params, options,
+                                constants.crack_size_m / UM)
     try:
         return _predict(surface, materials, creep_params, constants, job, t0,
                         calibration=calibration, use_tables=use_tables,
@@ -606,10 +625,10 @@ def _predict(surface: Surface, materials: Materials, creep_params: CreepParamete
         if job is not None:
             if job.solid != solid_design(surface, secondary):  # the field rounded otherwise
                 job.cancel()
-                job = _ElectrolyteSolve(solid_design(surface, secondary), options,
-                                        constants.crack_size_m / UM)
+                job = _ElectrolyteSolve(solid_design(surface, secondary), creep_params,
+                                        options, constants.crack_size_m / UM)
             try:
-                job.provide_shape(secondary, creep_params, creep, notify)
+                job.provide_shape(secondary, creep, notify)
                 stress = job.result()
             finally:
                 job.cancel()
