@@ -32,7 +32,6 @@ from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 from numpy.typing import NDArray
 from skfem import MeshTet, MeshTet2
 from skfem.quadrature import get_quadrature
@@ -42,6 +41,7 @@ from solver.band_nodes import band_nodes
 from solver.creep_mirror import MIRROR_TOL, mirror_basis, mirror_dofs, node_mirror
 from solver.critical import CrackDrive
 from solver.fem_p2 import assemble, facet_dofs, p2_gradients, quadrature
+from solver.spd import SpdSolver
 from templater.geometry.errors import DesignError
 from templater.geometry.parameters import PARAMETERS, declare, validate_fields
 from templater.geometry.surfaces import Surface
@@ -400,8 +400,9 @@ class _Level:
             self.basis = mirror_basis(self.image, 0, sp.identity(3 * self.image.size,
                                                                   format="csr"), self.free)
             k_free = self.basis.T @ k_free @ self.basis
-        # symmetric minimum-degree ordering: 2x faster here
-        self.lu = spla.splu(k_free.tocsc(), permc_spec="MMD_AT_PLUS_A")
+        # SPD: symmetric minimum-degree ordering, factorised in single precision and refined
+        # in double (1.4-1.6 times faster than a double-precision LU at 5-6 divisions)
+        self.lu = SpdSolver(k_free)
 
     def _solve_free(self, rhs: NDArray[np.float64]) -> NDArray[np.float64]:
         b = self.basis

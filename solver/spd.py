@@ -1,10 +1,10 @@
 """Sparse symmetric positive definite solves: a single-precision SuperLU factorization refined
 in double precision (mixed-precision iterative refinement).
 
-For the FEM field matrices (8k P2 DOFs at 12 divisions) the float32 factorization is 1.4-1.6x
-faster than the float64 one; each refinement step costs a product with the matrix and a
-float32 solve, and the solution agrees with a float64 factorization to ~1e-13 after 3-5 steps
-(the electrolyte's smaller system, with two right-hand sides, gains nothing and stays float64).
+For the FEM field matrices (8k P2 DOFs at 12 divisions) and the electrolyte's elasticity
+matrices (4-7k unknowns at 5-6 divisions) the float32 factorization is 1.4-1.6x faster than the
+float64 one; each refinement step costs a product with the matrix and a float32 solve, and the
+solution agrees with a float64 factorization to ~1e-13 after 3-5 steps.
 A factorization that fails or refines too slowly (ill-conditioned matrix) is replaced by the
 float64 one.
 """
