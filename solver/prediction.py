@@ -307,7 +307,8 @@ class _ElectrolyteSolve:
     releases the threads when neither will come."""
 
     def __init__(self, solid: Surface, params: CreepParameters, options: ElectrolyteOptions,
-                 crack_um: float, *, refine_for_um: float | None = None) -> None:
+                 crack_um: float, *, refine_for_um: float | None = None,
+                 creep: CreepResult | None = None) -> None:
         from solver.electrolyte import solve_electrolyte_converged
 
         self.solid = solid
@@ -315,19 +316,26 @@ class _ElectrolyteSolve:
             options = replace(options,
                               divisions=max(options.divisions, ELECTROLYTE_ROUNDED_START))
         self.field: Future = Future()  # the secondary field, for the coarse shape
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # orders the two sources of the shape
+        self._coarse_chosen = False  # the field was provided: the coarse solve sets the shape
+        self._coarse_outcome: Callable[[], None] | None = None
         self.shape: Future = Future()
+        if creep is not None:  # the shape is known: no coarse solve
+            self.shape.set_result(self._shape_of(creep))
         pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="electrolyte")
         self.stress = pool.submit(solve_electrolyte_converged, solid, options,
                                   excess_shape=self.shape, crack_depth_um=crack_um,
                                   rtol=ELECTROLYTE_RTOL, max_divisions=ELECTROLYTE_MAX_DIVISIONS,
                                   rtol_crack_um=refine_for_um)
-        pool.submit(self._coarse_shape, params)
+        if creep is None:
+            pool.submit(self._coarse_shape, params)
         pool.shutdown(wait=False)  # the threads end with their tasks
 
     def _coarse_shape(self, params: CreepParameters) -> None:
         """The shape from a coarse creep solve (Π from a table); its current is read after
-        the mesh is built, from the field once it is provided."""
+        the mesh is built, from the field once it is provided. Its outcome (shape or error)
+        becomes the shape's only if the field was provided: a creep result may have come
+        first."""
         def current(x_um: np.ndarray, y_um: np.ndarray) -> np.ndarray:
             return self.field.result().current_ratio_at_um(x_um, y_um)
 
@@ -335,31 +343,32 @@ class _ElectrolyteSolve:
             result = solve_creep(self.solid, current, params,
                                  current_density_a_m2=REFERENCE_CURRENT_A_M2,
                                  divisions=SHAPE_DIVISIONS, options=SHAPE_OPTIONS)
-            shape = self._shape_of(result)
+            outcome = functools.partial(self.shape.set_result, self._shape_of(result))
         except BaseException as exc:  # noqa: BLE001 (re-raised by result())
-            self._settle(functools.partial(self.shape.set_exception, exc))
-            return
-        self._settle(lambda: self.shape.set_result(shape))
-
-    def _settle(self, set_shape: Callable[[], None]) -> None:
-        """Set the shape unless it is set already (the first of the two sources wins)."""
+            outcome = functools.partial(self.shape.set_exception, exc)
         with self._lock:
-            if not self.shape.done():
-                set_shape()
+            self._coarse_outcome = outcome
+            if self._coarse_chosen and not self.shape.done():
+                outcome()
 
     def provide_shape(self, secondary: FieldResult, creep: CreepResult | None,
                       notify: Callable[[str], None] | None) -> None:
         """The shape of the excess Li pressure: from ``creep``, or (Π from a table) from the
         coarse creep solve, given ``secondary``."""
-        if creep is not None:
-            shape = self._shape_of(creep)
-            self._settle(lambda: self.shape.set_result(shape))
-            self.field.cancel()  # the coarse solve stops
-            return
-        if notify is not None:
+        if creep is None and not self.shape.done() and notify is not None:
             notify(f"{self.solid.name}: excess-pressure shape for the electrolyte stress "
                    f"(creep mesh {SHAPE_DIVISIONS})")
-        self.field.set_result(secondary)
+        with self._lock:
+            if self.shape.done():  # given at construction, or cancelled
+                return
+            if creep is not None:
+                self.shape.set_result(self._shape_of(creep))
+                self.field.cancel()  # the coarse solve stops
+                return
+            self._coarse_chosen = True
+            self.field.set_result(secondary)
+            if self._coarse_outcome is not None:  # it failed before it needed the field
+                self._coarse_outcome()
 
     def _shape_of(self, result: CreepResult) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
         from solver.coupling import pressure_interpolant
@@ -374,8 +383,8 @@ class _ElectrolyteSolve:
 
     def cancel(self) -> None:
         """Stop waiting for a field or shape that was not provided (an error on the way)."""
-        self.field.cancel()
         with self._lock:
+            self.field.cancel()
             self.shape.cancel()
 
 
@@ -388,7 +397,7 @@ def electrolyte_stress(design: Surface, secondary: FieldResult, params: CreepPar
     cracks up to ``crack_um`` deep, refined until two levels agree to ``ELECTROLYTE_RTOL`` for
     cracks ``refine_for_um`` deep (default ``crack_um``)."""
     job = _ElectrolyteSolve(solid_design(design, secondary), params, options, crack_um,
-                            refine_for_um=refine_for_um)
+                            refine_for_um=refine_for_um, creep=creep)
     try:
         job.provide_shape(secondary, creep, notify)
         return job.result()

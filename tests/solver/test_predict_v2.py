@@ -129,3 +129,17 @@ def test_an_error_before_the_electrolyte_stress_releases_its_threads(monkeypatch
         if thread.name.startswith("electrolyte"):
             thread.join(timeout=60.0)
             assert not thread.is_alive()
+
+
+def test_a_failed_shape_solve_is_reported_not_waited_for(monkeypatch):
+    """The coarse shape solve may fail before it needs the field (in its mesh): the error
+    reaches the caller once the field is handed over, instead of a wait that never ends."""
+    import solver.prediction as prediction
+    from templater.geometry.errors import TemplaterError
+
+    def fail(*args, **kwargs):
+        raise TemplaterError("no shape")
+
+    monkeypatch.setattr(prediction, "solve_creep", fail)
+    with pytest.raises(TemplaterError, match="no shape"):
+        predict(PyramidArray(height_um=25.0, period_um=150.0), primary=False)
