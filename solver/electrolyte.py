@@ -516,6 +516,7 @@ def solve_electrolyte_converged(
     rtol: float | None = None,
     max_divisions: int = 6,
     rtol_crack_um: float | None = None,
+    coarse_beside: bool = False,
 ) -> ElectrolyteStress:
     """Solve at ``options.divisions`` and one level coarser and attach the relative change of
     the largest crack-driving stress per unit stack pressure (its departure from the flat
@@ -527,7 +528,10 @@ def solve_electrolyte_converged(
     level becomes the coarse one) up to ``max_divisions`` (rounded edges need 5-6,
     docs/benchmarks.md). The levels are chosen from the stack-pressure state alone; the
     excess-pressure state is solved on the finest one, so ``excess_shape`` may also be a
-    :class:`~concurrent.futures.Future` of the shape, still being solved meanwhile."""
+    :class:`~concurrent.futures.Future` of the shape, still being solved meanwhile.
+    ``coarse_beside``: solve the first coarse level in a thread beside the fine one (worth it
+    for the rounded designs' larger levels; a smooth design's small ones lose to the
+    threads' contention for the GIL)."""
     options = options or ElectrolyteOptions()
 
     def next_level(d: int) -> int:  # the next level whose lateral nodes differ from d's
@@ -541,12 +545,17 @@ def solve_electrolyte_converged(
                 _mesh_nodes(surface, max(2, options.divisions - 1)))):
             options = replace(options, divisions=options.divisions + 1)
     coarse = coarse_divisions or max(2, options.divisions - 1)
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="electrolyte-coarse")
-    rough_future = pool.submit(solve_electrolyte, surface, replace(options, divisions=coarse),
-                               crack_depth_um=crack_depth_um)  # beside the fine level
-    pool.shutdown(wait=False)  # the thread ends with its one task
-    level = _Level(surface, options, crack_depth_um)
-    rough = rough_future.result()
+    rough_options = replace(options, divisions=coarse)
+    if coarse_beside:
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="electrolyte-coarse")
+        rough_future = pool.submit(solve_electrolyte, surface, rough_options,
+                                   crack_depth_um=crack_depth_um)
+        pool.shutdown(wait=False)  # the thread ends with its one task
+        level = _Level(surface, options, crack_depth_um)
+        rough = rough_future.result()
+    else:
+        level = _Level(surface, options, crack_depth_um)
+        rough = solve_electrolyte(surface, rough_options, crack_depth_um=crack_depth_um)
     fine = replace(level.stress(), coarse=rough)
     spent = rough.solve_time_s + fine.solve_time_s  # every level's solve and evaluation
     while rtol is not None and fine.drive_error(rtol_crack_um) > rtol and \
