@@ -299,10 +299,10 @@ def solid_design(design: Surface, secondary: FieldResult | None = None) -> Surfa
 
 
 class _ElectrolyteSolve:
-    """The electrolyte stress of a rounded design, started in threads before the field is
-    solved: the mesh levels are chosen from the stack-pressure state alone, which needs the
-    design only, and the coarse creep solve of the excess-pressure shape builds its mesh
-    meanwhile and then waits for the current (SuperLU and numpy release the GIL).
+    """The electrolyte stress of a design, solved in threads (SuperLU and numpy release the
+    GIL): the mesh levels are chosen from the stack-pressure state alone, which needs the
+    design only (so a rounded design's start before its field is solved), while the coarse
+    creep solve of the excess-pressure shape builds its mesh and then waits for the current.
     :meth:`provide_shape` hands over the field, or the shape of a creep solve; :meth:`cancel`
     releases the threads when neither will come."""
 
