@@ -304,14 +304,15 @@ class _ElectrolyteSolve:
     design only (so a rounded design's start before its field is solved), while the coarse
     creep solve of the excess-pressure shape builds its mesh and then waits for the current.
     :meth:`provide_shape` hands over the field, or the shape of a creep solve; :meth:`cancel`
-    releases the threads when neither will come."""
+    resolves what the threads wait on when neither will come."""
 
     def __init__(self, solid: Surface, params: CreepParameters, options: ElectrolyteOptions,
                  crack_um: float, *, refine_for_um: float | None = None,
-                 creep: CreepResult | None = None) -> None:
+                 creep: CreepResult | None = None, name: str | None = None) -> None:
         from solver.electrolyte import solve_electrolyte_converged
 
         self.solid = solid
+        self.name = name or solid.name  # the design's name, as the user gave it
         if not solid.is_smooth:  # the same final pair of levels, one solve fewer
             options = replace(options,
                               divisions=max(options.divisions, ELECTROLYTE_ROUNDED_START))
@@ -323,14 +324,19 @@ class _ElectrolyteSolve:
         if creep is not None:  # the shape is known: no coarse solve
             self.shape.set_result(self._shape_of(creep))
         pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="electrolyte")
-        self.stress = pool.submit(solve_electrolyte_converged, solid, options,
-                                  excess_shape=self.shape, crack_depth_um=crack_um,
-                                  rtol=ELECTROLYTE_RTOL, max_divisions=ELECTROLYTE_MAX_DIVISIONS,
-                                  rtol_crack_um=refine_for_um,
-                                  coarse_beside=not solid.is_smooth)
-        if creep is None:
-            pool.submit(self._coarse_shape, params)
-        pool.shutdown(wait=False)  # the threads end with their tasks
+        try:
+            self.stress = pool.submit(
+                solve_electrolyte_converged, solid, options, excess_shape=self.shape,
+                crack_depth_um=crack_um, rtol=ELECTROLYTE_RTOL,
+                max_divisions=ELECTROLYTE_MAX_DIVISIONS, rtol_crack_um=refine_for_um,
+                coarse_beside=not solid.is_smooth)
+            if creep is None:
+                pool.submit(self._coarse_shape, params)
+        except BaseException:  # e.g. no thread could be started: nothing may wait
+            self.cancel()
+            raise
+        finally:
+            pool.shutdown(wait=False)  # the threads end with their tasks
 
     def _coarse_shape(self, params: CreepParameters) -> None:
         """The shape from a coarse creep solve (Π from a table); its current is read after
@@ -357,10 +363,10 @@ class _ElectrolyteSolve:
         """The shape of the excess Li pressure: from ``creep``, or (Π from a table) from the
         coarse creep solve, given ``secondary``."""
         if creep is None and not self.shape.done() and notify is not None:
-            notify(f"{self.solid.name}: excess-pressure shape for the electrolyte stress "
+            notify(f"{self.name}: excess-pressure shape for the electrolyte stress "
                    f"(creep mesh {SHAPE_DIVISIONS})")
         with self._lock:
-            if self.shape.done():  # given at construction, or cancelled
+            if self.shape.done() or self.field.done():  # given already, or cancelled
                 return
             if creep is not None:
                 self.shape.set_result(self._shape_of(creep))
@@ -383,7 +389,9 @@ class _ElectrolyteSolve:
         return self.stress.result()
 
     def cancel(self) -> None:
-        """Stop waiting for a field or shape that was not provided (an error on the way)."""
+        """Resolve the futures the threads wait on when no field or shape will come (an
+        error on the way): the coarse solve stops at its current, the stress thread after
+        its levels, and neither waits forever."""
         with self._lock:
             self.field.cancel()
             self.shape.cancel()
@@ -398,7 +406,7 @@ def electrolyte_stress(design: Surface, secondary: FieldResult, params: CreepPar
     cracks up to ``crack_um`` deep, refined until two levels agree to ``ELECTROLYTE_RTOL`` for
     cracks ``refine_for_um`` deep (default ``crack_um``)."""
     job = _ElectrolyteSolve(solid_design(design, secondary), params, options, crack_um,
-                            refine_for_um=refine_for_um, creep=creep)
+                            refine_for_um=refine_for_um, creep=creep, name=design.name)
     try:
         job.provide_shape(secondary, creep, notify)
         return job.result()
@@ -579,7 +587,7 @@ def predict(
         # started now, beside the FEM field; a smooth design's chain is short, and more
         # threads only contend for the GIL (egg-boxes measured 9 % slower)
         job = _ElectrolyteSolve(solid_design(surface), creep_params, options,
-                                constants.crack_size_m / UM)
+                                constants.crack_size_m / UM, name=surface.name)
     try:
         return _predict(surface, materials, creep_params, constants, job, t0,
                         calibration=calibration, use_tables=use_tables,
@@ -588,7 +596,7 @@ def predict(
                         notify=notify)
     finally:
         if job is not None:
-            job.cancel()  # no-op once the shape was provided
+            job.cancel()  # no-op once the stress was obtained
 
 
 def _predict(surface: Surface, materials: Materials, creep_params: CreepParameters,
@@ -640,7 +648,8 @@ def _predict(surface: Surface, materials: Materials, creep_params: CreepParamete
                 if job is not None:  # the field rounded otherwise
                     job.cancel()
                 job = _ElectrolyteSolve(solid_design(surface, secondary), creep_params,
-                                        options, constants.crack_size_m / UM, creep=creep)
+                                        options, constants.crack_size_m / UM, creep=creep,
+                                        name=surface.name)
             try:
                 job.provide_shape(secondary, creep, notify)
                 stress = job.result()
