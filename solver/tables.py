@@ -204,13 +204,16 @@ class PressureTable:
         values, errs = self.pressure_factor[keep], self.pressure_factor_error[keep]
         q = np.log(self._point(aspect, kinetic_over_period, radius))[used]
         query = np.array([q])
-        err = float(RegularGridInterpolator(axes, errs, method="linear")(query)[0])
         if min(len(ax) for ax in axes) >= 4:
+            err = float(RegularGridInterpolator(axes, errs, method="linear")(query)[0])
             pi = float(RegularGridInterpolator(axes, values, method="cubic")(query)[0])
         else:
             ln_pi = np.log(values)
-            pi = float(np.exp(RegularGridInterpolator(axes, ln_pi, method="linear")(query)[0]))
-            err += pi * interpolation_error(axes, ln_pi, q)
+            # the error and ln Π in one linear interpolation (as trailing vector values)
+            err, ln_q = RegularGridInterpolator(axes, np.stack([errs, ln_pi], axis=-1),
+                                                method="linear")(query)[0]
+            pi = float(np.exp(ln_q))
+            err = float(err) + pi * interpolation_error(axes, ln_pi, q)
         # the band checks measure the whole error of the coarse-band entries (the table value
         # against a band-resolved solve), so they bound the error from below, not add to it
         excess = self.band_excess
@@ -236,8 +239,9 @@ def interpolation_error(axes: tuple[NDArray[np.float64], ...], values: NDArray[n
         d2 = np.abs(np.concatenate([d2[:1], d2, d2[-1:]]))  # edges: nearest interior value
         other = tuple(a for i, a in enumerate(axes) if i != d)
         q_other = np.array([[point[i] for i in range(len(axes)) if i != d]])
-        curv = np.array([float(RegularGridInterpolator(other, c, method="linear")(q_other)[0])
-                         if other else float(c) for c in d2])
+        # every slice along this axis at once: the slices as trailing (vector) values
+        curv = (RegularGridInterpolator(other, np.moveaxis(d2, 0, -1), method="linear")(
+            q_other)[0] if other else d2)
         cell = _interval(ax, point[d])
         t = (point[d] - ax[cell]) / h[cell]
         total += max(curv[cell], curv[cell + 1]) * h[cell] ** 2 * t * (1.0 - t) / 2.0

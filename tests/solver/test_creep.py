@@ -460,8 +460,8 @@ def test_rounded_mesh_layers_follow_the_lateral_spacing_over_the_band(r_um):
     assert area < 0.25 * np.sqrt(1.0 + m * m)
 
 
-@pytest.mark.parametrize(("kind", "invert", "k"), [("pyramid", False, 2), ("pyramid", False, 4),
-                                                ("frustum", True, 3)])
+@pytest.mark.parametrize(("kind", "invert", "k"), [("pyramid", False, 3), ("pyramid", False, 4),
+                                                ("frustum", True, 2)])
 def test_band_refinement_puts_k_elements_across_the_band_and_grows_geometrically(kind, invert,
                                                                                    k):
     """``band_elements`` k: k equal elements per band half-width w, then elements growing by

@@ -79,9 +79,11 @@ def test_lookup_matches_shape_and_creep_options_and_interpolates(tmp_path):
     load_tables.cache_clear()
 
 
-@pytest.mark.parametrize("n", [4.5, 6.56, 9.0])
-def test_shipped_table_entry_is_recomputed_by_the_solver(n):
-    """One entry of each product egg-box table (the n family) recomputed at its finest level."""
+@pytest.mark.parametrize(("n", "level"), [(4.5, "coarsest"), (6.56, "finest"),
+                                          (9.0, "coarsest")])
+def test_shipped_table_entry_is_recomputed_by_the_solver(n, level):
+    """One entry of each product egg-box table (the n family) recomputed: the default n at
+    the finest level, the others at the coarsest (a few seconds instead of 20)."""
     params = replace(POWER_LAW, stress_exponent=n)
     tables = [t for t in load_tables() if t.shape.get("kind") == "eggbox"
               and t.shape.get("form") == "product" and t.creep == creep_key(params)]
@@ -92,23 +94,29 @@ def test_shipped_table_entry_is_recomputed_by_the_solver(n):
     design = EggBox(height_um=a * REFERENCE_PERIOD_UM, period_um=REFERENCE_PERIOD_UM)
     secondary = solve_field(design, Materials.from_kinetic_length(k * REFERENCE_PERIOD_UM * 1e-6),
                             mode="secondary")
+    if level == "finest":
+        divisions, tabulated = table.divisions, table.pressure_factor[i, j]
+    else:
+        divisions = table.provenance["levels"][0]
+        tabulated = np.asarray(table.provenance["coarsest"])[i, j]
     res = solve_creep(design, lambda x, y: secondary.current_ratio_at(x * 1e-6, y * 1e-6),
-                      params, divisions=table.divisions)
+                      params, divisions=divisions)
     # same solver and mesh: agreement to the nonlinear solver tolerance
-    assert res.pressure_factor == pytest.approx(table.pressure_factor[i, j], rel=1e-4)
+    assert res.pressure_factor == pytest.approx(tabulated, rel=1e-4)
     # and the lookup returns the grid value at a grid point (scipy cubic: to its solve)
     hit = lookup_pressure_factor(design, k * REFERENCE_PERIOD_UM * 1e-6, params)
     assert hit[0] == pytest.approx(table.pressure_factor[i, j], rel=1e-5)  # spline solve
 
 
-def _rounded_table_and_entry(kind: str, level: str):
-    """(tabulated Π, Π recomputed by the solver) at the middle grid entry (1, 1, 1) of the
-    shipped rounded table of ``kind``, at its ``"finest"`` or ``"coarsest"`` creep level."""
+def _rounded_table_and_entry(kind: str, level: str, entry: tuple[int, int, int] = (1, 1, 1)):
+    """(tabulated Π, Π recomputed by the solver) at the grid entry ``entry`` (H/S, r/S, ℓ/S
+    indices) of the shipped rounded table of ``kind``, at its ``"finest"`` or ``"coarsest"``
+    creep level."""
     table = next(t for t in load_tables() if t.shape.get("kind") == kind
                  and t.edge_radius_over_s is not None and not t.shape.get("invert")
                  and t.shape.get("top_fraction", 0.5) == 0.5)
     assert "rounding band" in table.generator
-    i, j, k = 1, 1, 1
+    i, j, k = entry
     a, r, ell = (float(table.aspect[i]), float(table.edge_radius_over_s[j]),
                  float(table.kinetic_over_period[k]))
     cls = PyramidArray if kind == "pyramid" else FrustumArray
@@ -675,9 +683,9 @@ def _check_band_checks(table: PressureTable) -> None:
 
 @pytest.mark.parametrize("kind", ["pyramid", "frustum"])
 def test_shipped_rounded_table_coarsest_level_is_recomputed(kind):
-    """Spot check at the coarsest creep level the generator solved (seconds): same solver,
-    same mesh, same Π."""
-    tabulated, solved = _rounded_table_and_entry(kind, "coarsest")
+    """Spot check at the coarsest creep level the generator solved, at the largest edge radius
+    (its mesh is the smallest, seconds): same solver, same mesh, same Π."""
+    tabulated, solved = _rounded_table_and_entry(kind, "coarsest", (1, 2, 1))
     assert solved == pytest.approx(tabulated, rel=1e-4)
 
 
