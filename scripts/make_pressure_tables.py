@@ -5,9 +5,9 @@ Every entry is computed by the project's own solvers: the secondary current dist
 (:func:`solver.solve_field`) feeds the power-law creep solver
 (:func:`solver.creep.solve_creep_sequence`, three mesh levels, one mesh per level for all ℓ/S)
 at the default creep constants (n = 6.56, bonded interface, D = S, σ_t = 0), and the product
-egg-box also at n = 4.5 and 9 (a family, interpolated in 1/n). Pyramids and frustums are solved
-with the rounding band resolved (``ROUNDED_OPTIONS``); frustums at top fractions 0.25, 0.5 and
-0.75 (with the pyramid, t = 0, a family interpolated in t; the t = 0.75 table up to H/S = 1),
+egg-box also at n = 3, 4.5, 9 and 12 (a family, interpolated in 1/n). Pyramids and frustums are
+solved with the rounding band resolved (``ROUNDED_OPTIONS``); frustums at top fractions 0.25, 0.5
+and 0.75 (with the pyramid, t = 0, a family interpolated in t; the t = 0.75 table up to H/S = 1),
 and inverted pyramids and frustums (t = 0.5; a second family).
 Each file records its provenance (version, levels, creep mesh options, time), Π at the coarsest
 level and held-out points; the rounded tables also their band checks (the band refined
@@ -209,8 +209,9 @@ def add_band_checks(name: str, params: CreepParameters,
 
 # product egg-box tables at these further creep exponents (a family: lookups interpolate in
 # 1/n between them), and held-out (n, H/S, ℓ/S) points that check that interpolation
-EGGBOX_EXPONENTS = [4.5, 9.0]
-EXPONENT_CHECKS = [(5.5, 1 / 6, 1.6), (8.0, 1 / 15, 6.4), (5.5, 1.0, 0.8)]
+EGGBOX_EXPONENTS = [3.0, 4.5, 9.0, 12.0]
+EXPONENT_CHECKS = [(5.5, 1 / 6, 1.6), (8.0, 1 / 15, 6.4), (5.5, 1.0, 0.8), (10.5, 1 / 3, 0.8),
+                   (11.0, 1 / 15, 6.4), (3.7, 1 / 6, 0.4), (3.5, 2 / 3, 3.2)]
 
 
 def add_exponent_checks(params: CreepParameters, divisions: int) -> None:

@@ -79,8 +79,9 @@ def test_lookup_matches_shape_and_creep_options_and_interpolates(tmp_path):
     load_tables.cache_clear()
 
 
-@pytest.mark.parametrize(("n", "level"), [(4.5, "coarsest"), (6.56, "finest"),
-                                          (9.0, "coarsest")])
+@pytest.mark.parametrize(("n", "level"), [(3.0, "coarsest"), (4.5, "coarsest"),
+                                          (6.56, "finest"), (9.0, "coarsest"),
+                                          (12.0, "coarsest")])
 def test_shipped_table_entry_is_recomputed_by_the_solver(n, level):
     """One entry of each product egg-box table (the n family) recomputed: the default n at
     the finest level, the others at the coarsest (a few seconds instead of 20)."""
@@ -149,9 +150,9 @@ def test_a_design_outside_the_tables_is_told_why():
     egg = EggBox(height_um=25.0, period_um=150.0)
     assert table_miss_reason(egg, lk, replace(POWER_LAW, slip="freeslip")) == \
         "creep options differ from the table's: slip freeslip (table: noslip)"
-    # product egg-boxes have tables at n = 4.5, 6.56 and 9 (a family), the sum form one
-    assert table_miss_reason(egg, lk, replace(POWER_LAW, stress_exponent=3.0)) == \
-        "creep exponent n = 3 is outside the tables (4.5-9)"
+    # product egg-boxes have tables at n = 3, 4.5, 6.56, 9 and 12 (a family), the sum form one
+    assert table_miss_reason(egg, lk, replace(POWER_LAW, stress_exponent=2.0)) == \
+        "creep exponent n = 2 is outside the tables (3-12)"
     assert "stress_exponent 5.0 (table: 6.56)" in table_miss_reason(
         EggBox(height_um=25.0, period_um=150.0, form="sum"), lk,
         replace(POWER_LAW, stress_exponent=5.0))
@@ -177,7 +178,7 @@ def test_eggbox_tables_reach_the_printable_limit(form):
     the default kinetic length for every S it may have."""
     tables = [t for t in load_tables() if t.shape.get("kind") == "eggbox"
               and t.shape.get("form") == form and t.creep["slip"] == "noslip"]
-    assert len(tables) == (3 if form == "product" else 1)
+    assert len(tables) == (5 if form == "product" else 1)  # n = 3, 4.5, 6.56, 9, 12
     for table in tables:
         assert table.aspect[0] <= 1 / 120 + 1e-12
         assert table.aspect[-1] == pytest.approx(ASPECT_MAX)
@@ -765,14 +766,19 @@ def test_exponent_interpolation_error_covers_curvature_in_one_over_n(tmp_path):
 
 
 def test_shipped_exponent_checks_are_covered():
-    """Held-out points between the egg-box tables at n = 4.5, 6.56 and 9, solved like entries
-    by the generator: the family lookup's error plus the point's own covers the difference,
-    and the recorded lookup is what the shipped tables return today."""
+    """Held-out points between the egg-box tables at n = 3, 4.5, 6.56, 9 and 12, solved like
+    entries by the generator, at least one between each two neighbours of the family: the
+    family lookup's error plus the point's own covers the difference, and the recorded lookup
+    is what the shipped tables return today."""
+    family = sorted(t.creep["stress_exponent"] for t in load_tables()
+                    if t.shape.get("kind") == "eggbox" and t.shape.get("form") == "product")
+    assert family == [3.0, 4.5, 6.56, 9.0, 12.0]
     table = next(t for t in load_tables() if t.shape.get("kind") == "eggbox"
                  and t.shape.get("form") == "product"
                  and t.creep["stress_exponent"] == POWER_LAW.stress_exponent)
     checks = table.provenance["exponent_checks"]
-    assert len(checks) >= 2
+    between = {int(np.searchsorted(family, c["point"][0])) for c in checks}
+    assert between == {1, 2, 3, 4}
     for c in checks:
         n, a, k = c["point"]
         assert abs(c["table"] - c["solved"]) <= c["table_error"] + c["solved_error"], c
