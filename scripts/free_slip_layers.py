@@ -35,7 +35,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--height", type=float, default=25.0, help="H in µm (default 25)")
     parser.add_argument("--period", type=float, default=150.0, help="S in µm (default 150)")
-    parser.add_argument("--n", type=float, default=6.56, help="creep stress exponent")
+    parser.add_argument("--n", type=float, default=6.56,
+                        help="creep stress exponent (default 6.56)")
     parser.add_argument("--layers", type=_floats, default=[1 / 16, 1.0],
                         help="first-layer thicknesses in lateral spacings (default 0.0625,1)")
     parser.add_argument("--divisions", type=lambda t: [int(v) for v in t.split(",")],

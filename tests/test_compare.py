@@ -89,3 +89,4 @@ def test_compare_prints_the_notes_of_a_design(monkeypatch):
     rows = json.loads(CliRunner().invoke(main, [*args, "--json"]).output)
     assert rows[0]["notes"] == [] and rows[2]["notes"] == []
     assert "not from the tables" in rows[1]["notes"][0]
+    assert len(solved) == 1  # the patched library function was the one the CLI called

@@ -79,12 +79,14 @@ def test_lookup_matches_shape_and_creep_options_and_interpolates(tmp_path):
     load_tables.cache_clear()
 
 
-@pytest.mark.parametrize(("n", "level"), [(3.0, "coarsest"), (4.5, "coarsest"),
-                                          (6.56, "finest"), (9.0, "coarsest"),
-                                          (12.0, "coarsest")])
+@pytest.mark.parametrize(("n", "level"), [
+    (3.0, "coarsest"), (4.5, "coarsest"), (6.56, "finest"), (9.0, "coarsest"),
+    (12.0, "coarsest"),
+    *[pytest.param(n, "finest", marks=pytest.mark.slow) for n in (3.0, 4.5, 9.0, 12.0)]])
 def test_shipped_table_entry_is_recomputed_by_the_solver(n, level):
     """One entry of each product egg-box table (the n family) recomputed: the default n at
-    the finest level, the others at the coarsest (a few seconds instead of 20)."""
+    the finest level, the others at the coarsest (a few seconds instead of 20; at the finest
+    level with -m slow)."""
     params = replace(POWER_LAW, stress_exponent=n)
     tables = [t for t in load_tables() if t.shape.get("kind") == "eggbox"
               and t.shape.get("form") == "product" and t.creep == creep_key(params)]
