@@ -3,18 +3,19 @@
 
 Every entry is computed by the project's own solvers: the secondary current distribution
 (:func:`solver.solve_field`) feeds the power-law creep solver
-(:func:`solver.creep.solve_creep_sequence`, three mesh levels, one mesh per level for all ℓ/S)
-at the default creep constants (n = 6.56, bonded interface, D = S, σ_t = 0), and the product
-egg-box also at n = 3, 4.5, 9 and 12 (a family, interpolated in 1/n). Pyramids and frustums are
-solved with the rounding band resolved (``ROUNDED_OPTIONS``); frustums at top fractions 0.25, 0.5
-and 0.75 (with the pyramid, t = 0, a family interpolated in t; the t = 0.75 table up to H/S = 1),
-and inverted pyramids and frustums (t = 0.5; a second family).
+(:func:`solver.creep.solve_creep_sequence`, one mesh per level for all ℓ/S) at the default creep
+constants (n = 6.56, bonded interface, D = S, σ_t = 0), and the product egg-box also at n = 3, 4.5,
+9 and 12 (a family, interpolated in 1/n). An entry is Π at the finest of three levels; the default
+egg-box table (product form, n = 6.56) has five, 5-9, and its entries are their first-order limit
+(:func:`solver.creep.first_order_estimate`). Pyramids and frustums are solved with the rounding
+band resolved (``ROUNDED_OPTIONS``); frustums at top fractions 0.25, 0.5 and 0.75 (with the
+pyramid, t = 0, a family interpolated in t; the t = 0.75 table up to H/S = 1), and inverted
+pyramids and frustums (t = 0.5; a second family).
 Each file records its provenance (version, levels, creep mesh options, time), Π at the coarsest
-level and held-out points; the rounded tables also their band checks (the band refined
-further, and the coarse-band Π of a prediction off the tables), the n = 6.56 egg-box table the
-held-out exponent points, the t = 0.5 frustum tables (upright and inverted) the held-out top
-fractions of their families. Run from the
-repository root:
+level (at every level for an extrapolated table) and held-out points; the rounded tables also their
+band checks (the band refined further, and the coarse-band Π of a prediction off the tables), the
+n = 6.56 egg-box table the held-out exponent points, the t = 0.5 frustum tables (upright and
+inverted) the held-out top fractions of their families. Run from the repository root:
 
     python scripts/make_pressure_tables.py                   # all tables (about 6 h on 2 cores,
                                                              # several more for the inverted
@@ -109,13 +110,17 @@ class Spec:
     held_out: list[tuple[float, ...]] = field(default_factory=list)
     options: CreepOptions = field(default_factory=CreepOptions)
     period: float = REFERENCE_PERIOD_UM  # S of the solves (µm)
+    levels: int = 3  # creep levels up to ``divisions``
+    extrapolate: bool = False  # entries: the first-order limit of the levels (else the finest)
 
 
 TABLES = {
+    # levels 5-9, entries extrapolated to their first-order limit (the shipped n = 6.56
+    # table; the other exponents' tables were made at levels 5-7, entries the finest values)
     "eggbox": Spec(lambda h, s: EggBox(height_um=h, period_um=s), EGGBOX_ASPECTS,
-                   KINETIC_OVER_PERIOD, 7, held_out=[(0.08, 0.6), (0.2, 5.0), (0.14, 0.3),
+                   KINETIC_OVER_PERIOD, 9, held_out=[(0.08, 0.6), (0.2, 5.0), (0.14, 0.3),
                                                      (0.6, 0.3), (1.25, 2.4)],
-                   period=EGGBOX_PERIOD_UM),
+                   period=EGGBOX_PERIOD_UM, levels=5, extrapolate=True),
     "eggbox-sum": Spec(lambda h, s: EggBox(height_um=h, period_um=s, form="sum"),
                        EGGBOX_ASPECTS, KINETIC_OVER_PERIOD, 7,
                        held_out=[(0.08, 0.6), (0.2, 5.0), (1.25, 2.4)],
@@ -210,29 +215,49 @@ def add_band_checks(name: str, params: CreepParameters,
 # product egg-box tables at these further creep exponents (a family: lookups interpolate in
 # 1/n between them), and held-out (n, H/S, ℓ/S) points that check that interpolation
 EGGBOX_EXPONENTS = [3.0, 4.5, 9.0, 12.0]
+# ... made with the earlier egg-box recipe: levels 5-7, the entry Π at the finest (the default
+# n's table has levels 5-9 and their first-order limit; the others are not redone yet)
+EGGBOX_FAMILY_RECIPE = {"divisions": 7, "levels": 3, "extrapolate": False}
 EXPONENT_CHECKS = [(5.5, 1 / 6, 1.6), (8.0, 1 / 15, 6.4), (5.5, 1.0, 0.8), (10.5, 1 / 3, 0.8),
                    (11.0, 1 / 15, 6.4), (3.7, 1 / 6, 0.4), (3.5, 2 / 3, 3.2)]
 
 
-def add_exponent_checks(params: CreepParameters, divisions: int) -> None:
-    """Solve the held-out exponent points like table entries and record them, with the
-    family lookup there, in the provenance of the product egg-box table at ``params``' n."""
+# the checks' own levels: the family's members but the default one were made at levels 5-7
+EXPONENT_CHECK_LEVELS = [5, 6, 7]
+
+
+def add_exponent_checks(params: CreepParameters, divisions: int | None = None,
+                        reuse: list[dict] | None = None) -> None:
+    """Solve the held-out exponent points like the family's entries (``divisions``: the
+    finest of three levels, default ``EXPONENT_CHECK_LEVELS``) and record them, with the
+    family lookup there, in the provenance of the product egg-box table at ``params``' n.
+    Solves recorded at the same point and levels in ``reuse`` (default: the file's own
+    checks) are taken over; the lookups are redone (after a member of the family changed)."""
     spec = TABLES["eggbox"]
     path = TABLE_DIR / f"eggbox_n{params.stress_exponent:g}_{params.slip}.npz"
     key = shape_key(spec.factory(25.0, spec.period))
     load_tables.cache_clear()  # tables written earlier in this run
     table = next(t for t in load_tables(TABLE_DIR) if t.matches(key)
                  and t.creep["stress_exponent"] == params.stress_exponent)
-    levels = [d for d in (divisions - 2, divisions - 1, divisions) if d >= 2]
+    levels = (EXPONENT_CHECK_LEVELS if divisions is None else
+              [d for d in (divisions - 2, divisions - 1, divisions) if d >= 2])
+    earlier = reuse if reuse is not None else table.provenance.get("exponent_checks", [])
+    known = {tuple(c["point"]): c for c in earlier
+             if c.get("levels", EXPONENT_CHECK_LEVELS) == levels}
     checks = []
     for n, a, k in EXPONENT_CHECKS:
         at_n = replace(params, stress_exponent=n)
         s = spec.period
         design = spec.factory(a * s, s)
-        value, error, _ = solve_entries(design, [k], at_n, levels, floor=False)
+        old = known.get((n, a, k))
+        if old is None:
+            value, error, _ = solve_entries(design, [k], at_n, levels, floor=False)
+        else:
+            value, error = [old["solved"]], [old["solved_error"]]
         pi, est = lookup_pressure_factor(design, um_to_m(k * s), at_n)
         checks.append({"point": [n, a, k], "solved": float(value[0]),
-                       "solved_error": float(error[0]), "table": pi, "table_error": est})
+                       "solved_error": float(error[0]), "levels": levels, "table": pi,
+                       "table_error": est})
         logging.info("exponent check %s: solved %.4g +- %.2g, tables %.4g +- %.2g", (n, a, k),
                      value[0], error[0], pi, est)
     save_table(replace(table, provenance={**table.provenance, "exponent_checks": checks}), path)
@@ -341,7 +366,7 @@ def main() -> None:
     if args.slip is not None:
         params = replace(params, slip=args.slip)
     if args.exponent_checks:
-        add_exponent_checks(params, args.divisions or TABLES["eggbox"].divisions)
+        add_exponent_checks(params, args.divisions)
         return
     if args.plateau_checks:
         for family in [n for n in args.only or ["frustum"] if n in PLATEAU_FAMILIES]:
@@ -359,7 +384,7 @@ def main() -> None:
     if args.only is None and args.stress_exponent is None and args.slip is None:  # all shipped
         for n in EGGBOX_EXPONENTS:
             make("eggbox", replace(params, stress_exponent=n), args.divisions, args.resume)
-        add_exponent_checks(params, args.divisions or TABLES["eggbox"].divisions)
+        add_exponent_checks(params, args.divisions)
         for family in PLATEAU_FAMILIES:
             add_plateau_checks(params, args.resume, family=family)
 
@@ -375,6 +400,8 @@ def make(name: str, params: CreepParameters, divisions: int | None,
     """Generate and write one table of ``TABLES`` at ``params`` (``extend``: reuse the rows of
     the table file it replaces)."""
     spec = TABLES[name]
+    if name == "eggbox" and params.stress_exponent != CreepParameters().stress_exponent:
+        spec = replace(spec, **EGGBOX_FAMILY_RECIPE)
     path = table_path(name, params)
     reuse = None
     if extend:
@@ -385,13 +412,17 @@ def make(name: str, params: CreepParameters, divisions: int | None,
     table = generate_table(spec.factory, spec.aspects, spec.kinetic, params,
                            divisions=divisions or spec.divisions, radii=spec.radii,
                            held_out=spec.held_out, options=spec.options, cache=cache,
-                           period_um=spec.period, reuse=reuse)
+                           period_um=spec.period, reuse=reuse, level_count=spec.levels,
+                           extrapolate=spec.extrapolate)
     earlier = []  # band checks of the file being replaced (their solves can be reused)
     if name in BAND_CHECKS and path.exists():
         earlier = load_table(path).provenance.get("band_checks", [])
     # the plateau checks that interpolate this table (recorded in its family's frustum table)
     family = next((f for f, (_, members, _) in PLATEAU_FAMILIES.items() if name in members),
                   None)
+    exponent = []  # the held-out exponent points the default egg-box table records
+    if name == "eggbox" and path.exists():
+        exponent = load_table(path).provenance.get("exponent_checks", [])
     plateau = []
     if family is not None and table_path(family, params).exists():
         plateau = load_table(table_path(family, params)).provenance.get("plateau_checks", [])
@@ -402,6 +433,8 @@ def make(name: str, params: CreepParameters, divisions: int | None,
         add_band_checks(name, params, reuse=earlier)
     if plateau:  # recomputes their interpolation
         add_plateau_checks(params, cache, reuse=plateau, family=family)
+    if exponent:  # likewise
+        add_exponent_checks(params, reuse=exponent)
 
 
 if __name__ == "__main__":

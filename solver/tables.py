@@ -40,6 +40,7 @@ from scipy.interpolate import RegularGridInterpolator
 from solver.creep import (
     _GCI_SAFETY,
     CreepOptions,
+    first_order_estimate,
     richardson_estimate,
     solve_creep_converged,
     solve_creep_sequence,
@@ -263,18 +264,22 @@ def generate_table(
     cache: Path | None = None,
     period_um: float = REFERENCE_PERIOD_UM,
     reuse: PressureTable | None = None,
+    level_count: int = 3,
+    extrapolate: bool = False,
 ) -> PressureTable:
     """Solve field + creep on the grid; ``design_at(H_um, S_um[, r_um]) -> Surface`` builds the
     shape (with ``radii``, r/S values, a third argument, the edge radius).
 
-    Each grid design (H/S, r/S) is solved at ``divisions`` − 2, − 1 and ``divisions``; at each
-    level one mesh serves every ℓ/S (:func:`solver.creep.solve_creep_sequence`, warm-started
-    along ℓ/S). An entry is Π at the finest level, its error the grid-convergence estimate
-    of the three levels (:func:`solver.creep.richardson_estimate`). ``held_out`` points
-    ((H/S, ℓ/S) or (H/S, r/S, ℓ/S), off the grid) are solved the same way and compared with the
-    lookup; they are recorded in the provenance. All at S = ``period_um`` (Π does not depend on
-    S itself; a smaller S lets H/S reach the steepest designs within H's range) and
-    J = ``TABLE_CURRENT_A_M2`` (with σ_t > 0 the table holds σ_t/Σ at that S and J).
+    Each grid design (H/S, r/S) is solved at the ``level_count`` levels up to ``divisions``; at
+    each level one mesh serves every ℓ/S (:func:`solver.creep.solve_creep_sequence`,
+    warm-started along ℓ/S). An entry is Π at the finest level, its error the grid-convergence
+    estimate of the last three levels (:func:`solver.creep.richardson_estimate`), or with
+    ``extrapolate`` the first-order limit of the levels and its error
+    (:func:`solver.creep.first_order_estimate`; every level's Π is then recorded).
+    ``held_out`` points ((H/S, ℓ/S) or (H/S, r/S, ℓ/S), off the grid) are solved the same way
+    and compared with the lookup; they are recorded in the provenance. All at S = ``period_um``
+    (Π does not depend on S itself; a smaller S lets H/S reach the steepest designs within H's
+    range) and J = ``TABLE_CURRENT_A_M2`` (with σ_t > 0 the table holds σ_t/Σ at that S and J).
     ``progress(done, total)`` is called after each design. ``options`` are the creep mesh
     settings (recorded in the provenance); ``floor`` (default: for rounded tables with the
     coarse band) raises each error to the first-order estimate of the last two levels;
@@ -296,7 +301,8 @@ def generate_table(
     pis = np.zeros((len(aspects), len(grid_r), len(kinetic_over_period)))
     errs = np.zeros_like(pis)
     coarsest = np.zeros_like(pis)  # Π at the coarsest level, for cheap spot checks
-    levels = [d for d in (divisions - 2, divisions - 1, divisions) if d >= 2]
+    levels = [d for d in range(divisions - level_count + 1, divisions + 1) if d >= 2]
+    per_level = np.zeros((len(levels), *pis.shape))  # Π at every level (extrapolated tables)
     t_start = time.perf_counter()
     spent: list[float] = []  # solve seconds per design (as first solved, when resumed)
     total = len(shape_pts) + len(held_out)
@@ -304,7 +310,8 @@ def generate_table(
              design_at(aspects[0] * s, s, radii[0] * s))
     keys = ({k: v for k, v in shape_key(first).items() if k != RADIUS_KEY},
             creep_key(params, sigma_pa))
-    old_rows = _reusable_rows(reuse, keys, aspects, radii, kinetic_over_period, levels, options)
+    old_rows = _reusable_rows(reuse, keys, aspects, radii, kinetic_over_period, levels, options,
+                              extrapolate)
     shape = None
     for n, (a, r) in enumerate(shape_pts):
         design = design_at(a * s, s) if r is None else design_at(a * s, s, r * s)
@@ -317,10 +324,17 @@ def generate_table(
                                       old_coarse)
             if radii is not None:
                 values, errors, coarse = values[j], errors[j], coarse[j]
+            if extrapolate:
+                old_levels = np.asarray(reuse.provenance["per_level"])[:, old]
+                per_level[:, i, j] = old_levels if radii is None else old_levels[j]
         else:
+            kept: list = []
             values, errors, coarse = cached_entries(cache, design, kinetic_over_period, params,
                                                     levels, floor=floor, options=options,
-                                                    spent=spent)
+                                                    spent=spent, extrapolate=extrapolate,
+                                                    per_level_out=kept)
+            if extrapolate:
+                per_level[:, i, j] = kept[0]
         pis[i, j], errs[i, j], coarsest[i, j] = values, errors, coarse
         log.info("table %s H/S=%.4g%s: Pi=%s (%.0f s)", design.kind, a,
                  "" if r is None else f" r/S={r:.4g}", np.array2string(values, precision=4),
@@ -329,6 +343,7 @@ def generate_table(
             progress(n + 1, total)
     if radii is None:
         pis, errs, coarsest = pis[:, 0], errs[:, 0], coarsest[:, 0]
+        per_level = per_level[:, :, 0]
     elif shape is not None:
         shape = {k: v for k, v in shape.items() if k != RADIUS_KEY}
     table = PressureTable(
@@ -353,7 +368,8 @@ def generate_table(
             value, error = [old["solved"]], [old["solved_error"]]
         else:
             value, error, _ = cached_entries(cache, design, [k], params, levels, floor=floor,
-                                             options=options, spent=spent)
+                                             options=options, spent=spent,
+                                             extrapolate=extrapolate)
         pi, est = table.interpolate(a, k, r)
         checks.append({"point": [float(v) for v in point], "solved": float(value[0]),
                        "solved_error": float(error[0]), "table": pi, "table_error": est})
@@ -365,6 +381,8 @@ def generate_table(
                   "reference_period_um": s, "current_density_a_m2": TABLE_CURRENT_A_M2,
                   "options": mesh_options(options), "held_out": checks,
                   "coarsest": coarsest.tolist(),
+                  **({"estimate": "first-order limit", "per_level": per_level.tolist()}
+                     if extrapolate else {}),
                   "seconds": (round(math.fsum(spent)) if math.isfinite(math.fsum(spent))
                               else None)}  # solve time (None: a cached solve did not record it)
     if old_rows:
@@ -387,10 +405,11 @@ def _total_seconds(provenance: dict[str, Any]) -> float | None:
 
 def _reusable_rows(reuse: PressureTable | None, keys: tuple[dict, dict], aspects: list[float],
                    radii: list[float] | None, kinetic_over_period: list[float],
-                   levels: list[int], options: CreepOptions) -> dict[int, int]:
+                   levels: list[int], options: CreepOptions,
+                   extrapolate: bool = False) -> dict[int, int]:
     """{row of the new table: row of ``reuse``} for the H/S that ``reuse`` already holds;
-    ``reuse`` must match the (shape, creep) ``keys``, the other axes, the levels and the mesh
-    options (but ``peak_tol``)."""
+    ``reuse`` must match the (shape, creep) ``keys``, the other axes, the levels, the estimate
+    and the mesh options (but ``peak_tol``)."""
     if reuse is None:
         return {}
     def same(u: Any, v: Any) -> bool:
@@ -404,9 +423,10 @@ def _reusable_rows(reuse: PressureTable | None, keys: tuple[dict, dict], aspects
     if not (same(reuse.edge_radius_over_s, radii)
             and same(reuse.kinetic_over_period, kinetic_over_period)
             and reuse.provenance.get("levels") == levels
+            and ("per_level" in reuse.provenance) == extrapolate
             and old_options == mesh_options(options) and "coarsest" in reuse.provenance):
-        raise ValueError("the table to reuse differs in its r/S or l/S axis, levels or mesh "
-                         "options")
+        raise ValueError("the table to reuse differs in its r/S or l/S axis, levels, estimate "
+                         "or mesh options")
     rows = {}
     for i, a in enumerate(aspects):
         hit = np.flatnonzero(np.isclose(reuse.aspect, a, rtol=1e-9))
@@ -438,65 +458,92 @@ def _current_ratio_fn(design: Surface, kinetic_over_period: float) -> Any:
 
 
 def solve_entries(design: Surface, kinetic_over_period: list[float], params: CreepParameters,
-                  levels: list[int], *, floor: bool,
-                  options: CreepOptions | None = None) -> tuple[NDArray[np.float64], ...]:
-    """(Π at the finest level, grid-convergence error, Π at the coarsest level) for each ℓ/S
-    of one design with the creep mesh ``options``; ``floor``: the error is at least the
-    first-order estimate of the last two levels (the coarse rounding band converges at about
-    first order, docs/benchmarks.md)."""
+                  levels: list[int], *, floor: bool, options: CreepOptions | None = None,
+                  extrapolate: bool = False,
+                  per_level_out: list | None = None) -> tuple[NDArray[np.float64], ...]:
+    """(Π, its error, Π at the coarsest level) for each ℓ/S of one design with the creep mesh
+    ``options``: Π at the finest level with the grid-convergence error of the levels, or with
+    ``extrapolate`` the first-order limit of the levels (:func:`solver.creep.first_order_estimate`).
+    ``floor``: the error is at least the first-order estimate of the last two levels (the
+    coarse rounding band converges at about first order, docs/benchmarks.md).
+    ``per_level_out`` gets Π at every level (levels × ℓ/S)."""
     fns = [_current_ratio_fn(design, k) for k in kinetic_over_period]
     per_level = np.array([[sol.pressure.max() for sol in
                            solve_creep_sequence(design, fns, params, divisions=d,
                                                 options=options)]
                           for d in levels])
-    values = per_level[-1]
+    if per_level_out is not None:
+        per_level_out.append(per_level)
+    values, errors = entry_estimates(levels, per_level, floor=floor, extrapolate=extrapolate)
+    return values, errors, per_level[0]
+
+
+def entry_estimates(levels: list[int], per_level: NDArray[np.float64], *, floor: bool,
+                    extrapolate: bool) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """(Π, error) of each column of ``per_level`` (levels × entries); see
+    :func:`solve_entries`."""
     if len(levels) < 2:
-        return values, np.full_like(values, np.nan), per_level[0]
-    first_order = _GCI_SAFETY * np.abs(per_level[-1] - per_level[-2]) / (
-        levels[-1] / levels[-2] - 1.0)
-    errors = np.array([richardson_estimate(levels, list(per_level[:, j])).error
-                       for j in range(len(fns))])
-    return values, np.maximum(errors, first_order) if floor else errors, per_level[0]
+        return per_level[-1].copy(), np.full(per_level.shape[1], np.nan)
+    estimate = first_order_estimate if extrapolate else richardson_estimate
+    est = [estimate(levels, list(per_level[:, j])) for j in range(per_level.shape[1])]
+    values = np.array([e.value if extrapolate else e.finest for e in est])
+    errors = np.array([e.error for e in est])
+    if floor:
+        first_order = _GCI_SAFETY * np.abs(per_level[-1] - per_level[-2]) / (
+            levels[-1] / levels[-2] - 1.0)
+        errors = np.maximum(errors, first_order)
+    return values, errors
 
 
 def cached_entries(cache: Path | None, design: Surface, kinetic_over_period: list[float],
                    params: CreepParameters, levels: list[int], *, floor: bool,
-                   options: CreepOptions,
-                   spent: list[float] | None = None) -> tuple[NDArray[np.float64], ...]:
+                   options: CreepOptions, spent: list[float] | None = None,
+                   extrapolate: bool = False,
+                   per_level_out: list | None = None) -> tuple[NDArray[np.float64], ...]:
     """:func:`solve_entries`, kept in ``cache`` (a folder; None: no cache) under a hash of
     everything the solve depends on, so that an interrupted table generation resumes where it
     stopped (a grid design of a band-resolved rounded table takes 10-15 min). The solver code
     is not part of the key: clear the folder after changing it. ``spent`` gets the solve's
-    seconds (as recorded when it was solved)."""
+    seconds (as recorded when it was solved); ``per_level_out`` Π at every level (None for a
+    file written before they were kept)."""
     t0 = time.perf_counter()
+    kept: list = []
     if cache is None:
         result = solve_entries(design, kinetic_over_period, params, levels, floor=floor,
-                               options=options)
+                               options=options, extrapolate=extrapolate, per_level_out=kept)
         if spent is not None:
             spent.append(time.perf_counter() - t0)
+        if per_level_out is not None:
+            per_level_out.extend(kept)
         return result
-    key = json.dumps({"shape": shape_key(design), "height_um": float(design.height_um),
-                      "period_um": float(design.period_um), "creep": creep_key(params),
-                      "kinetic_over_period": [float(k) for k in kinetic_over_period],
-                      "levels": list(levels), "floor": floor,
-                      "options": mesh_options(options)}, sort_keys=True)
+    fields = {"shape": shape_key(design), "height_um": float(design.height_um),
+              "period_um": float(design.period_um), "creep": creep_key(params),
+              "kinetic_over_period": [float(k) for k in kinetic_over_period],
+              "levels": list(levels), "floor": floor, "options": mesh_options(options)}
+    if extrapolate:  # older keys (the GCI estimate) stay valid
+        fields["extrapolate"] = True
+    key = json.dumps(fields, sort_keys=True)
     path = Path(cache) / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.npz"
     if path.exists():
         with np.load(path) as data:
             if str(data["key"]) == key:
                 if spent is not None:
                     spent.append(float(data["seconds"]) if "seconds" in data else math.nan)
+                if per_level_out is not None:
+                    per_level_out.append(data["per_level"] if "per_level" in data else None)
                 return data["values"], data["errors"], data["coarse"]
     result = solve_entries(design, kinetic_over_period, params, levels, floor=floor,
-                           options=options)
+                           options=options, extrapolate=extrapolate, per_level_out=kept)
     seconds = time.perf_counter() - t0
     if spent is not None:
         spent.append(seconds)
+    if per_level_out is not None:
+        per_level_out.extend(kept)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.part")
     with os.fdopen(fd, "wb") as fh:
         np.savez(fh, key=np.array(key), values=result[0], errors=result[1], coarse=result[2],
-                 seconds=np.array(seconds))
+                 per_level=kept[0], seconds=np.array(seconds))
     os.replace(tmp, path)
     return result
 

@@ -1,15 +1,18 @@
 """Benchmark (issue 11): predict a fixed list of 20 designs off the table grid points and compare
 the excess-pressure factor Π and J*/J_flat with converged references.
 
-Run: python tests/benchmarks/bench_offgrid.py [--limit N] [--references refs.json] [--extra]
+Run: python tests/benchmarks/bench_offgrid.py [--start I] [--limit N] [--references refs.json]
+[--extra]
 
 The list covers every kind, several H/S, edge radii and two non-default materials. For each
 design it prints the wall time of `solver.prediction.predict` (default options: tables where they
 apply), where Π came from, its own error estimate, and the error against a reference: Π solved
-at every creep level one beyond the tables (smooth designs 4-8 divisions; rounded ones 2-5 with
-the rounding band resolved as in the shipped tables), with the grid-convergence error of the
-finest level (the inverted frustum to 4 only: its levels cost 10-20 min and 7 GB each; inverted
-pyramids go to 5).
+at every creep level one beyond the tables: smooth designs at 5-10 divisions, the reference
+their first-order limit and its error as in the default egg-box table
+(:func:`solver.creep.first_order_estimate`); rounded ones at 2-5 with the rounding band
+resolved as in the shipped tables, the reference the finest level with the grid-convergence
+error of the last three (the inverted frustum to 4 only: its levels cost 10-20 min and 7 GB
+each; inverted pyramids go to 5).
 References take minutes each; they are cached in
 ``--references`` (JSON keyed by the design name and materials, written atomically, extended
 when the levels grow) so that a second run times only the predictions. Peak memory at the end.
@@ -25,7 +28,12 @@ import resource
 import time
 from pathlib import Path
 
-from solver.creep import CreepOptions, richardson_estimate, solve_creep_dimensionless
+from solver.creep import (
+    CreepOptions,
+    first_order_estimate,
+    richardson_estimate,
+    solve_creep_dimensionless,
+)
 from solver.creep_params import CreepParameters
 from solver.field import solve_field
 from solver.materials import Materials
@@ -76,12 +84,13 @@ def _key(design, materials: Materials | None) -> str:
 
 # references go one level beyond the tables: rounded designs band-resolved as the shipped
 # rounded tables are (k = 2 elements per band half-width, first layers half as thick, floor
-# 1/64; tables at levels 2-4), at levels 2-5; smooth designs at levels 4-8 (tables: 5-7)
+# 1/64; tables at levels 2-4), at levels 2-5; smooth designs at levels 5-10 (tables: 5-9, or
+# 5-7 for the other egg-box tables)
 ROUNDED_REFERENCE = CreepOptions(band_elements=BAND_CHECK_ELEMENTS[0],
                                  tip_layer=BAND_CHECK_TIP_LAYER,
                                  tip_floor=BAND_CHECK_TIP_FLOOR)
 ROUNDED_LEVELS = (2, 5)
-SMOOTH_LEVELS = (4, 8)
+SMOOTH_LEVELS = (5, 10)
 INVERTED_LAST = 4  # the inverted frustum's band-resolved levels 2-3 took 24 min, 4 takes 7 GB
 
 
@@ -97,9 +106,10 @@ def _rounded(design) -> bool:
 
 
 def reference(design, materials: Materials | None, earlier: dict | None = None) -> dict:
-    """Π at every level of ``ROUNDED_LEVELS`` or ``SMOOTH_LEVELS`` and the grid-convergence
-    error of the finest from the last three. All levels are solved: two band-resolved levels
-    may agree by accident (2 and 3 divisions share the band and differ only far from it).
+    """Π at every level of ``ROUNDED_LEVELS`` (the finest, with the grid-convergence error of
+    the last three) or ``SMOOTH_LEVELS`` (their first-order limit and its error). All levels
+    are solved: two band-resolved levels may agree by accident (2 and 3 divisions share the
+    band and differ only far from it).
     ``earlier``: a cached reference made the same way, whose levels are reused."""
     secondary = solve_field(design, materials or Materials(), mode="secondary")
     solid = solid_design(design, secondary)
@@ -121,21 +131,29 @@ def reference(design, materials: Materials | None, earlier: dict | None = None) 
         levels.append(d)
         values.append(float(sol.pressure.max()))
         print(f"  reference {design.name}: {d} divisions, Pi {values[-1]:.5g}", flush=True)
-    est = richardson_estimate(levels, values)
-    return {"pressure_factor": values[-1], "error": est.error, "divisions": levels,
+    if rounded:
+        est = richardson_estimate(levels, values)
+        value = values[-1]
+    else:
+        est = first_order_estimate(levels, values)
+        value = est.value
+    return {"pressure_factor": value, "error": est.error, "divisions": levels,
             "sequence": values, "band_resolved": rounded, "time_s": seconds}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--limit", type=int, default=len(DESIGNS))
+    parser.add_argument("--start", type=int, default=0, help="index of the first design")
+    parser.add_argument("--limit", type=int, default=len(DESIGNS),
+                        help="index after the last design")
     parser.add_argument("--references", type=Path, default=Path("offgrid_references.json"))
     parser.add_argument("--extra", action="store_true",
                         help="only the designs outside the fixed list (EXTRA_DESIGNS)")
     args = parser.parse_args()
-    if args.limit < 1:
-        parser.error(f"--limit must be at least 1, got {args.limit}")
-    designs = EXTRA_DESIGNS if args.extra else DESIGNS[:args.limit]
+    if not 0 <= args.start < args.limit:
+        parser.error(f"--start must be at least 0 and below --limit, got {args.start} and "
+                     f"{args.limit}")
+    designs = EXTRA_DESIGNS if args.extra else DESIGNS[args.start:args.limit]
     refs = json.loads(args.references.read_text()) if args.references.exists() else {}
     # the band error (k -> 2k elements per band half-width) is the same in the rounded tables
     # and these references: not seen by the comparison, printed for each table
@@ -148,8 +166,9 @@ def main() -> None:
         t0 = time.perf_counter()
         p = predict(design, materials, primary=False)
         wall = time.perf_counter() - t0
-        _, last = _levels(design, bool(refs.get(key, {}).get("band_resolved")))
-        if key not in refs or refs[key].get("divisions", [0])[-1] < last:
+        first, last = _levels(design, bool(refs.get(key, {}).get("band_resolved")))
+        if key not in refs or refs[key]["divisions"][0] != first or \
+                refs[key]["divisions"][-1] < last:
             refs[key] = reference(design, materials, refs.get(key))
             part = args.references.with_name(args.references.name + ".part")
             part.write_text(json.dumps(refs, indent=1, sort_keys=True))

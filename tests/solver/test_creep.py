@@ -12,6 +12,7 @@ import pytest
 from solver.creep import (
     CreepOptions,
     CreepResult,
+    first_order_estimate,
     richardson_estimate,
     solve_creep,
     solve_creep_converged,
@@ -338,6 +339,31 @@ def test_richardson_oscillating_and_two_level_sequences_are_conservative():
     assert two.error == pytest.approx(1.25 * 0.1 / 0.25)
     with pytest.raises(ValueError):
         richardson_estimate([4], [2.0])
+
+
+def test_first_order_limit_is_exact_for_first_order_data_and_covers_a_quadratic_remainder():
+    """Π = 3 + 0.8 h is extrapolated exactly (error 0); with a remainder 1.5 h² the limit is
+    off by 1.5 h_8 h_9, and the error is the same measure one level coarser, 1.5 h_7 h_8
+    (times the safety factor 1.25), which covers it; an oscillating sequence falls back to the
+    GCI of its finest value."""
+    divs = [5, 6, 7, 8, 9]
+    linear = first_order_estimate(divs, [3.0 + 0.8 / d for d in divs])
+    assert linear.value == pytest.approx(3.0, rel=1e-12)
+    assert linear.error == pytest.approx(0.0, abs=1e-12)
+    assert linear.finest == pytest.approx(3.0 + 0.8 / 9)
+    quad = first_order_estimate(divs, [3.0 + 0.8 / d + 1.5 / d**2 for d in divs])
+    assert quad.value == pytest.approx(3.0 - 1.5 / (8 * 9), rel=1e-12)
+    assert quad.error == pytest.approx(1.25 * 1.5 / (7 * 8), rel=1e-9)
+    three = first_order_estimate(divs[2:], [3.0 + 0.8 / d + 1.5 / d**2 for d in divs[2:]])
+    assert three.error == pytest.approx(1.25 * abs(three.value - 3.0), rel=1e-9)
+    # a first-order sequence converging from below
+    below = first_order_estimate(divs, [3.0 - 0.8 / d + 0.3 / d**2 for d in divs])
+    assert abs(below.value - 3.0) <= below.error
+    osc = first_order_estimate([5, 6, 7], [2.0, 2.1, 2.05])
+    gci = richardson_estimate([5, 6, 7], [2.0, 2.1, 2.05])
+    assert (osc.value, osc.error) == (gci.value, gci.error) == (2.05, pytest.approx(0.125))
+    with pytest.raises(ValueError):
+        first_order_estimate([4], [2.0])
 
 
 def secondary_like(surface: EggBox):
