@@ -17,9 +17,11 @@ band checks (the band refined further, and the coarse-band Π of a prediction of
 n = 6.56 egg-box table the held-out exponent points, the t = 0.5 frustum tables (upright and
 inverted) the held-out top fractions of their families. Run from the repository root:
 
-    python scripts/make_pressure_tables.py                   # all tables (about 6 h on 2 cores,
-                                                             # several more for the inverted
-                                                             # frustum table, not shipped yet)
+    python scripts/make_pressure_tables.py                   # all tables (about 8 h on 2 cores,
+                                                             # 2.3 h of it the default egg-box
+                                                             # table at levels 5-9; several more
+                                                             # for the inverted frustum table,
+                                                             # not shipped yet)
     python scripts/make_pressure_tables.py --only eggbox-sum # one table (eggbox, eggbox-sum,
                                                              # pyramid, frustum, frustum-t0.25,
                                                              # frustum-t0.75, pyramid-inverted,
