@@ -422,9 +422,12 @@ def make(name: str, params: CreepParameters, divisions: int | None,
     # the plateau checks that interpolate this table (recorded in its family's frustum table)
     family = next((f for f, (_, members, _) in PLATEAU_FAMILIES.items() if name in members),
                   None)
-    exponent = []  # the held-out exponent points the default egg-box table records
-    if name == "eggbox" and path.exists():
-        exponent = load_table(path).provenance.get("exponent_checks", [])
+    # the held-out exponent points the default egg-box table records (their lookups change
+    # with any member of the family)
+    default_n = replace(params, stress_exponent=CreepParameters().stress_exponent)
+    exponent = []
+    if name == "eggbox" and table_path(name, default_n).exists():
+        exponent = load_table(table_path(name, default_n)).provenance.get("exponent_checks", [])
     plateau = []
     if family is not None and table_path(family, params).exists():
         plateau = load_table(table_path(family, params)).provenance.get("plateau_checks", [])
@@ -436,7 +439,7 @@ def make(name: str, params: CreepParameters, divisions: int | None,
     if plateau:  # recomputes their interpolation
         add_plateau_checks(params, cache, reuse=plateau, family=family)
     if exponent:  # likewise
-        add_exponent_checks(params, reuse=exponent)
+        add_exponent_checks(default_n, reuse=exponent)
 
 
 if __name__ == "__main__":

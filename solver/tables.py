@@ -326,7 +326,7 @@ def generate_table(
                 values, errors, coarse = values[j], errors[j], coarse[j]
             if extrapolate:
                 old_levels = np.asarray(reuse.provenance["per_level"])[:, old]
-                per_level[:, i, j] = old_levels if radii is None else old_levels[j]
+                per_level[:, i, j] = old_levels if radii is None else old_levels[:, j]
         else:
             kept: list = []
             values, errors, coarse = cached_entries(cache, design, kinetic_over_period, params,

@@ -525,7 +525,7 @@ def test_extrapolated_generation_records_every_level_and_extends(tmp_path):
     plain = generate_table(egg, [1 / 6], ks, POWER_LAW, divisions=4, level_count=3,
                            cache=tmp_path)
     assert "per_level" not in plain.provenance
-    assert np.array_equal(plain.pressure_factor[0], per_level[-1, 0])  # the same solves
+    assert np.array_equal(plain.pressure_factor[0], per_level[-1, 0])  # same solver, levels
     assert len(list(tmp_path.glob("*.npz"))) == 2  # kept apart
     kept = []
     tables.cached_entries(tmp_path, egg(25.0, 150.0), ks, POWER_LAW, [2, 3, 4], floor=False,
@@ -538,6 +538,40 @@ def test_extrapolated_generation_records_every_level_and_extends(tmp_path):
     with pytest.raises(ValueError, match="estimate"):
         generate_table(egg, [1 / 6, 1 / 3], ks, POWER_LAW, divisions=4, level_count=3,
                        reuse=small)
+
+
+def test_extending_an_extrapolated_rounded_table_keeps_each_radius_levels(monkeypatch):
+    """The per-level record of an extended table with an r/S axis: each old (H/S, r/S) design
+    keeps its own levels (synthetic levels distinct per design, level and ℓ/S)."""
+    import solver.tables as tables
+
+    def fake(design, ks, params, levels, *, floor, options=None, extrapolate=False,
+             per_level_out=None):
+        base = design.height_um / design.period_um + 10.0 * design.edge_radius_um
+        per_level = np.array([[base + 1.0 / d + 0.01 * j for j in range(len(ks))]
+                              for d in levels])
+        if per_level_out is not None:
+            per_level_out.append(per_level)
+        values, errors = tables.entry_estimates(levels, per_level, floor=floor,
+                                                extrapolate=extrapolate)
+        return values, errors, per_level[0]
+
+    monkeypatch.setattr(tables, "solve_entries", fake)
+
+    def pyr(h, s, r):
+        return PyramidArray(height_um=h, period_um=s, edge_radius_um=r)
+
+    ks, radii = [0.8, 3.2], [0.002, 0.0067, 0.022]
+    small = generate_table(pyr, [1 / 6], ks, POWER_LAW, divisions=4, radii=radii,
+                           level_count=3, extrapolate=True)
+    grown = generate_table(pyr, [1 / 6, 1 / 3], ks, POWER_LAW, divisions=4, radii=radii,
+                           level_count=3, extrapolate=True, reuse=small)
+    old, new = (np.asarray(t.provenance["per_level"]) for t in (small, grown))
+    assert old.shape == (3, 1, 3, 2) and new.shape == (3, 2, 3, 2)
+    assert np.array_equal(new[:, :1], old)
+    assert np.allclose(new[:, 0, :, 0] - 1.0 / np.array([2, 3, 4])[:, None],
+                       1 / 6 + 10.0 * np.array(radii) * 150.0)
+    assert np.array_equal(grown.pressure_factor[:1], small.pressure_factor)
 
 
 def test_rounded_table_has_a_radius_axis_and_exact_multilinear_data(tmp_path):
