@@ -62,6 +62,7 @@ def solve_field(
     fem_divisions: int = 12,
     fem_coarse_divisions: int = 8,
     fem_rtol: float = 5e-3,
+    fem_early_tol: float = 1e-3,
     map_nodes: int = 64,
     exchange_factor_fn: ExchangeFactorFn | None = None,
 ) -> FieldPair | FieldResult:
@@ -94,6 +95,13 @@ def solve_field(
         FEM mesh divisions of the reported and of the error-estimate solve.
     fem_rtol : float, default 5e-3
         FEM convergence criterion on the maximum (relative change between the two meshes).
+    fem_early_tol : float, default 1e-3
+        Stop at the coarse FEM mesh when it is converged already: the maximum is solved at
+        half and three quarters of ``fem_coarse_divisions`` (4 and 6) and at the coarse mesh
+        (8); when the two changes shrink and the last one times 9 (3 for first-order
+        convergence from 6 to 8, 3 for safety) is at most this, the coarse value is the
+        result with that error (nearly uniform secondary currents, where the fine mesh would
+        cost three times the rest). 0 always solves the fine mesh.
     map_nodes : int, default 64
         Nodes per period of the regular map of FEM (and flat) results.
     exchange_factor_fn : callable, optional
@@ -165,7 +173,8 @@ def solve_field(
         else:
             r_eff = _edge_radius(surface, edge_radius_um, voxel_radius_um)
             results[m] = _fem(common, surface, ell_m, r_eff, fem_divisions,
-                              fem_coarse_divisions, fem_rtol, map_nodes)
+                              fem_coarse_divisions, fem_rtol, map_nodes,
+                              early_tol=fem_early_tol)
     if mode == "both":
         return FieldPair(design=surface, materials=materials, primary=results["primary"],
                          secondary=results["secondary"])
@@ -251,18 +260,41 @@ def _result(common: dict, sol: FieldSolution, *, mean_ratio: float | None,
     )
 
 
+_EARLY_SAFETY = 3.0  # on top of the first-order factor (docs/benchmarks.md, FEM field solver)
+
+
 def _fem(common: dict, surface: Surface, ell_m: float | None, r_eff: float | None,
-         divisions: int, coarse: int, fem_rtol: float, n_map: int) -> FieldResult:
+         divisions: int, coarse: int, fem_rtol: float, n_map: int, *,
+         early_tol: float = 0.0) -> FieldResult:
     from solver.fem_field import solve_fem_field  # lazy: scikit-fem is imported only here
 
     ell_um = None if ell_m is None else float(length_um(ell_m))
     t0 = time.perf_counter()
-    fine = solve_fem_field(surface, ell_um, divisions=divisions, edge_radius_um=r_eff,
-                           map_nodes=n_map)
+
+    def level(n: int):
+        return solve_fem_field(surface, ell_um, divisions=n, edge_radius_um=r_eff,
+                               map_nodes=n_map)
+
+    early = (coarse // 2, (3 * coarse) // 4)
+    if early_tol > 0.0 and 4 <= early[0] < early[1] < coarse < divisions:
+        m0, m1 = (level(n).max_current_ratio for n in early)
+        rough = level(coarse)
+        last = abs(rough.max_current_ratio - m1)
+        # the error of the coarse value: 3x the last change at first-order convergence (6 → 8),
+        # and again 3x for the slower, pre-asymptotic approach measured at the 1e-5 level
+        bound = _EARLY_SAFETY * last * early[1] / (coarse - early[1]) / abs(
+            rough.max_current_ratio)
+        if last <= abs(m1 - m0) and bound <= early_tol:
+            log.debug("%s: FEM maximum converged at %d divisions (changes %.2e, %.2e)",
+                      surface.name, coarse, abs(m1 - m0), last)
+            return _result(common, rough, mean_ratio=None,
+                           solve_time_s=time.perf_counter() - t0, error=float(bound),
+                           converged=bool(bound <= fem_rtol), edge_radius_um=r_eff)
+    else:
+        rough = level(coarse) if 0 < coarse < divisions else None
+    fine = level(divisions)
     error = float("nan")
-    if 0 < coarse < divisions:
-        rough = solve_fem_field(surface, ell_um, divisions=coarse, edge_radius_um=r_eff,
-                                map_nodes=n_map)
+    if rough is not None:
         error = abs(fine.max_current_ratio - rough.max_current_ratio) / fine.max_current_ratio
     if not np.isfinite(error) or error > fem_rtol:
         # not a warning: the estimate travels with the result (error_estimate, converged) and

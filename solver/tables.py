@@ -451,10 +451,11 @@ def table_options(table: PressureTable) -> CreepOptions:
 
 
 def _current_ratio_fn(design: Surface, kinetic_over_period: float) -> Any:
-    """The secondary current distribution i_n/J(x_um, y_um) at the kinetic length ℓ/S."""
+    """The secondary current distribution i_n/J(x_um, y_um) at the kinetic length ℓ/S (on
+    the fine FEM mesh always, as the shipped tables were made)."""
     ell_m = um_to_m(kinetic_over_period * design.period_um)
-    return solve_field(design, Materials.from_kinetic_length(ell_m),
-                       mode="secondary").current_ratio_at_um
+    return solve_field(design, Materials.from_kinetic_length(ell_m), mode="secondary",
+                       fem_early_tol=0.0).current_ratio_at_um
 
 
 def solve_entries(design: Surface, kinetic_over_period: list[float], params: CreepParameters,

@@ -2,7 +2,7 @@
 the excess-pressure factor Π and J*/J_flat with converged references.
 
 Run: python tests/benchmarks/bench_offgrid.py [--start I] [--limit N] [--references refs.json]
-[--extra]
+[--extra] [--times-only]
 
 The list covers every kind, several H/S, edge radii and two non-default materials. For each
 design it prints the wall time of `solver.prediction.predict` (default options: tables where they
@@ -15,7 +15,8 @@ error of the last three (the inverted frustum to 4 only: its levels cost 10-20 m
 each; inverted pyramids go to 5).
 References take minutes each; they are cached in
 ``--references`` (JSON keyed by the design name and materials, written atomically, extended
-when the levels grow) so that a second run times only the predictions. Peak memory at the end.
+when the levels grow) so that a second run times only the predictions; ``--times-only`` times
+the predictions (each the best of three) without any reference. Peak memory at the end.
 The band step (k -> 2k elements per band half-width) is common to the rounded tables and
 references, so it is printed, not compared.
 """
@@ -141,6 +142,27 @@ def reference(design, materials: Materials | None, earlier: dict | None = None) 
             "sequence": values, "band_resolved": rounded, "time_s": seconds}
 
 
+def times_only(designs: list) -> None:
+    """Wall time of each prediction (the best of three, after one untimed run that loads the
+    tables and imports), with Π, its source and its error estimate."""
+    print(f"{'design':42s} {'best':>7s} {'worst':>7s} {'source':7s} {'Pi':>8s} {'est.':>6s} "
+          f"{'J*/J_flat':>18s}")
+    predict(EggBox(height_um=25.0, period_um=150.0), primary=False)
+    for design, materials in designs:
+        walls = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            p = predict(design, materials, primary=False)
+            walls.append(time.perf_counter() - t0)
+        print(f"{_key(design, materials):42s} {min(walls):6.2f}s {max(walls):6.2f}s "
+              f"{p.pressure_source:7s} {p.pressure_factor:8.3f} "
+              f"{p.pressure_factor_error / p.pressure_factor:6.1%} "
+              f"{p.critical_current_ratio:8.4f} +- {p.critical_current_ratio_error:.4f}",
+              flush=True)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory {peak:.0f} MB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--start", type=int, default=0, help="index of the first design")
@@ -149,11 +171,16 @@ def main() -> None:
     parser.add_argument("--references", type=Path, default=Path("offgrid_references.json"))
     parser.add_argument("--extra", action="store_true",
                         help="only the designs outside the fixed list (EXTRA_DESIGNS)")
+    parser.add_argument("--times-only", action="store_true",
+                        help="time the predictions (best of three), no references")
     args = parser.parse_args()
     if not 0 <= args.start < args.limit:
         parser.error(f"--start must be at least 0 and below --limit, got {args.start} and "
                      f"{args.limit}")
     designs = EXTRA_DESIGNS if args.extra else DESIGNS[args.start:args.limit]
+    if args.times_only:
+        times_only(designs)
+        return
     refs = json.loads(args.references.read_text()) if args.references.exists() else {}
     # the band error (k -> 2k elements per band half-width) is the same in the rounded tables
     # and these references: not seen by the comparison, printed for each table
