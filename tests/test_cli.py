@@ -253,3 +253,30 @@ def test_make_writes_a_deterministic_prediction(tmp_path):
     res = run(["make", "eggbox", "--H", "25", "--S", "150", *SMALL, "-o",
                str(tmp_path / "c")])
     assert res.exit_code == 0 and not (tmp_path / "c" / "prediction.json").exists()
+
+
+def test_commands_load_only_their_own_modules():
+    """``templater predict`` imports neither trimesh nor the print-job code, and every command
+    of the help listing loads (a fresh interpreter: this module imports trimesh itself)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from templater.cli import main\n"
+        "res = CliRunner().invoke(main, ['predict', '--help'])\n"
+        "assert res.exit_code == 0, res.output\n"
+        "print(sorted(m for m in ('trimesh', 'templater.fab.gwl_plan', 'templater.cli.make',"
+        " 'scipy.optimize') if m in sys.modules))\n"
+        "res = CliRunner().invoke(main, ['--help'])\n"
+        "assert res.exit_code == 0, res.output\n"
+        "print('trimesh' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split("\n")
+    assert out[0] == "[]"
+    assert out[1] == "True"  # the listing imported every command, make and check with trimesh
+    for name in ("calibrate", "check", "compare", "dose-test", "list", "make", "predict",
+                 "sweep"):
+        assert run([name, "--help"]).exit_code == 0

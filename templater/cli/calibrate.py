@@ -7,7 +7,6 @@ from typing import Any
 
 import click
 
-from templater.cli.main import main
 from templater.cli.options import UsageFail, model_from_cli, model_options
 from templater.geometry.errors import TemplaterError
 from templater.geometry.units import a_m2_to_ma_cm2, pa_to_mpa
@@ -21,7 +20,7 @@ def _row_line(row: Any, pred: Any) -> None:
                f"measured {a_m2_to_ma_cm2(row.critical_current_a_m2):.3g} mA/cm^2")
 
 
-@main.command("calibrate")
+@click.command("calibrate")
 @click.argument("measurements", type=click.Path(path_type=Path))
 @click.option("-o", "--out", "out_path", type=click.Path(path_type=Path),
               default=Path("calibration.toml"), show_default=True,

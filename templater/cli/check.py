@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from templater.cli.main import main, progress_enabled
+from templater.cli.main import progress_enabled
 from templater.cli.options import UsageFail
 from templater.fab.check import check_job
 from templater.geometry.errors import TemplaterError
@@ -14,7 +14,7 @@ from templater.geometry.errors import TemplaterError
 __all__ = ["check_cmd"]
 
 
-@main.command("check")
+@click.command("check")
 @click.argument("folder", type=click.Path(path_type=Path))
 def check_cmd(folder: Path) -> None:
     """Check a job folder independently of the writer (exit 0 clean, 1 problems, 2 usage

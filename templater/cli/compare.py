@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from templater.cli.main import main, progress_enabled
+from templater.cli.main import progress_enabled
 from templater.cli.options import UsageFail, model_from_cli, model_options
 from templater.geometry.errors import DesignError, OutputError, OutputExistsError, TemplaterError
 from templater.jobs.progress import Progress
@@ -21,7 +21,7 @@ def _pm(value: float, error: float, fmt: str) -> str:
     return f"{value:{fmt}} ± {'?' if math.isnan(error) else format(error, '.1g')}"
 
 
-@main.command("compare")
+@click.command("compare")
 @click.argument("designs", nargs=-1, required=True, metavar="DESIGN...")
 @click.option("--png", "png", type=click.Path(path_type=Path),
               help="Write a bar chart of J*/J_flat with error bars to this PNG file.")

@@ -7,7 +7,6 @@ from typing import Any
 
 import click
 
-from templater.cli.main import main
 from templater.cli.options import (
     UsageFail,
     design_from_cli,
@@ -29,7 +28,7 @@ from templater.jobs.dose_test import dose_test_job
 __all__ = ["dose_test_cmd"]
 
 
-@main.command("dose-test")
+@click.command("dose-test")
 @design_options
 @click.option("--powers", "powers", default=DEFAULT_POWERS, show_default=True,
               metavar="START:STOP:STEP|P1,P2,..",

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import click
 
-from templater.cli.main import main
 from templater.geometry.surfaces import SURFACES
 from templater.jobs.presets import load_preset, preset_names, printer_names
 
 __all__ = ["list_cmd"]
 
 
-@main.command("list")
+@click.command("list")
 def list_cmd() -> None:
     """List design kinds, presets and printer profiles."""
     click.echo("kinds:")

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from templater.cli.main import main, progress_enabled
+from templater.cli.main import progress_enabled
 from templater.cli.options import (
     Number,
     UsageFail,
@@ -34,7 +34,7 @@ from templater.jobs.progress import Progress
 __all__ = ["make_cmd"]
 
 
-@main.command("make")
+@click.command("make")
 @design_options
 @click.option("--size", "size_um", type=Number("size_um"),
               help=help_text("size_um", default=False)[:-1] + "; default: the whole number of "

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from templater.cli.main import main, progress_enabled
+from templater.cli.main import progress_enabled
 from templater.cli.options import (
     UsageFail,
     design_from_cli,
@@ -25,7 +25,7 @@ from templater.jobs.progress import Progress
 __all__ = ["predict_cmd"]
 
 
-@main.command("predict")
+@click.command("predict")
 @design_options
 @model_options
 @click.option("--field-only", is_flag=True,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from templater.fab.gwl_plan import GwlPlan, format_duration
 from templater.geometry.units import a_m2_to_ma_cm2, pa_to_mpa
 
 if TYPE_CHECKING:
     from solver.prediction import Prediction
+    from templater.fab.gwl_plan import GwlPlan
 
 __all__ = ["prediction_lines", "gwl_plan_lines", "critical_current_line"]
 
@@ -89,6 +89,8 @@ def prediction_lines(pred: Prediction) -> list[str]:
 
 def gwl_plan_lines(plan: GwlPlan) -> list[str]:
     """Summary lines of a planned GWL job (layers, blocks, write length, estimated time)."""
+    from templater.fab.gwl_plan import format_duration  # the print-job code (trimesh): lazily
+
     t, e = plan.totals, plan.estimate
     return [
         f"GWL: {len(plan.layer_heights_um)} layers, blocks {t.distinct_blocks} distinct / "

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from templater.cli.main import main, progress_enabled
+from templater.cli.main import progress_enabled
 from templater.cli.options import (
     Number,
     UsageFail,
@@ -72,7 +72,7 @@ def _hours(value: str | None) -> float | None:
     return hours
 
 
-@main.command("sweep")
+@click.command("sweep")
 @click.argument("kind", metavar="KIND")
 @_design_options
 @model_options
