@@ -59,7 +59,6 @@ from solver.tables import (
     BAND_CHECK_TIP_LAYER,
     REFERENCE_PERIOD_UM,
     TABLE_DIR,
-    _current_ratio_fn,
     across_plateaus,
     band_check,
     cached_entries,
@@ -73,6 +72,7 @@ from solver.tables import (
     save_table,
     shape_key,
     solve_entries,
+    table_current_ratio_fn,
 )
 from templater import EggBox, FrustumArray, PyramidArray
 from templater.geometry.surfaces import Surface
@@ -202,7 +202,7 @@ def add_band_checks(name: str, params: CreepParameters,
             check = {key: old[key] for key in (*settings, "values", "resolved",
                                                "resolved_error")}
             check["coarse"] = coarse.get((a, r, k)) or coarse_band_pressure_factor(
-                design, _current_ratio_fn(design, k), params)
+                design, table_current_ratio_fn(design, k), params)
         pi, _ = table.interpolate(a, k, r)
         checks.append({"point": [a, r, k], "table": pi, **check,
                        "seconds": round(time.perf_counter() - t0) + (old or {}).get("seconds", 0)})

@@ -55,7 +55,7 @@ __all__ = ["PressureTable", "TABLE_DIR", "generate_table", "save_table", "load_t
            "load_tables",
            "lookup_pressure_factor", "shape_key", "creep_key", "TABLE_CURRENT_A_M2",
            "table_miss_reason", "table_caveat", "band_check", "band_excess",
-           "across_plateaus", "plateau_error", "plateau_members"]
+           "across_plateaus", "plateau_error", "plateau_members", "table_current_ratio_fn"]
 
 log = logging.getLogger(__name__)
 
@@ -450,7 +450,7 @@ def table_options(table: PressureTable) -> CreepOptions:
     return CreepOptions(**recorded) if isinstance(recorded, dict) else CreepOptions()
 
 
-def _current_ratio_fn(design: Surface, kinetic_over_period: float) -> Any:
+def table_current_ratio_fn(design: Surface, kinetic_over_period: float) -> Any:
     """The secondary current distribution i_n/J(x_um, y_um) at the kinetic length ℓ/S (on
     the fine FEM mesh always, as the shipped tables were made)."""
     ell_m = um_to_m(kinetic_over_period * design.period_um)
@@ -468,7 +468,7 @@ def solve_entries(design: Surface, kinetic_over_period: list[float], params: Cre
     ``floor``: the error is at least the first-order estimate of the last two levels (the
     coarse rounding band converges at about first order, docs/benchmarks.md).
     ``per_level_out`` gets Π at every level (levels × ℓ/S)."""
-    fns = [_current_ratio_fn(design, k) for k in kinetic_over_period]
+    fns = [table_current_ratio_fn(design, k) for k in kinetic_over_period]
     per_level = np.array([[sol.pressure.max() for sol in
                            solve_creep_sequence(design, fns, params, divisions=d,
                                                 options=options)]
@@ -562,7 +562,7 @@ def band_check(design: Surface, kinetic_over_period: float, params: CreepParamet
     band, is off. Thinner first layers still lower Π (docs/benchmarks.md, "Rounded tips"), so
     the resolved value bounds the converged one from above. ``coarse``: Π of the coarse-band
     solve off the tables, if already known."""
-    fn = _current_ratio_fn(design, kinetic_over_period)
+    fn = table_current_ratio_fn(design, kinetic_over_period)
     values = [float(solve_creep_sequence(
         design, [fn], params, divisions=divisions,
         options=CreepOptions(band_elements=k, tip_layer=tip_layer, tip_floor=tip_floor))[0]

@@ -112,7 +112,8 @@ def reference(design, materials: Materials | None, earlier: dict | None = None) 
     are solved: two band-resolved levels may agree by accident (2 and 3 divisions share the
     band and differ only far from it).
     ``earlier``: a cached reference made the same way, whose levels are reused."""
-    secondary = solve_field(design, materials or Materials(), mode="secondary")
+    secondary = solve_field(design, materials or Materials(), mode="secondary",
+                            fem_early_tol=0.0)  # the 12-division field, as the tables'
     solid = solid_design(design, secondary)
     rounded = _rounded(solid)
     first, last = _levels(solid, rounded)

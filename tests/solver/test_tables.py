@@ -8,8 +8,6 @@ import pytest
 
 from solver.creep import solve_creep, solve_creep_dimensionless
 from solver.creep_params import CreepParameters
-from solver.field import solve_field
-from solver.materials import Materials
 from solver.tables import (
     REFERENCE_PERIOD_UM,
     PressureTable,
@@ -25,6 +23,7 @@ from solver.tables import (
     save_table,
     shape_key,
     table_caveat,
+    table_current_ratio_fn,
     table_miss_reason,
     table_options,
 )
@@ -95,8 +94,7 @@ def test_shipped_table_entry_is_recomputed_by_the_solver(n, level):
     i, j = 0, len(table.kinetic_over_period) // 2
     a, k = float(table.aspect[i]), float(table.kinetic_over_period[j])
     design = EggBox(height_um=a * REFERENCE_PERIOD_UM, period_um=REFERENCE_PERIOD_UM)
-    secondary = solve_field(design, Materials.from_kinetic_length(k * REFERENCE_PERIOD_UM * 1e-6),
-                            mode="secondary")
+    current = table_current_ratio_fn(design, k)  # the generator's field
     if level == "finest":  # the entry itself, or the finest of the levels it extrapolates
         divisions, tabulated = table.divisions, (
             np.asarray(table.provenance["per_level"])[-1, i, j]
@@ -104,8 +102,7 @@ def test_shipped_table_entry_is_recomputed_by_the_solver(n, level):
     else:
         divisions = table.provenance["levels"][0]
         tabulated = np.asarray(table.provenance["coarsest"])[i, j]
-    res = solve_creep(design, lambda x, y: secondary.current_ratio_at(x * 1e-6, y * 1e-6),
-                      params, divisions=divisions)
+    res = solve_creep(design, lambda x, y: current(x, y), params, divisions=divisions)
     # same solver and mesh: agreement to the nonlinear solver tolerance
     assert res.pressure_factor == pytest.approx(tabulated, rel=1e-4)
     # and the lookup returns the grid value at a grid point (scipy cubic: to its solve)
@@ -127,13 +124,13 @@ def _rounded_table_and_entry(kind: str, level: str, entry: tuple[int, int, int] 
     cls = PyramidArray if kind == "pyramid" else FrustumArray
     s = REFERENCE_PERIOD_UM
     design = cls(height_um=a * s, period_um=s, edge_radius_um=r * s)
-    field = solve_field(design, Materials.from_kinetic_length(ell * s * 1e-6), mode="secondary")
+    current = table_current_ratio_fn(design, ell)  # the generator's field
     if level == "finest":
         divisions, tabulated = table.divisions, table.pressure_factor[i, j, k]
     else:
         divisions = table.provenance["levels"][0]
         tabulated = np.asarray(table.provenance["coarsest"])[i, j, k]
-    sol = solve_creep_dimensionless(design, field.current_ratio_at_um, POWER_LAW,
+    sol = solve_creep_dimensionless(design, current, POWER_LAW,
                                     divisions=divisions, options=table_options(table))
     return tabulated, sol.pressure.max()
 
@@ -410,8 +407,7 @@ def test_shipped_plateau_check_coarsest_level_is_recomputed():
     a, r, t, k = c["point"]
     s = REFERENCE_PERIOD_UM
     d = FrustumArray(height_um=a * s, period_um=s, edge_radius_um=r * s, top_fraction=t)
-    fn = solve_field(d, Materials.from_kinetic_length(k * s * 1e-6),
-                     mode="secondary").current_ratio_at_um
+    fn = table_current_ratio_fn(d, k)  # the generator's field
     sol = solve_creep_dimensionless(d, fn, POWER_LAW, divisions=c["levels"][0],
                                     options=table_options(frustum))
     assert sol.pressure.max() == pytest.approx(c["coarsest"], rel=1e-4)
@@ -778,8 +774,7 @@ def test_shipped_band_check_is_recomputed():
     a, r, k = c["point"]
     s = REFERENCE_PERIOD_UM
     d = PyramidArray(height_um=a * s, period_um=s, edge_radius_um=r * s)
-    fn = solve_field(d, Materials.from_kinetic_length(k * s * 1e-6),
-                     mode="secondary").current_ratio_at_um
+    fn = table_current_ratio_fn(d, k)  # the generator's field
     sol = solve_creep_sequence(d, [fn], POWER_LAW, divisions=c["divisions"],
                                options=CreepOptions(band_elements=c["band_elements"][0],
                                                     tip_layer=c["tip_layer"],
