@@ -20,7 +20,7 @@ from templater.cli.options import (
     solver_options,
 )
 from templater.geometry.errors import DesignError, OutputError, OutputExistsError, TemplaterError
-from templater.geometry.parameters import help_text
+from templater.geometry.parameters import PARAMETERS, help_text
 from templater.jobs.progress import Progress
 
 __all__ = ["sweep_cmd"]
@@ -37,7 +37,9 @@ def _design_options(func: Any) -> Any:
                      help=_grid_help("height_um", "5:75:5")),
         click.option("--S", "periods", required=True, metavar="RANGE",
                      help=_grid_help("period_um", "30:300:10")),
-        click.option("--form", "form", type=str, help=help_text("form")),
+        click.option("--form", "form", type=str,
+                     metavar="[" + "|".join(PARAMETERS["form"].choices) + "]",
+                     help=help_text("form")),
         click.option("--top-fraction", "top_fraction", type=Number("top_fraction"),
                      help=help_text("top_fraction")),
         click.option("--edge-radius", "edge_radius_um", type=Number("edge_radius_um"),
