@@ -78,7 +78,7 @@ def compare_cmd(designs: tuple[str, ...], png: Path | None, overwrite: bool,
                f"{'J*/J_flat':>15s}  {'J* mA/cm^2':>15s}  {'print h':>7s}")
     for r in rows:
         hours = "-" if r.print_time_h is None else f"{r.print_time_h:.1f}"
-        j_star = _pm(r.critical_current_ma_cm2, r.critical_current_error_ma_cm2, ".3g")
+        j_star = _pm(r.critical_current_ma_cm2, r.critical_current_error_ma_cm2, "#.3g")
         click.echo(f"{r.design.name:{width}s}  {r.area_ratio:7.4f}  "
                    f"{_pm(r.max_current_ratio, r.max_current_ratio_error, '.4f'):>15s}  "
                    f"{_pm(r.max_excess_pressure_mpa, r.max_excess_pressure_error_mpa, '.3f'):>15s}"
