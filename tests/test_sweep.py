@@ -419,3 +419,31 @@ def test_the_map_encodes_each_ratio_and_marks_the_optimum_where_the_csv_best_is(
               int(left):int((AXES[0] + AXES[2]) * img.shape[1])]
     ys, xs = np.nonzero(np.all(np.abs(box - red) < 0.05, axis=2))
     assert abs(ys.mean() + int(top) - y) < 3 and abs(xs.mean() + int(left) - x) < 3
+
+
+def test_the_legend_names_a_printable_limit_only_where_its_line_crosses_the_map(
+        swept, tmp_path, monkeypatch):
+    """The z-range line (H = 270 um) and the H/S = 2 line lie far above this small grid and are
+    not drawn, so the legend does not list them; limits moved into the map are drawn and
+    listed."""
+    from matplotlib.figure import Figure
+
+    from templater.jobs.sweep_plot import write_sweep_map
+
+    labels: list[list[str]] = []
+    legend = Figure.legend
+
+    def spy(self, *args, **kwargs):
+        labels.append([h.get_label() for h in kwargs.get("handles", [])])
+        return legend(self, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "legend", spy)
+    result = swept[0]
+    write_sweep_map(result, tmp_path / "far.png")
+    assert not any("z range" in s or "kind's limit" in s for s in labels[-1])
+    lim = result.limits
+    near = dataclasses.replace(result, limits=dataclasses.replace(
+        lim, aspect_max=0.3, field_z_um=lim.base_um + 10.0))
+    write_sweep_map(near, tmp_path / "near.png")
+    assert any("z range" in s for s in labels[-1])
+    assert any("H/S = 0.3 (kind's limit)" in s for s in labels[-1])

@@ -134,13 +134,15 @@ def write_sweep_map(result: SweepResult, path: Path) -> Path:
     # printable limits
     z_label = (f"H = {lim.max_height_um:g} um: z range {lim.field_z_um:g} - base "
                f"{lim.base_um:g}")
+    # each limit in the legend only when its line crosses the map
     if y0 <= lim.max_height_um <= y1:
         ax.axhline(lim.max_height_um, color="black", lw=1.2, ls="--")
-    handles.append(Line2D([], [], color="black", lw=1.2, ls="--", label=z_label))
-    ax.plot([x0, x1], [lim.aspect_max * x0, lim.aspect_max * x1], color="black", lw=1.2,
-            ls=":")
-    handles.append(Line2D([], [], color="black", lw=1.2, ls=":",
-                          label=f"H/S = {lim.aspect_max:g} (kind's limit)"))
+        handles.append(Line2D([], [], color="black", lw=1.2, ls="--", label=z_label))
+    if lim.aspect_max * x0 <= y1 and lim.aspect_max * x1 >= y0:
+        ax.plot([x0, x1], [lim.aspect_max * x0, lim.aspect_max * x1], color="black", lw=1.2,
+                ls=":")
+        handles.append(Line2D([], [], color="black", lw=1.2, ls=":",
+                              label=f"H/S = {lim.aspect_max:g} (kind's limit)"))
     if lim.max_print_hours is not None:
         hours = _grid(result, "print_time_h")
         known = np.isfinite(hours)
