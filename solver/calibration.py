@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.optimize import least_squares
 
 from solver.critical import DendriteConstants
 from templater.geometry.errors import TemplaterError
@@ -126,8 +127,6 @@ def fit_dendrite_constants(
     lower = [math.log(1e-3), math.log(bounds[0])] + ([0.5] if fit_growth_exponent else [])
     upper = [math.log(1e4), math.log(bounds[1])] + ([20.0] if fit_growth_exponent else [])
     x0 = np.clip(x0, np.array(lower) + 1e-9, np.array(upper) - 1e-9)
-    from scipy.optimize import least_squares  # 0.7 s to import: only when fitting
-
     sol = least_squares(residuals, x0, bounds=(lower, upper), x_scale="jac")
     dof = max(len(measured) - n_params, 1)
     s2 = float(np.sum(sol.fun**2)) / dof

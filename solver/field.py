@@ -92,16 +92,18 @@ def solve_field(
     voxel_radius_um : float, default 1.0
         Printer voxel-scale radius r_voxel [µm].
     fem_divisions, fem_coarse_divisions : int, default 12, 8
-        FEM mesh divisions of the reported and of the error-estimate solve.
+        FEM mesh divisions of the reported and of the error-estimate solve (the coarse one is
+        reported when it has converged already, see ``fem_early_tol``).
     fem_rtol : float, default 5e-3
         FEM convergence criterion on the maximum (relative change between the two meshes).
     fem_early_tol : float, default 1e-3
-        Stop at the coarse FEM mesh when it is converged already: the maximum is solved at
+        Stop at the coarse FEM mesh when it has converged already: the maximum is solved at
         half and three quarters of ``fem_coarse_divisions`` (4 and 6) and at the coarse mesh
-        (8); when the two changes shrink and the last one times 9 (3 for first-order
-        convergence from 6 to 8, 3 for safety) is at most this, the coarse value is the
-        result with that error (nearly uniform secondary currents, where the fine mesh would
-        cost three times the rest). 0 always solves the fine mesh.
+        (8). When the two changes have one sign, the second is at most 0.6 times the first,
+        and 9 times the larger of the second and half the first (3 for first-order
+        convergence from 6 to 8, 3 for safety), relative, is at most this and ``fem_rtol``,
+        the coarse value is the result with that error (nearly uniform secondary currents,
+        where the fine mesh would cost three times the rest). 0 always solves the fine mesh.
     map_nodes : int, default 64
         Nodes per period of the regular map of FEM (and flat) results.
     exchange_factor_fn : callable, optional
@@ -261,6 +263,7 @@ def _result(common: dict, sol: FieldSolution, *, mean_ratio: float | None,
 
 
 _EARLY_SAFETY = 3.0  # on top of the first-order factor (docs/benchmarks.md, FEM field solver)
+_EARLY_RATIO = 0.6  # the second change at most this times the first (1/2 at first order)
 
 
 def _fem(common: dict, surface: Surface, ell_m: float | None, r_eff: float | None,
@@ -279,17 +282,22 @@ def _fem(common: dict, surface: Surface, ell_m: float | None, r_eff: float | Non
     if early_tol > 0.0 and 4 <= early[0] < early[1] < coarse < divisions:
         m0, m1 = (level(n).max_current_ratio for n in early)
         rough = level(coarse)
-        last = abs(rough.max_current_ratio - m1)
-        # the error of the coarse value: 3x the last change at first-order convergence (6 → 8),
-        # and again 3x for the slower, pre-asymptotic approach measured at the 1e-5 level
-        bound = _EARLY_SAFETY * last * early[1] / (coarse - early[1]) / abs(
+        first, last = m1 - m0, rough.max_current_ratio - m1
+        # converging at first order or faster, the second change is at most half the first
+        # (h ∝ 1/n, 4 → 6 → 8) and the coarse value's error at most 3 times the second change;
+        # the changes must keep their sign (a turn-around makes a small change by accident),
+        # the error counts at least half the first change (a ratio far below 1/2 is chance
+        # too), and a factor 3 more covers the slower approach measured at the 1e-5 level
+        scale = early[1] / (coarse - early[1])
+        bound = _EARLY_SAFETY * scale * max(abs(last), 0.5 * abs(first)) / abs(
             rough.max_current_ratio)
-        if last <= abs(m1 - m0) and bound <= early_tol:
+        if (first * last >= 0.0 and abs(last) <= _EARLY_RATIO * abs(first)
+                and bound <= min(early_tol, fem_rtol)):
             log.debug("%s: FEM maximum converged at %d divisions (changes %.2e, %.2e)",
-                      surface.name, coarse, abs(m1 - m0), last)
+                      surface.name, coarse, first, last)
             return _result(common, rough, mean_ratio=None,
                            solve_time_s=time.perf_counter() - t0, error=float(bound),
-                           converged=bool(bound <= fem_rtol), edge_radius_um=r_eff)
+                           converged=True, edge_radius_um=r_eff)
     else:
         rough = level(coarse) if 0 < coarse < divisions else None
     fine = level(divisions)

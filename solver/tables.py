@@ -580,7 +580,8 @@ def coarse_band_pressure_factor(design: Surface, current_ratio_fn: Any,
                                 params: CreepParameters) -> float:
     """Π of a rounded design as a prediction off the tables solves it (default creep mesh,
     one element across the band, 4 to 6 divisions until two agree to 1 %): its bias is
-    measured against the band-resolved Π."""
+    measured against the band-resolved Π. (A prediction's current may come from the 8-division
+    field, this one from the tables' 12-division field: Π differs by about 1e-5 relative.)"""
     return float(solve_creep_converged(design, current_ratio_fn, params, rtol=0.01,
                                        criterion="step", start_divisions=OFF_TABLE_LEVELS[0],
                                        max_divisions=OFF_TABLE_LEVELS[1]).pressure_factor)

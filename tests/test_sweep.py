@@ -447,3 +447,8 @@ def test_the_legend_names_a_printable_limit_only_where_its_line_crosses_the_map(
     write_sweep_map(near, tmp_path / "near.png")
     assert any("z range" in s for s in labels[-1])
     assert any("H/S = 0.3 (kind's limit)" in s for s in labels[-1])
+    # a print-time limit without print times (this sweep skipped them) draws no contour
+    assert all(r.print_time_h is None for r in result.rows)
+    timed = dataclasses.replace(result, limits=dataclasses.replace(lim, max_print_hours=2.0))
+    write_sweep_map(timed, tmp_path / "timed.png")
+    assert not any("print time" in s for s in labels[-1])

@@ -146,14 +146,17 @@ def write_sweep_map(result: SweepResult, path: Path) -> Path:
     if lim.max_print_hours is not None:
         hours = _grid(result, "print_time_h")
         known = np.isfinite(hours)
+        drawn = False
         if hours.shape[0] >= 2 and hours.shape[1] >= 2 and known.sum() >= 4:
             s_mid = np.asarray(result.settings.periods_um, float)
             h_mid = np.asarray(result.settings.heights_um, float)
-            ax.contour(s_mid, h_mid, np.ma.masked_invalid(hours),
-                       levels=[lim.max_print_hours], colors=PRINT_TIME_COLOR,
-                       linewidths=1.5)
-        handles.append(Line2D([], [], color=PRINT_TIME_COLOR, lw=1.5,
-                              label=f"print time = {lim.max_print_hours:g} h"))
+            contour = ax.contour(s_mid, h_mid, np.ma.masked_invalid(hours),
+                                 levels=[lim.max_print_hours], colors=PRINT_TIME_COLOR,
+                                 linewidths=1.5)
+            drawn = any(len(path.vertices) for path in contour.get_paths())
+        if drawn:
+            handles.append(Line2D([], [], color=PRINT_TIME_COLOR, lw=1.5,
+                                  label=f"print time = {lim.max_print_hours:g} h"))
 
     # the paper's designs of this kind
     inside = [(n, h, s) for n, h, s in result.presets if x0 <= s <= x1 and y0 <= h <= y1]
