@@ -118,15 +118,16 @@ class Spec:
 
 TABLES = {
     # levels 5-9, entries extrapolated to their first-order limit (the shipped n = 6.56
-    # table; the other exponents' tables were made at levels 5-7, entries the finest values)
+    # tables of both forms; the other exponents' tables were made at levels 5-7, entries the
+    # finest values)
     "eggbox": Spec(lambda h, s: EggBox(height_um=h, period_um=s), EGGBOX_ASPECTS,
                    KINETIC_OVER_PERIOD, 9, held_out=[(0.08, 0.6), (0.2, 5.0), (0.14, 0.3),
                                                      (0.6, 0.3), (1.25, 2.4)],
                    period=EGGBOX_PERIOD_UM, levels=5, extrapolate=True),
     "eggbox-sum": Spec(lambda h, s: EggBox(height_um=h, period_um=s, form="sum"),
-                       EGGBOX_ASPECTS, KINETIC_OVER_PERIOD, 7,
+                       EGGBOX_ASPECTS, KINETIC_OVER_PERIOD, 9,
                        held_out=[(0.08, 0.6), (0.2, 5.0), (1.25, 2.4)],
-                       period=EGGBOX_PERIOD_UM),
+                       period=EGGBOX_PERIOD_UM, levels=5, extrapolate=True),
     "pyramid": Spec(lambda h, s, r: PyramidArray(height_um=h, period_um=s, edge_radius_um=r),
                     ROUNDED_ASPECTS, ROUNDED_KINETIC, 4, ROUNDED_RADII, ROUNDED_HELD_OUT,
                     ROUNDED_OPTIONS),

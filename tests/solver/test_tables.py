@@ -79,21 +79,23 @@ def test_lookup_matches_shape_and_creep_options_and_interpolates(tmp_path):
     load_tables.cache_clear()
 
 
-@pytest.mark.parametrize(("n", "level"), [
-    (3.0, "coarsest"), (4.5, "coarsest"), (6.56, "coarsest"), (9.0, "coarsest"),
-    (12.0, "coarsest"),
-    *[pytest.param(n, "finest", marks=pytest.mark.slow) for n in (3.0, 4.5, 6.56, 9.0, 12.0)]])
-def test_shipped_table_entry_is_recomputed_by_the_solver(n, level):
-    """One entry of each product egg-box table (the n family) recomputed at the coarsest
-    level (a few seconds; at the finest level, 20 s to minutes, with -m slow)."""
+@pytest.mark.parametrize(("form", "n", "level"), [
+    *[("product", n, "coarsest") for n in (3.0, 4.5, 6.56, 9.0, 12.0)], ("sum", 6.56, "coarsest"),
+    *[pytest.param("product", n, "finest", marks=pytest.mark.slow)
+      for n in (3.0, 4.5, 6.56, 9.0, 12.0)],
+    pytest.param("sum", 6.56, "finest", marks=pytest.mark.slow)])
+def test_shipped_table_entry_is_recomputed_by_the_solver(form, n, level):
+    """One entry of each egg-box table (the product form's n family and the sum form)
+    recomputed at the coarsest level (a few seconds; at the finest level, 20 s to minutes,
+    with -m slow)."""
     params = replace(POWER_LAW, stress_exponent=n)
     tables = [t for t in load_tables() if t.shape.get("kind") == "eggbox"
-              and t.shape.get("form") == "product" and t.creep == creep_key(params)]
+              and t.shape.get("form") == form and t.creep == creep_key(params)]
     assert tables, "the egg-box pressure table is missing: run scripts/make_pressure_tables.py"
     table = tables[0]
     i, j = 0, len(table.kinetic_over_period) // 2
     a, k = float(table.aspect[i]), float(table.kinetic_over_period[j])
-    design = EggBox(height_um=a * REFERENCE_PERIOD_UM, period_um=REFERENCE_PERIOD_UM)
+    design = EggBox(height_um=a * REFERENCE_PERIOD_UM, period_um=REFERENCE_PERIOD_UM, form=form)
     current = table_current_ratio_fn(design, k)  # the generator's field
     if level == "finest":  # the entry itself, or the finest of the levels it extrapolates
         divisions, tabulated = table.divisions, (
@@ -836,13 +838,15 @@ def test_exponent_interpolation_error_covers_curvature_in_one_over_n(tmp_path):
         load_tables.cache_clear()
 
 
-def test_default_eggbox_table_is_the_first_order_limit_of_its_levels():
-    """The default egg-box table records Π at each of its five creep levels; its entries are
-    their first-order limit with its error (recomputed from the record), and at every entry
-    the limit from the four coarser levels alone agrees with it within the two errors (the
-    estimate tested on the table's own data, the finest level held out)."""
+@pytest.mark.parametrize("form", ["product", "sum"])
+def test_default_eggbox_table_is_the_first_order_limit_of_its_levels(form):
+    """The egg-box tables at the default creep law (both forms) record Π at each of their
+    five creep levels; the entries are their first-order limit with its error (recomputed from
+    the record), and at every entry the limit from the four coarser levels alone agrees with
+    it within the two errors (the estimate tested on the table's own data, the finest level
+    held out)."""
     table = next(t for t in load_tables() if t.shape.get("kind") == "eggbox"
-                 and t.shape.get("form") == "product" and t.creep == creep_key(POWER_LAW))
+                 and t.shape.get("form") == form and t.creep == creep_key(POWER_LAW))
     levels = table.provenance["levels"]
     per_level = np.asarray(table.provenance["per_level"])
     assert levels == [5, 6, 7, 8, 9] and table.divisions == 9
