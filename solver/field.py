@@ -104,6 +104,7 @@ def solve_field(
         convergence from 6 to 8, 3 for safety), relative, is at most this and ``fem_rtol``,
         the coarse value is the result with that error (nearly uniform secondary currents,
         where the fine mesh would cost three times the rest). 0 always solves the fine mesh.
+        Primary currents always solve the fine mesh (their maxima converge slowly).
     map_nodes : int, default 64
         Nodes per period of the regular map of FEM (and flat) results.
     exchange_factor_fn : callable, optional
@@ -279,7 +280,9 @@ def _fem(common: dict, surface: Surface, ell_m: float | None, r_eff: float | Non
                                map_nodes=n_map)
 
     early = (coarse // 2, (3 * coarse) // 4)
-    if early_tol > 0.0 and 4 <= early[0] < early[1] < coarse < divisions:
+    # secondary currents only: a primary maximum at a rounded edge moves by 0.1-5 % per level
+    # (docs/benchmarks.md), so its 4- and 6-division solves could never stop it early
+    if ell_m is not None and early_tol > 0.0 and 4 <= early[0] < early[1] < coarse < divisions:
         m0, m1 = (level(n).max_current_ratio for n in early)
         rough = level(coarse)
         first, last = m1 - m0, rough.max_current_ratio - m1

@@ -245,7 +245,19 @@ def test_fem_stops_at_the_coarse_mesh_only_when_converged(kind, height, period, 
         ref = solve_field(design, mode="secondary", fem_divisions=20, fem_coarse_divisions=0)
         true_error = abs(res.max_current_ratio - ref.max_current_ratio) / ref.max_current_ratio
         assert true_error <= res.error_estimate <= 1e-3
-    assert solve_field(design, mode="primary").resolution == (12,)
+    from solver import fem_field
+
+    levels = []
+    solve = fem_field.solve_fem_field
+
+    def count(*args, **kwargs):
+        levels.append(kwargs["divisions"])
+        return solve(*args, **kwargs)
+
+    with monkeypatch.context() as m:
+        m.setattr(fem_field, "solve_fem_field", count)
+        assert solve_field(design, mode="primary").resolution == (12,)
+    assert levels == [8, 12]  # no early-stop levels for a primary current
     # the tables' currents are always the 12-division ones
     from solver import tables
 
