@@ -5,12 +5,14 @@ Every entry is computed by the project's own solvers: the secondary current dist
 (:func:`solver.solve_field`) feeds the power-law creep solver
 (:func:`solver.creep.solve_creep_sequence`, one mesh per level for all ℓ/S) at the default creep
 constants (n = 6.56, bonded interface, D = S, σ_t = 0), and the product egg-box also at n = 3, 4.5,
-9 and 12 (a family, interpolated in 1/n). An entry is Π at the finest of three levels; the default
-egg-box table (product form, n = 6.56) has five, 5-9, and its entries are their first-order limit
-(:func:`solver.creep.first_order_estimate`). Pyramids and frustums are solved with the rounding
-band resolved (``ROUNDED_OPTIONS``); frustums at top fractions 0.25, 0.5 and 0.75 (with the
-pyramid, t = 0, a family interpolated in t; the t = 0.75 table up to H/S = 1), and inverted
-pyramids and frustums (t = 0.5; a second family).
+9 and 12 (a family, interpolated in 1/n); the pyramid and frustum (t = 0.5) tables also at n = 4.5
+and 9, anchored to their n = 6.56 tables (``--anchored``: each entry the anchor's times
+Π(n)/Π(6.56) solved on the anchor's coarsest level). An entry is Π at the finest of three
+levels; the default egg-box table (product form, n = 6.56) has five, 5-9, and its entries are
+their first-order limit (:func:`solver.creep.first_order_estimate`). Pyramids and frustums are
+solved with the rounding band resolved (``ROUNDED_OPTIONS``); frustums at top fractions 0.25,
+0.5 and 0.75 (with the pyramid, t = 0, a family interpolated in t; the t = 0.75 table up to
+H/S = 1), and inverted pyramids and frustums (t = 0.5; a second family).
 Each file records its provenance (version, levels, creep mesh options, time), Π at the coarsest
 level (at every level for an extrapolated table) and held-out points; the rounded tables also their
 band checks (the band refined further, and the coarse-band Π of a prediction off the tables), the
@@ -34,6 +36,10 @@ inverted) the held-out top fractions of their families. Run from the repository 
                                                              # pyramid table: levels 3-5
     python scripts/make_pressure_tables.py --only eggbox --stress-exponent 4.5   # the n family
     python scripts/make_pressure_tables.py --exponent-checks # held-out points between them
+    python scripts/make_pressure_tables.py --anchored        # pyramid, frustum at n = 4.5, 9
+                                                             # (about 45 min per table and n
+                                                             # on 2 cores; remake them after
+                                                             # their n = 6.56 anchors)
     python scripts/make_pressure_tables.py --plateau-checks  # held-out frustum top fractions
     python scripts/make_pressure_tables.py --plateau-checks --only frustum-inverted  # inverted
     python scripts/make_pressure_tables.py --only eggbox --slip freeslip  # free-slip interface
@@ -45,10 +51,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import numpy as np
 
 from solver.creep import CreepOptions
 from solver.creep_params import CreepParameters
@@ -332,6 +341,132 @@ def add_plateau_checks(params: CreepParameters, cache: Path | None,
     logging.info("wrote %s", path)
 
 
+# rounded tables at other creep exponents, anchored to the n = 6.56 table (--anchored): an
+# entry is the n = 6.56 entry times the ratio Π(n)/Π(6.56) on the table's coarsest band-resolved
+# level, where the discretisation errors of the two largely cancel (pyramid H25S150, ℓ/S = 1.6,
+# n = 5: Π moves by 4.5 % from level 2 to 3, the ratio by 0.5 %; docs/benchmarks.md)
+ANCHORED_TABLES = ("pyramid", "frustum")
+ANCHORED_EXPONENTS = [4.5, 9.0]
+RATIO_CHECK_SAFETY = 3.0  # the level-2 ratio's error: 3 × its change to level 3 (first order)
+# ratio checks besides the anchor's band checks (H/S, r/S, ℓ/S): a steep design with a focused
+# current, where the band checks (H/S ≤ 1/3, ℓ/S = 1.6) do not reach
+RATIO_CHECKS = [(2 / 3, 0.0067, 0.2)]
+# grid points solved at the exponent directly, at the anchor's levels (as its entries were): the
+# check that the anchored entry and its error agree with what a table made at n would hold
+DIRECT_CHECKS = {4.5: [(1 / 6, 0.0067, 1.6)]}
+
+
+def direct_checks(name: str, params: CreepParameters, cache: Path | None,
+                  spent: list[float] | None = None) -> list[dict]:
+    """Π at ``DIRECT_CHECKS`` points of the rounded table ``name`` at ``params``' n, solved
+    like the anchor's entries (its levels and mesh options): value and error."""
+    spec = TABLES[name]
+    out = []
+    for a, r, k in DIRECT_CHECKS.get(params.stress_exponent, []):
+        s = spec.period
+        levels = [d for d in (spec.divisions - 2, spec.divisions - 1, spec.divisions) if d >= 2]
+        values, errors, _ = cached_entries(cache, spec.factory(a * s, s, r * s), [k], params,
+                                           levels, floor=False, options=spec.options,
+                                           spent=spent)
+        out.append({"point": [a, r, k], "levels": levels, "solved": float(values[0]),
+                    "solved_error": float(errors[0])})
+    return out
+
+
+def make_anchored(name: str, params: CreepParameters, cache: Path | None) -> None:
+    """Write the rounded table ``name`` at ``params``' exponent n, anchored to the shipped
+    table at the default n: each entry Π(6.56) · R, R = Π(n)/Π(6.56) on the coarsest level
+    of the shipped table's creep levels (its recorded ``coarsest`` values; Π(n) solved on
+    the same mesh with the same currents). The ratio's error is measured at the shipped
+    table's band-check points one level finer (``ratio_checks``: R there, solved, against
+    R at the coarsest level, times ``RATIO_CHECK_SAFETY``) and added, relative, to the
+    anchor's error. Held-out points: R solved there (both exponents, coarsest level) times
+    the anchor table's held-out solve, against the lookup."""
+    spec = TABLES[name]
+    anchor = replace(params, stress_exponent=CreepParameters().stress_exponent)
+    base = load_table(table_path(name, anchor))
+    level = int(base.provenance["levels"][0])
+    coarse = np.asarray(base.provenance["coarsest"], dtype=float)
+    s = spec.period
+    ks = [float(k) for k in base.kinetic_over_period]
+    spent: list[float] = []
+    t0 = time.perf_counter()
+    solved = np.empty_like(coarse)
+    for i, a in enumerate(base.aspect):
+        for j, r in enumerate(base.edge_radius_over_s):
+            design = spec.factory(a * s, s, r * s)
+            values, _, _ = cached_entries(cache, design, ks, params, [level], floor=False,
+                                          options=spec.options, spent=spent)
+            solved[i, j] = values
+            logging.info("%s n = %g: H/S %.4g, r/S %.4g: ratio %s", name,
+                         params.stress_exponent, a, r, np.round(values / coarse[i, j], 4))
+    ratio = solved / coarse
+    checks = []
+    known = {tuple(c["point"]): c["values"][0] for c in base.provenance["band_checks"]
+             if c["divisions"] == level + 1}  # a check's first band level is the table's mesh
+    for a, r, k in [*known, *RATIO_CHECKS]:
+        design = spec.factory(a * s, s, r * s)
+        i, j = int(np.argmin(abs(base.aspect - a))), int(np.argmin(abs(base.edge_radius_over_s
+                                                                           - r)))
+        m = ks.index(k)
+        fine = cached_entries(cache, design, [k], params, [level + 1], floor=False,
+                              options=spec.options, spent=spent)[0][0]
+        at_anchor = known.get((a, r, k))
+        if at_anchor is None:
+            at_anchor = cached_entries(cache, design, [k], anchor, [level + 1], floor=False,
+                                       options=spec.options, spent=spent)[0][0]
+        pair_n, pair_anchor = [solved[i, j, m], fine], [coarse[i, j, m], at_anchor]
+        checks.append({"point": [a, r, k], "levels": [level, level + 1],
+                       "solved": [float(v) for v in pair_n],
+                       "anchor": [float(v) for v in pair_anchor],
+                       "ratio": [float(x / y) for x, y in zip(pair_n, pair_anchor,
+                                                              strict=True)]})
+        logging.info("ratio check %s: %s", (a, r, k), np.round(checks[-1]["ratio"], 5))
+    eps = RATIO_CHECK_SAFETY * max(abs(c["ratio"][1] / c["ratio"][0] - 1.0) for c in checks)
+    pi = base.pressure_factor * ratio
+    err = base.pressure_factor_error * ratio + pi * eps
+    table = replace(base, creep=creep_key(params), pressure_factor=pi,
+                    pressure_factor_error=err,
+                    generator="scripts/make_pressure_tables.py --anchored")
+    held = []
+    for c in base.provenance["held_out"]:
+        a, r, k = c["point"]
+        design = spec.factory(a * s, s, r * s)
+        at = [cached_entries(cache, design, [k], p, [level], floor=False,
+                             options=spec.options, spent=spent)[0][0] for p in (params, anchor)]
+        q = at[0] / at[1]
+        look, look_err = table.interpolate(a, k, r)  # as a prediction gets it
+        held.append({"point": [a, r, k], "ratio": float(q),
+                     "solved": float(c["solved"] * q),
+                     "solved_error": float(c["solved_error"] * q + c["solved"] * q * eps),
+                     "table": look, "table_error": look_err})
+        logging.info("held-out %s: solved %.4g, table %.4g +- %.2g", (a, r, k),
+                     held[-1]["solved"], look, look_err)
+    direct = direct_checks(name, params, cache, spent)
+    for c in direct:
+        a, r, k = c["point"]
+        c["table"], c["table_error"] = table.interpolate(a, k, r)
+        logging.info("direct check %s: solved %.4g +- %.2g, table %.4g +- %.2g", (a, r, k),
+                     c["solved"], c["solved_error"], c["table"], c["table_error"])
+    from importlib.metadata import version
+
+    provenance = {"version": version("templater"), "anchored_to": table_path(name, anchor).name,
+                  "levels": [level], "options": base.provenance["options"],
+                  "coarsest": solved.tolist(), "ratio": ratio.tolist(),
+                  "ratio_error": eps, "ratio_checks": checks, "held_out": held,
+                  "direct_checks": direct,
+                  "band_checks": base.provenance["band_checks"],
+                  "reference_period_um": s, "current_density_a_m2":
+                      base.provenance.get("current_density_a_m2"),
+                  "seconds": round(math.fsum(spent)) if math.isfinite(math.fsum(spent))
+                  else None}
+    table = replace(table, provenance=provenance)
+    path = table_path(name, params)
+    save_table(table, path)
+    logging.info("wrote %s (ratio error %.2g %%, %.0f s)", path, 100 * eps,
+                 time.perf_counter() - t0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=sorted(TABLES), action="append")
@@ -348,6 +483,10 @@ def main() -> None:
     parser.add_argument("--plateau-checks", action="store_true",
                         help="only add the held-out top fractions to the frustum tables "
                              "(upright; with --only frustum-inverted, inverted)")
+    parser.add_argument("--anchored", action="store_true",
+                        help="the rounded tables (pyramid, frustum; or --only) at "
+                             f"--stress-exponent (default {ANCHORED_EXPONENTS}), anchored to "
+                             "the shipped n = 6.56 tables")
     parser.add_argument("--resume", type=Path, metavar="DIR",
                         help="keep every grid design's solves in DIR and reuse those found "
                              "there (an interrupted run continues; clear DIR after changing "
@@ -371,6 +510,13 @@ def main() -> None:
     if args.exponent_checks:
         add_exponent_checks(params, args.divisions)
         return
+    if args.anchored:
+        exponents = ([args.stress_exponent] if args.stress_exponent is not None
+                     else ANCHORED_EXPONENTS)
+        for name in args.only or ANCHORED_TABLES:
+            for n in exponents:
+                make_anchored(name, replace(params, stress_exponent=n), args.resume)
+        return
     if args.plateau_checks:
         for family in [n for n in args.only or ["frustum"] if n in PLATEAU_FAMILIES]:
             add_plateau_checks(params, args.resume, family=family)
@@ -390,6 +536,9 @@ def main() -> None:
         add_exponent_checks(params, args.divisions)
         for family in PLATEAU_FAMILIES:
             add_plateau_checks(params, args.resume, family=family)
+        for name in ANCHORED_TABLES:  # after their anchors
+            for n in ANCHORED_EXPONENTS:
+                make_anchored(name, replace(params, stress_exponent=n), args.resume)
 
 
 def table_path(name: str, params: CreepParameters) -> Path:

@@ -112,13 +112,19 @@ def test_shipped_table_entry_is_recomputed_by_the_solver(form, n, level):
     assert hit[0] == pytest.approx(table.pressure_factor[i, j], rel=1e-5)  # spline solve
 
 
+def _anchors() -> list[PressureTable]:
+    """The shipped rounded tables solved at the default exponent (not anchored to another
+    table), in file order."""
+    return [t for t in load_tables() if t.edge_radius_over_s is not None
+            and t.creep["stress_exponent"] == POWER_LAW.stress_exponent]
+
+
 def _rounded_table_and_entry(kind: str, level: str, entry: tuple[int, int, int] = (1, 1, 1)):
     """(tabulated Π, Π recomputed by the solver) at the grid entry ``entry`` (H/S, r/S, ℓ/S
     indices) of the shipped rounded table of ``kind``, at its ``"finest"`` or ``"coarsest"``
     creep level."""
-    table = next(t for t in load_tables() if t.shape.get("kind") == kind
-                 and t.edge_radius_over_s is not None and not t.shape.get("invert")
-                 and t.shape.get("top_fraction", 0.5) == 0.5)
+    table = next(t for t in _anchors() if t.shape.get("kind") == kind
+                 and not t.shape.get("invert") and t.shape.get("top_fraction", 0.5) == 0.5)
     assert "rounding band" in table.generator
     i, j, k = entry
     a, r, ell = (float(table.aspect[i]), float(table.edge_radius_over_s[j]),
@@ -168,6 +174,10 @@ def test_a_design_outside_the_tables_is_told_why():
                              lk, POWER_LAW).startswith("H/S = 0.03 is outside the table")
     assert "r/S = 0.001 is outside" in table_miss_reason(
         PyramidArray(height_um=150.0, period_um=1000.0, edge_radius_um=1.0), lk, POWER_LAW)
+    # rounded tables at other n are anchored to the n = 6.56 ones, from n = 4.5 up
+    assert table_miss_reason(PyramidArray(height_um=25.0, period_um=150.0, edge_radius_um=1.0),
+                             lk, replace(POWER_LAW, stress_exponent=3.0)).startswith(
+        "creep exponent n = 3 is outside the tables (4.5-")
     assert "kinetic length / S = 66.67" in table_miss_reason(
         PyramidArray(height_um=25.0, period_um=150.0, edge_radius_um=1.0), 1e-2, POWER_LAW)
     assert "transition stress" in table_miss_reason(
@@ -375,8 +385,7 @@ def test_shipped_plateau_checks_are_covered_by_the_error_estimate():
     them with the error measured from the other checks (leave one design out)."""
     from solver.tables import plateau_error
 
-    frustum = next(t for t in load_tables() if t.shape.get("kind") == "frustum"
-                   and t.edge_radius_over_s is not None)
+    frustum = next(t for t in _anchors() if t.shape.get("kind") == "frustum")
     checks = frustum.provenance["plateau_checks"]
     assert len(checks) >= 12
     s = REFERENCE_PERIOD_UM
@@ -402,8 +411,7 @@ def test_shipped_plateau_checks_are_covered_by_the_error_estimate():
 def test_shipped_plateau_check_coarsest_level_is_recomputed():
     """Spot check of a held-out top fraction at the coarsest creep level the generator solved
     (seconds): same solver, same mesh, same Π."""
-    frustum = next(t for t in load_tables() if t.shape.get("kind") == "frustum"
-                   and t.edge_radius_over_s is not None)
+    frustum = next(t for t in _anchors() if t.shape.get("kind") == "frustum")
     c = next(c for c in frustum.provenance["plateau_checks"]
              if c["point"][2] == 0.25 and c["point"][1] == 0.022 and c["point"][3] == 1.6)
     a, r, t, k = c["point"]
@@ -727,7 +735,7 @@ def test_shipped_rounded_table_errors_cover_the_band_resolved_checks(kind):
     finer value and the step), the table's error bar covers the resolved value, and the
     error floor :func:`band_excess` puts under a coarse-band solve of a design off the tables
     covers that solve's distance from it."""
-    tables = [t for t in load_tables() if t.shape.get("kind") == kind]
+    tables = [t for t in _anchors() if t.shape.get("kind") == kind]
     assert tables
     for table in tables:  # the frustums at each top fraction
         _check_band_checks(table)
@@ -770,7 +778,7 @@ def test_shipped_band_check_is_recomputed():
     the band refined (about a minute): same solver, same mesh, same Π."""
     from solver.creep import CreepOptions, solve_creep_sequence
 
-    table = next(t for t in load_tables() if t.shape.get("kind") == "pyramid"
+    table = next(t for t in _anchors() if t.shape.get("kind") == "pyramid"
                  and not t.shape.get("invert"))
     c = table.provenance["band_checks"][0]
     a, r, k = c["point"]
