@@ -820,7 +820,8 @@ def table_caveat(design: Surface, kinetic_length_m: float | None, params: CreepP
         members = plateau_members(load_tables(folder), family, creep_key(params),
                                   design.aspect_ratio,
                                   kinetic_length_m / um_to_m(design.period_um))
-        if len(members) < 2 or not members[0][0] <= family[1] <= members[-1][0]:
+        if len(members) < 2 or not members[0][0] <= family[1] <= members[-1][0] \
+                or math.isnan(plateau_error(members, family[1])):  # (no lookup either)
             return ""
         nodes = [m[0] for m in members]
         on = [x for x in nodes if math.isclose(x, family[1], abs_tol=1e-12)]
@@ -861,8 +862,9 @@ def table_miss_reason(design: Surface, kinetic_length_m: float | None,
             return f"top fraction t = {t:g} is outside the tables ({lo:g}-{hi:g})"
         here = plateau_members(tables, family, ckey, design.aspect_ratio, k)
         if len(here) >= 2 and not here[0][0] <= t <= here[-1][0]:  # members of fewer rows
-            return (f"top fraction t = {t:g} at H/S = {design.aspect_ratio:.4g} is outside "
-                    f"the tables that reach this H/S ({here[0][0]:g}-{here[-1][0]:g})")
+            return (f"top fraction t = {t:g} at H/S = {design.aspect_ratio:.4g} and n = "
+                    f"{params.stress_exponent:g} is outside the tables that reach this H/S "
+                    f"and n ({here[0][0]:g}-{here[-1][0]:g})")
         if len(here) >= 2 and math.isnan(plateau_error(here, t)):
             return (f"top fraction t = {t:g} lies between tables ({here[0][0]:g}-"
                     f"{here[-1][0]:g}) whose interpolation no held-out check has measured")

@@ -69,10 +69,10 @@ def test_anchored_entries_are_the_anchor_times_the_coarse_level_ratio():
 
 def test_the_ratio_moves_less_than_the_pressure_factor_between_levels():
     """Why anchoring works: where Π itself is not converged (it moves by more than 1 % from
-    the coarsest level to the next: up to 11 % at the shallow pyramid), the ratio
-    Π(n)/Π(6.56) moves less than Π does, because the two solves' errors largely cancel; and
-    it moves by at most 3 % anywhere (where Π has converged, by a few tenths of a per cent
-    both ways). The recorded coarse values are the tables' own."""
+    the coarsest level to the next: up to 26 % at the shallowest, sharpest pyramid), the
+    ratio Π(n)/Π(6.56) moves less than Π does, because the two solves' errors partly cancel
+    (by 5-59 % of Π's move; where Π has converged, R moves by a few tenths of a per cent
+    either way). The recorded coarse values are the tables' own."""
     seen = 0
     for table, anchor in _anchored():
         checks = table.provenance["ratio_checks"]
@@ -82,30 +82,87 @@ def test_the_ratio_moves_less_than_the_pressure_factor_between_levels():
             i = int(np.argmin(abs(anchor.aspect - a)))
             j = int(np.argmin(abs(anchor.edge_radius_over_s - r)))
             m = int(np.argmin(abs(anchor.kinetic_over_period - k)))
+            assert (anchor.aspect[i], anchor.edge_radius_over_s[j],
+                    anchor.kinetic_over_period[m]) == pytest.approx((a, r, k), rel=1e-9)
             assert c["anchor"][0] == np.asarray(anchor.provenance["coarsest"])[i, j, m]
+            band = [b["values"][0] for b in anchor.provenance["band_checks"]
+                    if b["point"] == c["point"]]
+            assert c["anchor"][1] == (band[0] if band else c["anchor"][1])
             assert c["solved"][0] == np.asarray(table.provenance["coarsest"])[i, j, m]
             expected = [x / y for x, y in zip(c["solved"], c["anchor"], strict=True)]
             assert c["ratio"] == pytest.approx(expected, rel=1e-12)
             pi_change = max(abs(v[1] / v[0] - 1.0) for v in (c["solved"], c["anchor"]))
             ratio_change = abs(c["ratio"][1] / c["ratio"][0] - 1.0)
-            assert ratio_change <= 0.03, (table.creep, c)
             if pi_change > 0.01:
                 seen += 1
                 assert ratio_change < pi_change, (table.creep, c)
     assert seen >= 4
 
 
+def test_anchored_held_out_points_are_covered_by_the_error_estimate():
+    """Off-grid points (the anchor's held-out points, the ratio solved there): the lookup's
+    error plus the point's own covers the difference, and the recorded lookup is today's.
+    They test the interpolation of the anchored table, not the ratio's convergence."""
+    s = REFERENCE_PERIOD_UM
+    for table, _ in _anchored():
+        checks = table.provenance["held_out"]
+        assert len(checks) >= 3
+        params = CreepParameters(transition_stress_pa=0.0,
+                                 stress_exponent=table.creep["stress_exponent"])
+        cls = PyramidArray if table.shape["kind"] == "pyramid" else FrustumArray
+        for c in checks:
+            a, r, k = c["point"]
+            assert abs(c["table"] - c["solved"]) <= c["table_error"] + c["solved_error"], c
+            design = cls(height_um=a * s, period_um=s, edge_radius_um=r * s)
+            assert lookup_pressure_factor(design, k * s * 1e-6, params) == pytest.approx(
+                (c["table"], c["table_error"]), rel=1e-12)
+
+
 def test_anchored_entries_agree_with_solves_at_their_exponent():
     """Grid points solved directly at n = 4.5, at the anchor's levels (as a table made at n
-    would hold them): the anchored entry's error plus the solve's own covers the difference."""
-    checks = [(table, c) for table, _ in _anchored()
+    would hold them): the anchored entry's error plus the solve's own covers the difference,
+    and the ratio's error covers its change from the coarsest level to the finest there."""
+    checks = [(table, anchor, c) for table, anchor in _anchored()
               for c in table.provenance.get("direct_checks", [])]
-    assert {t.shape["kind"] for t, _ in checks} == {"pyramid", "frustum"}
-    for table, c in checks:
+    assert {t.shape["kind"] for t, _, _ in checks} == {"pyramid", "frustum"}
+    for table, anchor, c in checks:
         a, r, k = c["point"]
         assert table.interpolate(a, k, r) == pytest.approx((c["table"], c["table_error"]),
                                                            rel=1e-12)
         assert abs(c["table"] - c["solved"]) <= c["table_error"] + c["solved_error"], c
+        i = int(np.argmin(abs(anchor.aspect - a)))
+        j = int(np.argmin(abs(anchor.edge_radius_over_s - r)))
+        m = int(np.argmin(abs(anchor.kinetic_over_period - k)))
+        coarse = np.asarray(anchor.provenance["coarsest"])[i, j, m]
+        finest = anchor.pressure_factor[i, j, m]  # the finest level's Π (not extrapolated)
+        change = (c["per_level"][-1] / finest) / (c["per_level"][0] / coarse) - 1.0
+        assert abs(change) <= table.provenance["ratio_error"], c
+
+
+def test_anchored_interpolation_in_n_is_checked_between_the_members():
+    """A held-out exponent between an anchored table and its anchor (its ratio solved at a
+    grid node): the lookup's error plus the point's own covers the difference."""
+    s = REFERENCE_PERIOD_UM
+    seen = 0
+    for table, _ in _anchored():
+        cls = PyramidArray if table.shape["kind"] == "pyramid" else FrustumArray
+        for c in table.provenance.get("exponent_checks", []):
+            n, a, r, k = c["point"]
+            design = cls(height_um=a * s, period_um=s, edge_radius_um=r * s)
+            hit = lookup_pressure_factor(design, k * s * 1e-6,
+                                         CreepParameters(transition_stress_pa=0.0,
+                                                         stress_exponent=n))
+            assert hit == pytest.approx((c["table"], c["table_error"]), rel=1e-12)
+            assert abs(c["table"] - c["solved"]) <= c["table_error"] + c["solved_error"], c
+            seen += 1
+    assert seen >= 2
+
+
+def test_anchored_tables_carry_their_anchors_band_checks():
+    """The band step and bias measured at n = 6.56 are taken to hold, relative, at n."""
+    for table, anchor in _anchored():
+        assert table.provenance["band_checks"] == anchor.provenance["band_checks"]
+        assert table.band_error == anchor.band_error
 
 
 @pytest.mark.parametrize("kind", ["pyramid", pytest.param("frustum", marks=pytest.mark.slow)])
@@ -129,9 +186,8 @@ def test_anchored_coarsest_level_is_recomputed(kind):
 
 
 def test_a_rounded_design_at_another_exponent_comes_from_the_tables():
-    """n = 5 lies between the anchored n = 4.5 and the default table: Π from the tables (ln Π
-    linear in 1/n), in about a second instead of a creep solve, and between its neighbours
-    (Π falls with n)."""
+    """n = 5 lies between the anchored n = 4.5 and the default table: Π from the tables, ln Π
+    linear in 1/n between them (instead of a creep solve of tens of seconds)."""
     design = make_design("pyramid", height_um=25.0, period_um=150.0)
     pred = predict(design, creep_params=CreepParameters(stress_exponent=5.0), primary=False)
     assert pred.pressure_source == "table"
@@ -140,5 +196,8 @@ def test_a_rounded_design_at_another_exponent_comes_from_the_tables():
     at = {n: lookup_pressure_factor(solid, ell, CreepParameters(stress_exponent=n,
                                                                   transition_stress_pa=0.0))
           for n in (4.5, 6.56)}
-    assert at[6.56][0] < pred.pressure_factor < at[4.5][0]
-    assert 0.0 < pred.pressure_factor_error < 0.5 * pred.pressure_factor
+    w = (1 / 5.0 - 1 / 4.5) / (1 / 6.56 - 1 / 4.5)
+    ln_pi = (1 - w) * np.log(at[4.5][0]) + w * np.log(at[6.56][0])
+    assert pred.pressure_factor == pytest.approx(np.exp(ln_pi), rel=1e-12)
+    assert pred.pressure_factor_error == pytest.approx((1 - w) * at[4.5][1] + w * at[6.56][1],
+                                                       rel=1e-9)

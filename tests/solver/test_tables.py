@@ -338,8 +338,8 @@ def test_a_member_with_fewer_rows_serves_only_its_rows(tmp_path):
         steep = replace(low, height_um=40.0)  # H/S 1/4: above the t = 0.75 table's 1/6
         assert lookup_pressure_factor(steep, ell, POWER_LAW, folder=tmp_path) is None
         assert table_miss_reason(steep, ell, POWER_LAW, folder=tmp_path) == (
-            "top fraction t = 0.7 at H/S = 0.25 is outside the tables that reach this H/S "
-            "(0-0.5)")
+            "top fraction t = 0.7 at H/S = 0.25 and n = 6.56 is outside the tables that reach "
+            "this H/S and n (0-0.5)")
         assert lookup_pressure_factor(replace(steep, top_fraction=0.4), ell, POWER_LAW,
                                       folder=tmp_path) is not None
     finally:
