@@ -382,6 +382,17 @@ def direct_checks(name: str, params: CreepParameters, cache: Path | None,
     return out
 
 
+def _grid_node(table, aspect: float, radius: float, kinetic: float) -> tuple[int, int, int]:
+    """Indices of a grid node (H/S, r/S, ℓ/S) of a rounded table; an error off the grid."""
+    axes = (table.aspect, table.edge_radius_over_s, table.kinetic_over_period)
+    index = tuple(int(np.argmin(abs(ax - q))) for ax, q in zip(axes, (aspect, radius, kinetic),
+                                                                strict=True))
+    if not all(np.isclose(ax[i], q) for ax, i, q in zip(axes, index, (aspect, radius, kinetic),
+                                                          strict=True)):
+        raise ValueError(f"({aspect:g}, {radius:g}, {kinetic:g}) is not a node of the table")
+    return index
+
+
 def make_anchored(name: str, params: CreepParameters, cache: Path | None) -> None:
     """Write the rounded table ``name`` at ``params``' exponent n, anchored to the shipped
     table at the default n: each entry Π(6.56) · R, R = Π(n)/Π(6.56) on the coarsest level
@@ -417,10 +428,7 @@ def make_anchored(name: str, params: CreepParameters, cache: Path | None) -> Non
              if c["divisions"] == level + 1}  # a check's first band level is the table's mesh
     for a, r, k in [*known, *RATIO_CHECKS[name]]:
         design = spec.factory(a * s, s, r * s)
-        i, j = int(np.argmin(abs(base.aspect - a))), int(np.argmin(abs(base.edge_radius_over_s
-                                                                           - r)))
-        assert np.isclose(base.aspect[i], a) and np.isclose(base.edge_radius_over_s[j], r)
-        m = ks.index(k)
+        i, j, m = _grid_node(base, a, r, k)
         fine = cached_entries(cache, design, [k], params, [level + 1], floor=False,
                               options=spec.options, spent=spent)[0][0]
         at_anchor = known.get((a, r, k))
@@ -482,9 +490,7 @@ def make_anchored(name: str, params: CreepParameters, cache: Path | None) -> Non
         for n_check, a, r, k in checks_n:
             at_n = replace(params, stress_exponent=n_check)
             design = spec.factory(a * s, s, r * s)
-            i = int(np.argmin(abs(base.aspect - a)))
-            j = int(np.argmin(abs(base.edge_radius_over_s - r)))
-            m = ks.index(k)
+            i, j, m = _grid_node(base, a, r, k)
             q = cached_entries(cache, design, [k], at_n, [level], floor=False,
                                options=spec.options, spent=spent)[0][0] / coarse[i, j, m]
             value = float(base.pressure_factor[i, j, m] * q)
