@@ -40,6 +40,12 @@ def _anchored() -> list[tuple[PressureTable, PressureTable]]:
     return out
 
 
+def _nearest_node(table: PressureTable, a: float, r: float, k: float) -> tuple[int, int, int]:
+    """Indices of the grid node nearest to (H/S, r/S, ℓ/S)."""
+    axes = (table.aspect, table.edge_radius_over_s, table.kinetic_over_period)
+    return tuple(int(np.argmin(abs(ax - q))) for ax, q in zip(axes, (a, r, k), strict=True))
+
+
 def test_pyramid_and_frustum_have_anchored_tables():
     found = {(t.shape["kind"], t.creep["stress_exponent"]) for t, _ in _anchored()}
     assert {("pyramid", 4.5), ("frustum", 4.5)} <= found
@@ -79,9 +85,7 @@ def test_the_ratio_moves_less_than_the_pressure_factor_between_levels():
         assert len(checks) >= 2
         for c in checks:
             a, r, k = c["point"]
-            i = int(np.argmin(abs(anchor.aspect - a)))
-            j = int(np.argmin(abs(anchor.edge_radius_over_s - r)))
-            m = int(np.argmin(abs(anchor.kinetic_over_period - k)))
+            i, j, m = _nearest_node(anchor, a, r, k)
             assert (anchor.aspect[i], anchor.edge_radius_over_s[j],
                     anchor.kinetic_over_period[m]) == pytest.approx((a, r, k), rel=1e-9)
             assert c["anchor"][0] == np.asarray(anchor.provenance["coarsest"])[i, j, m]
@@ -130,9 +134,7 @@ def test_anchored_entries_agree_with_solves_at_their_exponent():
         assert table.interpolate(a, k, r) == pytest.approx((c["table"], c["table_error"]),
                                                            rel=1e-12)
         assert abs(c["table"] - c["solved"]) <= c["table_error"] + c["solved_error"], c
-        i = int(np.argmin(abs(anchor.aspect - a)))
-        j = int(np.argmin(abs(anchor.edge_radius_over_s - r)))
-        m = int(np.argmin(abs(anchor.kinetic_over_period - k)))
+        i, j, m = _nearest_node(anchor, a, r, k)
         coarse = np.asarray(anchor.provenance["coarsest"])[i, j, m]
         finest = anchor.pressure_factor[i, j, m]  # the finest level's Π (not extrapolated)
         change = (c["per_level"][-1] / finest) / (c["per_level"][0] / coarse) - 1.0
