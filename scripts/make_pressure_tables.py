@@ -393,15 +393,72 @@ def _grid_node(table, aspect: float, radius: float, kinetic: float) -> tuple[int
     return index
 
 
-def make_anchored(name: str, params: CreepParameters, cache: Path | None) -> None:
+def ratio_error_model(checks: list[dict], moves: np.ndarray, base) -> dict:
+    """R's error at the coarsest level, per entry: ``RATIO_CHECK_SAFETY`` × max(a, κ·m), m the
+    anchor's own move from its coarsest level to its entry there (how unsettled the mesh is at
+    that design). R moves little where Π has settled and more where it has not (the shallowest,
+    sharpest pyramid: R 11 % with Π 30 %), so κ is the change of R over m at the least settled
+    ratio check, and a the largest change of R at the other checks: every check's change lies
+    within max(a, κ·m), and the safety factor turns the change from level 2 to 3 into the
+    error left at level 2 (first order)."""
+    points = []
+    for c in checks:
+        i, j, m = _grid_node(base, *c["point"])
+        points.append((float(moves[i, j, m]), abs(c["ratio"][1] / c["ratio"][0] - 1.0),
+                       c["point"]))
+    least = max(points, key=lambda p: p[0])
+    per_move = least[1] / least[0] if least[0] > 0.0 else 0.0
+    floor = max((p[1] for p in points if p is not least), default=least[1])
+    return {"safety": RATIO_CHECK_SAFETY, "floor": floor, "per_move": per_move,
+            "least_settled": least[2]}
+
+
+def model_ratio_error(model: dict, moves: np.ndarray) -> np.ndarray:
+    """:func:`ratio_error_model`'s error at the anchor's moves ``moves``."""
+    return model["safety"] * np.maximum(model["floor"], model["per_move"] * moves)
+
+
+def _cell_max(table, values: np.ndarray, aspect: float, radius: float) -> np.ndarray:
+    """The largest of ``values`` (H/S × r/S × ℓ/S) over the H/S and r/S cell around a point,
+    per ℓ/S (an off-grid point's ratio error: the cell's least favourable corner)."""
+    def around(axis: np.ndarray, q: float) -> slice:
+        k = int(np.clip(np.searchsorted(axis, q), 1, axis.size - 1))
+        return slice(k - 1, k + 1)
+
+    cell = values[around(table.aspect, aspect), around(table.edge_radius_over_s, radius)]
+    return cell.max(axis=(0, 1))
+
+
+def _prior_anchored(path: Path, level: int, options: dict) -> dict | None:
+    """What an earlier anchored table at ``path`` solved (the coarsest level's Π(n), the
+    ratio checks' pairs, the held-out and exponent ratios, the direct checks), for
+    ``--extend``; None if there is no such table. The values are the solves' own, so the
+    table made from them is the one a fresh run makes."""
+    if not path.exists():
+        return None
+    prior = load_table(path).provenance
+    if prior.get("levels") != [level] or prior.get("options") != options:
+        raise SystemExit(f"--extend: {path} was made at other creep levels or mesh options")
+    return {"coarsest": np.asarray(prior["coarsest"], dtype=float),
+            "checks": {tuple(c["point"]): (c["solved"][1], c["anchor"][1])
+                       for c in prior["ratio_checks"]},
+            "held_out": {tuple(c["point"]): c["ratio"] for c in prior["held_out"]},
+            "exponent": {tuple(c["point"]): c["ratio"]
+                         for c in prior.get("exponent_checks", [])},
+            "direct": prior.get("direct_checks"), "seconds": prior.get("seconds")}
+
+
+def make_anchored(name: str, params: CreepParameters, cache: Path | None, *,
+                  extend: bool = False) -> None:
     """Write the rounded table ``name`` at ``params``' exponent n, anchored to the shipped
     table at the default n: each entry Π(6.56) · R, R = Π(n)/Π(6.56) on the coarsest level
     of the shipped table's creep levels (its recorded ``coarsest`` values; Π(n) solved on
     the same mesh with the same currents). The ratio's error is measured at the shipped
-    table's band-check points one level finer (``ratio_checks``: R there, solved, against
-    R at the coarsest level, times ``RATIO_CHECK_SAFETY``) and added, relative, to the
-    anchor's error. Held-out points: R solved there (both exponents, coarsest level) times
-    the anchor table's held-out solve, against the lookup."""
+    table's band-check points one level finer and at ``RATIO_CHECKS`` (``ratio_checks``: R
+    there, solved, against R at the coarsest level), modelled per entry by
+    :func:`ratio_error_model` and added, relative, to the anchor's error. Held-out points: R
+    solved there (both exponents, coarsest level) times the anchor table's held-out solve,
+    against the lookup. ``extend``: take what the table being replaced solved from it."""
     if name not in ANCHORED_TABLES:
         raise SystemExit(f"--anchored: {name} is not one of {', '.join(ANCHORED_TABLES)}")
     spec = TABLES[name]
@@ -409,19 +466,26 @@ def make_anchored(name: str, params: CreepParameters, cache: Path | None) -> Non
     base = load_table(table_path(name, anchor))
     level = int(base.provenance["levels"][0])
     coarse = np.asarray(base.provenance["coarsest"], dtype=float)
+    prior = (_prior_anchored(table_path(name, params), level, base.provenance["options"])
+             if extend else None)
     s = spec.period
     ks = [float(k) for k in base.kinetic_over_period]
     spent: list[float] = []
     t0 = time.perf_counter()
-    solved = np.empty_like(coarse)
-    for i, a in enumerate(base.aspect):
-        for j, r in enumerate(base.edge_radius_over_s):
-            design = spec.factory(a * s, s, r * s)
-            values, _, _ = cached_entries(cache, design, ks, params, [level], floor=False,
-                                          options=spec.options, spent=spent)
-            solved[i, j] = values
-            logging.info("%s n = %g: H/S %.4g, r/S %.4g: ratio %s", name,
-                         params.stress_exponent, a, r, np.round(values / coarse[i, j], 4))
+
+    def at_coarsest(a: float, r: float, k: list[float], p: CreepParameters) -> np.ndarray:
+        return cached_entries(cache, spec.factory(a * s, s, r * s), k, p, [level],
+                              floor=False, options=spec.options, spent=spent)[0]
+
+    if prior is not None:
+        solved = prior["coarsest"]
+    else:
+        solved = np.empty_like(coarse)
+        for i, a in enumerate(base.aspect):
+            for j, r in enumerate(base.edge_radius_over_s):
+                solved[i, j] = at_coarsest(a, r, ks, params)
+                logging.info("%s n = %g: H/S %.4g, r/S %.4g: ratio %s", name,
+                             params.stress_exponent, a, r, np.round(solved[i, j] / coarse[i, j], 4))
     ratio = solved / coarse
     checks = []
     known = {tuple(c["point"]): c["values"][0] for c in base.provenance["band_checks"]
@@ -429,12 +493,15 @@ def make_anchored(name: str, params: CreepParameters, cache: Path | None) -> Non
     for a, r, k in [*known, *RATIO_CHECKS[name]]:
         design = spec.factory(a * s, s, r * s)
         i, j, m = _grid_node(base, a, r, k)
-        fine = cached_entries(cache, design, [k], params, [level + 1], floor=False,
-                              options=spec.options, spent=spent)[0][0]
-        at_anchor = known.get((a, r, k))
-        if at_anchor is None:
-            at_anchor = cached_entries(cache, design, [k], anchor, [level + 1], floor=False,
-                                       options=spec.options, spent=spent)[0][0]
+        if prior is not None and (a, r, k) in prior["checks"]:
+            fine, at_anchor = prior["checks"][(a, r, k)]
+        else:
+            fine = cached_entries(cache, design, [k], params, [level + 1], floor=False,
+                                  options=spec.options, spent=spent)[0][0]
+            at_anchor = known.get((a, r, k))
+            if at_anchor is None:
+                at_anchor = cached_entries(cache, design, [k], anchor, [level + 1],
+                                           floor=False, options=spec.options, spent=spent)[0][0]
         pair_n, pair_anchor = [solved[i, j, m], fine], [coarse[i, j, m], at_anchor]
         checks.append({"point": [a, r, k], "levels": [level, level + 1],
                        "solved": [float(v) for v in pair_n],
@@ -442,7 +509,9 @@ def make_anchored(name: str, params: CreepParameters, cache: Path | None) -> Non
                        "ratio": [float(x / y) for x, y in zip(pair_n, pair_anchor,
                                                               strict=True)]})
         logging.info("ratio check %s: %s", (a, r, k), np.round(checks[-1]["ratio"], 5))
-    eps = RATIO_CHECK_SAFETY * max(abs(c["ratio"][1] / c["ratio"][0] - 1.0) for c in checks)
+    moves = np.abs(base.pressure_factor / coarse - 1.0)
+    model = ratio_error_model(checks, moves, base)
+    eps = model_ratio_error(model, moves)
     pi = base.pressure_factor * ratio
     err = base.pressure_factor_error * ratio + pi * eps
     table = replace(base, creep=creep_key(params), pressure_factor=pi,
@@ -451,18 +520,21 @@ def make_anchored(name: str, params: CreepParameters, cache: Path | None) -> Non
     held = []
     for c in base.provenance["held_out"]:
         a, r, k = c["point"]
-        design = spec.factory(a * s, s, r * s)
-        at = [cached_entries(cache, design, [k], p, [level], floor=False,
-                             options=spec.options, spent=spent)[0][0] for p in (params, anchor)]
-        q = at[0] / at[1]
+        if prior is not None and (a, r, k) in prior["held_out"]:
+            q = prior["held_out"][(a, r, k)]
+        else:
+            at = [at_coarsest(a, r, [k], p)[0] for p in (params, anchor)]
+            q = at[0] / at[1]
+        e = float(_cell_max(base, eps, a, r)[int(np.argmin(abs(base.kinetic_over_period - k)))])
         look, look_err = table.interpolate(a, k, r)  # as a prediction gets it
         held.append({"point": [a, r, k], "ratio": float(q),
                      "solved": float(c["solved"] * q),
-                     "solved_error": float(c["solved_error"] * q + c["solved"] * q * eps),
+                     "solved_error": float(c["solved_error"] * q + c["solved"] * q * e),
                      "table": look, "table_error": look_err})
         logging.info("held-out %s: solved %.4g, table %.4g +- %.2g", (a, r, k),
                      held[-1]["solved"], look, look_err)
-    direct = direct_checks(name, params, cache, spent)
+    direct = (prior["direct"] if prior is not None and prior["direct"] is not None
+              else direct_checks(name, params, cache, spent))
     for c in direct:
         a, r, k = c["point"]
         c["table"], c["table_error"] = table.interpolate(a, k, r)
@@ -473,13 +545,15 @@ def make_anchored(name: str, params: CreepParameters, cache: Path | None) -> Non
     provenance = {"version": version("templater"), "anchored_to": table_path(name, anchor).name,
                   "levels": [level], "options": base.provenance["options"],
                   "coarsest": solved.tolist(), "ratio": ratio.tolist(),
-                  "ratio_error": eps, "ratio_checks": checks, "held_out": held,
-                  "direct_checks": direct,
+                  "ratio_error": eps.tolist(), "ratio_error_model": model,
+                  "ratio_checks": checks, "held_out": held, "direct_checks": direct,
                   "band_checks": base.provenance["band_checks"],
                   "reference_period_um": s, "current_density_a_m2":
                       base.provenance.get("current_density_a_m2"),
                   "seconds": round(math.fsum(spent)) if math.isfinite(math.fsum(spent))
                   else None}
+    if prior is not None:  # the solves' time is the earlier table's
+        provenance["seconds"] = prior["seconds"]
     table = replace(table, provenance=provenance)
     path = table_path(name, params)
     save_table(table, path)
@@ -491,20 +565,22 @@ def make_anchored(name: str, params: CreepParameters, cache: Path | None) -> Non
             at_n = replace(params, stress_exponent=n_check)
             design = spec.factory(a * s, s, r * s)
             i, j, m = _grid_node(base, a, r, k)
-            q = cached_entries(cache, design, [k], at_n, [level], floor=False,
-                               options=spec.options, spent=spent)[0][0] / coarse[i, j, m]
+            if prior is not None and (n_check, a, r, k) in prior["exponent"]:
+                q = prior["exponent"][(n_check, a, r, k)]
+            else:
+                q = at_coarsest(a, r, [k], at_n)[0] / coarse[i, j, m]
             value = float(base.pressure_factor[i, j, m] * q)
             look, look_err = lookup_pressure_factor(design, um_to_m(k * s), at_n)
             exponent.append({"point": [n_check, a, r, k], "ratio": float(q), "solved": value,
                              "solved_error": float(base.pressure_factor_error[i, j, m] * q
-                                                   + value * eps),
+                                                   + value * eps[i, j, m]),
                              "table": look, "table_error": look_err})
             logging.info("exponent check %s: solved %.4g, tables %.4g +- %.2g",
                          (n_check, a, r, k), value, look, look_err)
         table = replace(table, provenance={**provenance, "exponent_checks": exponent})
         save_table(table, path)
-    logging.info("wrote %s (ratio error %.2g %%, %.0f s)", path, 100 * eps,
-                 time.perf_counter() - t0)
+    logging.info("wrote %s (ratio error %.2g-%.2g %%, %.0f s)", path, 100 * eps.min(),
+                 100 * eps.max(), time.perf_counter() - t0)
 
 
 def main() -> None:
@@ -534,7 +610,8 @@ def main() -> None:
     parser.add_argument("--extend", action="store_true",
                         help="take the rows (H/S) and held-out points the shipped table already "
                              "has from it and solve only the new ones (same axes otherwise, "
-                             "levels and mesh options)")
+                             "levels and mesh options); with --anchored, every solve the "
+                             "shipped anchored table records")
     parser.add_argument("--coarse-band", action="store_true",
                         help="rounded tables with the default creep mesh (one element across "
                              "the rounding band) at levels 3-5 (the shipped pyramid table)")
@@ -555,7 +632,8 @@ def main() -> None:
                      else ANCHORED_EXPONENTS)
         for name in args.only or ANCHORED_TABLES:
             for n in exponents:
-                make_anchored(name, replace(params, stress_exponent=n), args.resume)
+                make_anchored(name, replace(params, stress_exponent=n), args.resume,
+                              extend=args.extend)
         return
     if args.plateau_checks:
         for family in [n for n in args.only or ["frustum"] if n in PLATEAU_FAMILIES]:
