@@ -347,6 +347,7 @@ def add_plateau_checks(params: CreepParameters, cache: Path | None,
 # n = 5: Π moves by 4.5 % from level 2 to 3, the ratio by 0.5 %; docs/benchmarks.md)
 ANCHORED_TABLES = ("pyramid", "frustum")
 ANCHORED_EXPONENTS = [4.5, 9.0]
+SETTLED_MOVE = 0.02  # the anchor's level move below which R's change does not scale with it
 RATIO_CHECK_SAFETY = 3.0  # the level-2 ratio's error: 3 × its change to level 3 (first order,
 # an estimate: the changes need not shrink steadily, docs/benchmarks.md)
 # ratio checks besides the anchor's band checks (H/S, r/S, ℓ/S): a steep design with a focused
@@ -396,21 +397,22 @@ def _grid_node(table, aspect: float, radius: float, kinetic: float) -> tuple[int
 def ratio_error_model(checks: list[dict], moves: np.ndarray, base) -> dict:
     """R's error at the coarsest level, per entry: ``RATIO_CHECK_SAFETY`` × max(a, κ·m), m the
     anchor's own move from its coarsest level to its entry there (how unsettled the mesh is at
-    that design). R moves little where Π has settled and more where it has not (the shallowest,
-    sharpest pyramid: R 11 % with Π 30 %), so κ is the change of R over m at the least settled
-    ratio check, and a the largest change of R at the other checks: every check's change lies
-    within max(a, κ·m), and the safety factor turns the change from level 2 to 3 into the
-    error left at level 2 (first order)."""
+    that design). Where m is at least ``SETTLED_MOVE`` R moves roughly in proportion (the
+    shallowest, sharpest pyramid: R 11 % with m 30 %): κ is the largest change of R over m
+    there; below it the change does not scale with m (Π may swing and come back), and a is the
+    largest change there. Every check lies within max(a, κ·m) by construction; the safety
+    factor turns the change from level 2 to 3 into the error left at level 2 (first order)."""
     points = []
     for c in checks:
         i, j, m = _grid_node(base, *c["point"])
-        points.append((float(moves[i, j, m]), abs(c["ratio"][1] / c["ratio"][0] - 1.0),
-                       c["point"]))
-    least = max(points, key=lambda p: p[0])
-    per_move = least[1] / least[0] if least[0] > 0.0 else 0.0
-    floor = max((p[1] for p in points if p is not least), default=least[1])
-    return {"safety": RATIO_CHECK_SAFETY, "floor": floor, "per_move": per_move,
-            "least_settled": least[2]}
+        points.append((float(moves[i, j, m]), abs(c["ratio"][1] / c["ratio"][0] - 1.0)))
+    unsettled = [change / move for move, change in points if move >= SETTLED_MOVE]
+    settled = [change for move, change in points if move < SETTLED_MOVE]
+    if not unsettled or not settled:
+        raise SystemExit("--anchored: the ratio checks need points with the anchor's level move "
+                         f"both below and above {SETTLED_MOVE:g} to model R's error")
+    return {"safety": RATIO_CHECK_SAFETY, "floor": max(settled), "per_move": max(unsettled),
+            "settled_move": SETTLED_MOVE}
 
 
 def model_ratio_error(model: dict, moves: np.ndarray) -> np.ndarray:
@@ -418,18 +420,21 @@ def model_ratio_error(model: dict, moves: np.ndarray) -> np.ndarray:
     return model["safety"] * np.maximum(model["floor"], model["per_move"] * moves)
 
 
-def _cell_max(table, values: np.ndarray, aspect: float, radius: float) -> np.ndarray:
-    """The largest of ``values`` (H/S × r/S × ℓ/S) over the H/S and r/S cell around a point,
-    per ℓ/S (an off-grid point's ratio error: the cell's least favourable corner)."""
+def _cell_max(table, values: np.ndarray, aspect: float, radius: float,
+              kinetic: float) -> float:
+    """The largest of ``values`` (H/S × r/S × ℓ/S) at the corners of the grid cell around a
+    point (an off-grid point's ratio error: its cell's least favourable corner)."""
     def around(axis: np.ndarray, q: float) -> slice:
         k = int(np.clip(np.searchsorted(axis, q), 1, axis.size - 1))
         return slice(k - 1, k + 1)
 
-    cell = values[around(table.aspect, aspect), around(table.edge_radius_over_s, radius)]
-    return cell.max(axis=(0, 1))
+    axes = (table.aspect, table.edge_radius_over_s, table.kinetic_over_period)
+    cell = values[tuple(around(ax, q) for ax, q in zip(axes, (aspect, radius, kinetic),
+                                                      strict=True))]
+    return float(cell.max())
 
 
-def _prior_anchored(path: Path, level: int, options: dict) -> dict | None:
+def _prior_anchored(path: Path, base, anchor_name: str, level: int) -> dict | None:
     """What an earlier anchored table at ``path`` solved (the coarsest level's Π(n), the
     ratio checks' pairs, the held-out and exponent ratios, the direct checks), for
     ``--extend``; None if there is no such table. The values are the solves' own, so the
@@ -437,8 +442,16 @@ def _prior_anchored(path: Path, level: int, options: dict) -> dict | None:
     if not path.exists():
         return None
     prior = load_table(path).provenance
-    if prior.get("levels") != [level] or prior.get("options") != options:
-        raise SystemExit(f"--extend: {path} was made at other creep levels or mesh options")
+    anchored_to = base.provenance.get("anchored_to")  # (None: base is the anchor itself)
+    coarsest, ratio = (np.asarray(prior.get(k, []), dtype=float) for k in ("coarsest", "ratio"))
+    anchor_coarsest = np.asarray(base.provenance["coarsest"], dtype=float)
+    if (prior.get("levels") != [level] or prior.get("options") != base.provenance["options"]
+            or anchored_to is not None or prior.get("anchored_to") != anchor_name
+            or coarsest.shape != anchor_coarsest.shape
+            or not np.allclose(coarsest / ratio, anchor_coarsest, rtol=1e-12, atol=0.0)):
+        raise SystemExit(f"--extend: {path} was not anchored to today's {anchor_name} (other "
+                         "axes, levels, mesh options or anchor values): make it afresh "
+                         "(--resume DIR keeps the solves)")
     return {"coarsest": np.asarray(prior["coarsest"], dtype=float),
             "checks": {tuple(c["point"]): (c["solved"][1], c["anchor"][1])
                        for c in prior["ratio_checks"]},
@@ -466,8 +479,8 @@ def make_anchored(name: str, params: CreepParameters, cache: Path | None, *,
     base = load_table(table_path(name, anchor))
     level = int(base.provenance["levels"][0])
     coarse = np.asarray(base.provenance["coarsest"], dtype=float)
-    prior = (_prior_anchored(table_path(name, params), level, base.provenance["options"])
-             if extend else None)
+    prior = (_prior_anchored(table_path(name, params), base, table_path(name, anchor).name,
+                             level) if extend else None)
     s = spec.period
     ks = [float(k) for k in base.kinetic_over_period]
     spent: list[float] = []
@@ -525,7 +538,7 @@ def make_anchored(name: str, params: CreepParameters, cache: Path | None, *,
         else:
             at = [at_coarsest(a, r, [k], p)[0] for p in (params, anchor)]
             q = at[0] / at[1]
-        e = float(_cell_max(base, eps, a, r)[int(np.argmin(abs(base.kinetic_over_period - k)))])
+        e = _cell_max(base, eps, a, r, k)
         look, look_err = table.interpolate(a, k, r)  # as a prediction gets it
         held.append({"point": [a, r, k], "ratio": float(q),
                      "solved": float(c["solved"] * q),
@@ -552,8 +565,9 @@ def make_anchored(name: str, params: CreepParameters, cache: Path | None, *,
                       base.provenance.get("current_density_a_m2"),
                   "seconds": round(math.fsum(spent)) if math.isfinite(math.fsum(spent))
                   else None}
-    if prior is not None:  # the solves' time is the earlier table's
-        provenance["seconds"] = prior["seconds"]
+    if prior is not None and provenance["seconds"] is not None:  # the earlier table's solves
+        provenance["seconds"] = (None if prior["seconds"] is None
+                                 else prior["seconds"] + provenance["seconds"])
     table = replace(table, provenance=provenance)
     path = table_path(name, params)
     save_table(table, path)
