@@ -597,6 +597,17 @@ def make_anchored(name: str, params: CreepParameters, cache: Path | None, *,
                  100 * eps.max(), time.perf_counter() - t0)
 
 
+def refresh_anchored(name: str, params: CreepParameters) -> None:
+    """Derive every anchored table of ``name`` again from the solves it records: a held-out
+    exponent's lookup interpolates across the whole exponent family, so it changes when a
+    member is added or remade."""
+    load_tables.cache_clear()
+    for n in ANCHORED_EXPONENTS:
+        at = replace(params, stress_exponent=n)
+        if table_path(name, at).exists():
+            make_anchored(name, at, None, extend=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=sorted(TABLES), action="append")
@@ -648,6 +659,7 @@ def main() -> None:
             for n in exponents:
                 make_anchored(name, replace(params, stress_exponent=n), args.resume,
                               extend=args.extend)
+            refresh_anchored(name, params)
         return
     if args.plateau_checks:
         for family in [n for n in args.only or ["frustum"] if n in PLATEAU_FAMILIES]:
@@ -671,6 +683,7 @@ def main() -> None:
         for name in ANCHORED_TABLES:  # after their anchors
             for n in ANCHORED_EXPONENTS:
                 make_anchored(name, replace(params, stress_exponent=n), args.resume)
+            refresh_anchored(name, params)
 
 
 def table_path(name: str, params: CreepParameters) -> Path:
