@@ -5,8 +5,8 @@ Every entry is computed by the project's own solvers: the secondary current dist
 (:func:`solver.solve_field`) feeds the power-law creep solver
 (:func:`solver.creep.solve_creep_sequence`, one mesh per level for all ℓ/S) at the default creep
 constants (n = 6.56, bonded interface, D = S, σ_t = 0), and the product egg-box also at n = 3, 4.5,
-9 and 12 (a family, interpolated in 1/n); the pyramid and frustum (t = 0.5) tables also at n = 4.5
-(and 9, not made yet), anchored to their n = 6.56 tables (``--anchored``: each entry the anchor's
+9 and 12 (a family, interpolated in 1/n); the pyramid and frustum (t = 0.5) tables also at n = 3,
+4.5 and 9, anchored to their n = 6.56 tables (``--anchored``: each entry the anchor's
 times Π(n)/Π(6.56) solved on the anchor's coarsest level). An entry is Π at the finest of three
 levels; the default egg-box table (product form, n = 6.56) has five, 5-9, and its entries are their
 first-order limit (:func:`solver.creep.first_order_estimate`). Pyramids and frustums are solved
@@ -36,7 +36,7 @@ inverted) the held-out top fractions of their families. Run from the repository 
                                                              # pyramid table: levels 3-5
     python scripts/make_pressure_tables.py --only eggbox --stress-exponent 4.5   # the n family
     python scripts/make_pressure_tables.py --exponent-checks # held-out points between them
-    python scripts/make_pressure_tables.py --anchored        # pyramid, frustum at n = 4.5, 9
+    python scripts/make_pressure_tables.py --anchored        # pyramid, frustum at n = 3, 4.5, 9
                                                              # (about 45 min per table and n
                                                              # on 2 cores; remake them after
                                                              # their n = 6.56 anchors)
@@ -360,7 +360,7 @@ RATIO_CHECKS = {"pyramid": [(2 / 3, 0.0067, 0.2), (1 / 15, 0.002, 1.6)],
 DIRECT_CHECKS = {4.5: [(1 / 6, 0.0067, 1.6)]}
 # held-out exponents (n, H/S, r/S, ℓ/S) on a grid node between the anchored table and its
 # anchor: Π there is the anchor's entry times the ratio solved at n, against the lookup's
-# interpolation in 1/n (a family of two members has no second difference to estimate it)
+# interpolation in 1/n (whose second difference over the family the lookup's error includes)
 ANCHORED_EXPONENT_CHECKS = {3.0: [(3.75, 1 / 6, 0.0067, 1.6)], 4.5: [(5.5, 1 / 6, 0.0067, 1.6)],
                             9.0: [(7.5, 1 / 6, 0.0067, 1.6)]}
 
@@ -598,15 +598,16 @@ def make_anchored(name: str, params: CreepParameters, cache: Path | None, *,
                  100 * eps.max(), time.perf_counter() - t0)
 
 
-def refresh_anchored(name: str, params: CreepParameters) -> None:
-    """Derive every anchored table of ``name`` again from the solves it records: a held-out
+def refresh_anchored(name: str, params: CreepParameters, cache: Path | None) -> None:
+    """Derive every anchored table of ``name`` at ``ANCHORED_EXPONENTS`` again from the solves
+    it records (a check it does not record is solved, kept in ``cache``): a held-out
     exponent's lookup interpolates across the whole exponent family, so it changes when a
     member is added or remade."""
     load_tables.cache_clear()
     for n in ANCHORED_EXPONENTS:
         at = replace(params, stress_exponent=n)
         if table_path(name, at).exists():
-            make_anchored(name, at, None, extend=True)
+            make_anchored(name, at, cache, extend=True)
 
 
 def main() -> None:
@@ -660,7 +661,7 @@ def main() -> None:
             for n in exponents:
                 make_anchored(name, replace(params, stress_exponent=n), args.resume,
                               extend=args.extend)
-            refresh_anchored(name, params)
+            refresh_anchored(name, params, args.resume)
         return
     if args.plateau_checks:
         for family in [n for n in args.only or ["frustum"] if n in PLATEAU_FAMILIES]:
@@ -684,7 +685,7 @@ def main() -> None:
         for name in ANCHORED_TABLES:  # after their anchors
             for n in ANCHORED_EXPONENTS:
                 make_anchored(name, replace(params, stress_exponent=n), args.resume)
-            refresh_anchored(name, params)
+            refresh_anchored(name, params, args.resume)
 
 
 def table_path(name: str, params: CreepParameters) -> Path:

@@ -90,10 +90,11 @@ def test_anchored_entries_are_the_anchor_times_the_coarse_level_ratio():
 def test_the_ratio_moves_less_than_the_pressure_factor_between_levels():
     """Why anchoring works: where Π itself is not converged (it moves by more than 1 % from
     the coarsest level to the next: up to 27 % at the shallowest, sharpest pyramid), the
-    ratio Π(n)/Π(6.56) mostly moves much less than Π does, because the two solves' errors
-    largely cancel (median 24 % of Π's move, 1-59 % at all checks but one, where R moved
-    108 % of it: the pyramid at n = 9, H/S 1/6, r/S 0.002; where Π has converged, R moves by
-    a few tenths of a per cent either way). The recorded coarse values are the tables' own."""
+    ratio Π(n)/Π(6.56) mostly moves less than Π does, because the two solves' errors
+    partly cancel (median 36 % of Π's move over n = 3, 4.5 and 9; 1-96 % at all checks but
+    one, where R moved 108 % of it: the pyramid at n = 9, H/S 1/6, r/S 0.002; less
+    cancellation the farther n is from 6.56; where Π has converged, R moves by a few tenths
+    of a per cent either way). The recorded coarse values are the tables' own."""
     fractions = []
     for table, anchor in _anchored():
         checks = table.provenance["ratio_checks"]
