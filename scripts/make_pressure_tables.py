@@ -453,7 +453,7 @@ def _prior_anchored(path: Path, base, anchor_name: str, level: int) -> dict | No
         raise SystemExit(f"--extend: {path} was not anchored to today's {anchor_name} (other "
                          "axes, levels, mesh options or anchor values): make it afresh "
                          "(--resume DIR keeps the solves)")
-    return {"coarsest": np.asarray(prior["coarsest"], dtype=float),
+    return {"coarsest": coarsest,
             "checks": {tuple(c["point"]): (c["solved"][1], c["anchor"][1])
                        for c in prior["ratio_checks"]},
             "held_out": {tuple(c["point"]): c["ratio"] for c in prior["held_out"]},
