@@ -346,7 +346,7 @@ def add_plateau_checks(params: CreepParameters, cache: Path | None,
 # level, where the discretisation errors of the two largely cancel (pyramid H25S150, ℓ/S = 1.6,
 # n = 5: Π moves by 4.5 % from level 2 to 3, the ratio by 0.5 %; docs/benchmarks.md)
 ANCHORED_TABLES = ("pyramid", "frustum")
-ANCHORED_EXPONENTS = [3.0, 4.5, 9.0]
+ANCHORED_EXPONENTS = [3.0, 4.5, 9.0, 12.0]
 SETTLED_MOVE = 0.02  # the anchor's level move below which R's change does not scale with it
 RATIO_CHECK_SAFETY = 3.0  # the level-2 ratio's error: 3 × its change to level 3 (first order,
 # an estimate: the changes need not shrink steadily, docs/benchmarks.md)
@@ -362,7 +362,8 @@ DIRECT_CHECKS = {4.5: [(1 / 6, 0.0067, 1.6)]}
 # anchor: Π there is the anchor's entry times the ratio solved at n, against the lookup's
 # interpolation in 1/n (whose second difference over the family the lookup's error includes)
 ANCHORED_EXPONENT_CHECKS = {3.0: [(3.75, 1 / 6, 0.0067, 1.6)], 4.5: [(5.5, 1 / 6, 0.0067, 1.6)],
-                            9.0: [(7.5, 1 / 6, 0.0067, 1.6)]}
+                            9.0: [(7.5, 1 / 6, 0.0067, 1.6)],
+                            12.0: [(10.5, 1 / 6, 0.0067, 1.6)]}
 
 
 def direct_checks(name: str, params: CreepParameters, cache: Path | None,
