@@ -36,7 +36,7 @@ inverted) the held-out top fractions of their families. Run from the repository 
                                                              # pyramid table: levels 3-5
     python scripts/make_pressure_tables.py --only eggbox --stress-exponent 4.5   # the n family
     python scripts/make_pressure_tables.py --exponent-checks # held-out points between them
-    python scripts/make_pressure_tables.py --anchored        # pyramid, frustum at n = 3, 4.5, 9
+    python scripts/make_pressure_tables.py --anchored        # pyramid, frustum at n = 3, 4.5, 9, 12
                                                              # (about 45 min per table and n
                                                              # on 2 cores; remake them after
                                                              # their n = 6.56 anchors)

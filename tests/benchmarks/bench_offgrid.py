@@ -20,7 +20,7 @@ grow) so that a second run times only the predictions; ``--times-only`` times th
 The band step (k -> 2k elements per band half-width) is common to the rounded tables and
 references, so it is printed, not compared. ``--extra`` runs designs outside the fixed list that
 later tables brought in, among them rounded designs at creep exponents 5 and 8 (tables anchored
-to the n = 6.56 ones at n = 3, 4.5 and 9).
+to the n = 6.56 ones at n = 3, 4.5, 9 and 12).
 """
 
 from __future__ import annotations

@@ -174,10 +174,10 @@ def test_a_design_outside_the_tables_is_told_why():
                              lk, POWER_LAW).startswith("H/S = 0.03 is outside the table")
     assert "r/S = 0.001 is outside" in table_miss_reason(
         PyramidArray(height_um=150.0, period_um=1000.0, edge_radius_um=1.0), lk, POWER_LAW)
-    # rounded tables at other n are anchored to the n = 6.56 ones, from n = 3 to 9
+    # rounded tables at other n are anchored to the n = 6.56 ones, from n = 3 to 12
     assert table_miss_reason(PyramidArray(height_um=25.0, period_um=150.0, edge_radius_um=1.0),
                              lk, replace(POWER_LAW, stress_exponent=2.5)).startswith(
-        "creep exponent n = 2.5 is outside the tables (3-9)")
+        "creep exponent n = 2.5 is outside the tables (3-12)")
     assert "kinetic length / S = 66.67" in table_miss_reason(
         PyramidArray(height_um=25.0, period_um=150.0, edge_radius_um=1.0), 1e-2, POWER_LAW)
     assert "transition stress" in table_miss_reason(
