@@ -6,7 +6,7 @@ Every entry is computed by the project's own solvers: the secondary current dist
 (:func:`solver.creep.solve_creep_sequence`, one mesh per level for all ℓ/S) at the default creep
 constants (n = 6.56, bonded interface, D = S, σ_t = 0), and the product egg-box also at n = 3, 4.5,
 9 and 12 (a family, interpolated in 1/n); the pyramid and frustum (t = 0.5) tables also at n = 3,
-4.5 and 9, anchored to their n = 6.56 tables (``--anchored``: each entry the anchor's
+4.5, 9 and 12, anchored to their n = 6.56 tables (``--anchored``: each entry the anchor's
 times Π(n)/Π(6.56) solved on the anchor's coarsest level). An entry is Π at the finest of three
 levels; the default egg-box table (product form, n = 6.56) has five, 5-9, and its entries are their
 first-order limit (:func:`solver.creep.first_order_estimate`). Pyramids and frustums are solved

@@ -95,8 +95,7 @@ def test_the_ratio_moves_less_than_the_pressure_factor_between_levels():
     below 100 % at every check with r/S above 0.002). At the sharpest edge (r/S = 0.002)
     the cancellation can fail: the pyramid at H/S 1/6 moved R by 108 % of Π's move at n = 9
     and 166 % at n = 12 (R's error model takes that in through κ); where Π has converged, R
-    moves by a few tenths of a per cent either way. The recorded coarse values are the
-    tables' own."""
+    moves by up to about 1 % either way. The recorded coarse values are the tables' own."""
     fractions = []
     for table, anchor in _anchored():
         checks = table.provenance["ratio_checks"]
@@ -121,6 +120,8 @@ def test_the_ratio_moves_less_than_the_pressure_factor_between_levels():
                     assert ratio_change < pi_change, (table.creep, c["point"])
     assert len(fractions) >= 8
     assert np.median(fractions) < 0.5
+    assert max(fractions) < 2.0
+    assert sum(f >= 1.0 for f in fractions) <= 2
 
 
 def test_anchored_held_out_points_are_covered_by_the_error_estimate():
