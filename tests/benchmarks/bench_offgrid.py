@@ -19,7 +19,7 @@ grow) so that a second run times only the predictions; ``--times-only`` times th
 (each the best of three) without any reference. Peak memory at the end.
 The band step (k -> 2k elements per band half-width) is common to the rounded tables and
 references, so it is printed, not compared. ``--extra`` runs designs outside the fixed list that
-later tables brought in, among them rounded designs at creep exponents 5 and 8 (tables anchored
+later tables brought in, among them rounded designs at creep exponents 5, 8 and 11 (tables anchored
 to the n = 6.56 ones at n = 3, 4.5, 9 and 12).
 """
 
@@ -80,6 +80,8 @@ EXTRA_DESIGNS = [
     # rounded designs at other creep exponents (tables anchored to the n = 6.56 ones)
     (PyramidArray(height_um=30.0, period_um=100.0), None, CreepParameters(stress_exponent=5.0)),
     (FrustumArray(height_um=20.0, period_um=160.0), None, CreepParameters(stress_exponent=8.0)),
+    (PyramidArray(height_um=30.0, period_um=100.0), None, CreepParameters(stress_exponent=11.0)),
+    (FrustumArray(height_um=20.0, period_um=160.0), None, CreepParameters(stress_exponent=11.0)),
 ]
 
 
