@@ -28,6 +28,7 @@ from scipy import stats
 from solver.creep import solve_creep
 from solver.creep_params import CreepParameters
 from solver.field import solve_field
+from solver.grid import length_um
 from solver.materials import Materials
 from solver.prediction import REFERENCE_CURRENT_A_M2, solid_design
 from solver.tables import TABLE_DIR, load_table, lookup_pressure_factor
@@ -43,19 +44,23 @@ def peak_rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
 
 
-def order_fit(levels: np.ndarray, values: np.ndarray, order: float) -> tuple[float, float]:
-    """(Π∞, rms residual) of the least-squares fit Π = Π∞ + c·(1/L)^order."""
+def _line(levels: np.ndarray, values: np.ndarray, order: float):
+    """Least-squares fit Π = Π∞ + c·(1/L)^order: (coefficients, basis)."""
     h = (1.0 / levels) ** order
     basis = np.column_stack([np.ones_like(h), h])
     coef, *_ = np.linalg.lstsq(basis, values, rcond=None)
+    return coef, basis
+
+
+def order_fit(levels: np.ndarray, values: np.ndarray, order: float) -> tuple[float, float]:
+    """(Π∞, rms residual) of the least-squares fit Π = Π∞ + c·(1/L)^order."""
+    coef, basis = _line(levels, values, order)
     return float(coef[0]), float(np.sqrt(np.mean((values - basis @ coef) ** 2)))
 
 
 def intercept_error(levels: np.ndarray, values: np.ndarray) -> float:
     """95 % half-width of the order-1 least-squares limit from the scatter about the line."""
-    h = 1.0 / levels
-    basis = np.column_stack([np.ones_like(h), h])
-    coef, *_ = np.linalg.lstsq(basis, values, rcond=None)
+    coef, basis = _line(levels, values, 1.0)
     dof = levels.size - 2
     scatter = np.sqrt(np.sum((values - basis @ coef) ** 2) / dof)
     return float(stats.t.ppf(0.975, dof) * scatter * np.sqrt(np.linalg.inv(basis.T @ basis)[0, 0]))
@@ -95,7 +100,7 @@ def main() -> None:
     secondary = solve_field(design, Materials(), mode="secondary")
     solid = solid_design(design, secondary)
     params = CreepParameters(transition_stress_pa=0.0)
-    print(f"{design.name}: ℓ/S = {secondary.kinetic_length_m * 1e6 / args.S:.4f}, n = "
+    print(f"{design.name}: ℓ/S = {length_um(secondary.kinetic_length_m) / args.S:.4f}, n = "
           f"{params.stress_exponent:g}, {params.slip}")
     print(f"{'level':>5} {'Pi':>10} {'step':>9} {'time [s]':>9} {'peak RSS [GB]':>14}")
     levels, values = [], []
