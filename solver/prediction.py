@@ -628,14 +628,21 @@ def _predict(surface: Surface, materials: Materials, creep_params: CreepParamete
     pf = dp_ref * (jf / REFERENCE_CURRENT_A_M2) ** (1.0 / n)
     pf_rel_error = math.nan if pi == 0.0 else pi_err / pi
     if creep_params.transition_stress_pa > 0.0 and surface.height_um > 0:
-        # two-mechanism creep: Δp(J) is no power law; solve at J_flat and J_flat/2 and use the
-        # local exponent between them (J* lies near J_flat): Δp(J) = P_f (J/J_flat)^(1/n_eff)
+        # two-mechanism creep: Δp(J) is no power law; Δp at J_flat and J_flat/2 and the local
+        # exponent between them (J* lies near J_flat): Δp(J) = P_f (J/J_flat)^(1/n_eff). Both
+        # on the mesh the solve above ended on, whose error Π carries (the reference current
+        # is J_flat by default: that solve is P_f's)
         solid = solid_design(surface, secondary)
-        at = [solve_creep(solid, secondary.current_ratio_at_um, creep_params,
-                          current_density_a_m2=j, divisions=creep_divisions or 4)
-              for j in (jf, 0.5 * jf)]
-        pf = at[0].max_excess_pressure_pa
-        slope = math.log(at[0].max_excess_pressure_pa / at[1].max_excess_pressure_pa) / math.log(2)
+        level = creep.divisions if creep is not None else (creep_divisions or 4)
+
+        def excess_at(j: float) -> float:
+            return solve_creep(solid, secondary.current_ratio_at_um, creep_params,
+                               current_density_a_m2=j,
+                               divisions=level).max_excess_pressure_pa
+
+        pf = (creep.max_excess_pressure_pa
+              if creep is not None and jf == REFERENCE_CURRENT_A_M2 else excess_at(jf))
+        slope = math.log(pf / excess_at(0.5 * jf)) / math.log(2)
         n = 1.0 / min(max(slope, 1.0 / creep_params.stress_exponent), 1.0)
     fracture = constants.criterion == "fracture"
     stress = None
