@@ -31,7 +31,8 @@ inverted) the held-out top fractions of their families. Run from the repository 
                                                              # a rounded one with its band
                                                              # checks)
     python scripts/make_pressure_tables.py --band-checks     # only the rounded tables' band
-                                                             # checks
+                                                             # checks (--resume DIR keeps
+                                                             # their solves too)
     python scripts/make_pressure_tables.py --only pyramid --coarse-band  # as the shipped
                                                              # pyramid table: levels 3-5
     python scripts/make_pressure_tables.py --only eggbox --stress-exponent 4.5   # the n family
@@ -184,12 +185,13 @@ BAND_CHECKS = {"pyramid": [(1 / 15, 0.0067, 1.6), (1 / 6, 0.0067, 1.6), (1 / 3, 
 
 
 def add_band_checks(name: str, params: CreepParameters,
-                    reuse: list[dict] | None = None) -> None:
+                    reuse: list[dict] | None = None, cache: Path | None = None) -> None:
     """Solve the band checks of a rounded table with the rounding band resolved and record
     them (with the table's lookup there and the coarse-band Π of a prediction off the tables)
     in the table file's provenance; the entries are kept. Band-resolved values of ``reuse``
     (earlier checks, e.g. of the file before it was regenerated) at the same point and
-    settings are taken over instead of solved again."""
+    settings are taken over instead of solved again; ``cache`` keeps (and resumes) the
+    band-refined solves like the entries'."""
     spec = TABLES[name]
     path = table_path(name, params)
     load_tables.cache_clear()  # tables written earlier in this run
@@ -207,7 +209,7 @@ def add_band_checks(name: str, params: CreepParameters,
         design = spec.factory(a * s, s, r * s)
         old = known.get((a, r, k))
         if old is None:
-            check = band_check(design, k, params, coarse=coarse.get((a, r, k)))
+            check = band_check(design, k, params, coarse=coarse.get((a, r, k)), cache=cache)
         else:
             check = {key: old[key] for key in (*settings, "values", "resolved",
                                                "resolved_error")}
@@ -632,9 +634,9 @@ def main() -> None:
                              f"--stress-exponent (default {ANCHORED_EXPONENTS}), anchored to "
                              "the shipped n = 6.56 tables")
     parser.add_argument("--resume", type=Path, metavar="DIR",
-                        help="keep every grid design's solves in DIR and reuse those found "
-                             "there (an interrupted run continues; clear DIR after changing "
-                             "the solver)")
+                        help="keep every grid design's solves (and the band checks') in DIR "
+                             "and reuse those found there (an interrupted run continues; clear "
+                             "DIR after changing the solver)")
     parser.add_argument("--extend", action="store_true",
                         help="take the rows (H/S) and held-out points the shipped table already "
                              "has from it and solve only the new ones (same axes otherwise, "
@@ -670,7 +672,7 @@ def main() -> None:
         return
     if args.band_checks:
         for name in args.only or sorted(BAND_CHECKS):
-            add_band_checks(name, params)
+            add_band_checks(name, params, cache=args.resume)
         return
     if args.coarse_band:
         for name in BAND_CHECKS:
@@ -733,7 +735,7 @@ def make(name: str, params: CreepParameters, divisions: int | None,
     logging.info("wrote %s (%d entries, %.0f s)", path, table.pressure_factor.size,
                  time.perf_counter() - t0)
     if name in BAND_CHECKS:
-        add_band_checks(name, params, reuse=earlier)
+        add_band_checks(name, params, reuse=earlier, cache=cache)
     if plateau:  # recomputes their interpolation
         add_plateau_checks(params, cache, reuse=plateau, family=family)
     if exponent:  # likewise

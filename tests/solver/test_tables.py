@@ -892,3 +892,35 @@ def test_shipped_exponent_checks_are_covered():
         hit = lookup_pressure_factor(d, k * REFERENCE_PERIOD_UM * 1e-6,
                                      replace(POWER_LAW, stress_exponent=n))
         assert hit == pytest.approx((c["table"], c["table_error"]), rel=1e-9)
+
+
+def test_band_check_solves_are_cached_and_are_the_band_refined_solves(tmp_path, monkeypatch):
+    """With a cache folder the two band-refined solves of a band check are kept and taken
+    over by a second check (an interrupted generation resumes them); each is the solve on the
+    mesh with k elements per band half-width, bit for bit (the coarser one recomputed)."""
+    import solver.tables as tables
+    from solver.creep import CreepOptions, solve_creep_sequence
+
+    calls = []
+    solve = tables.solve_entries
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs["options"].band_elements)
+        return solve(*args, **kwargs)
+
+    monkeypatch.setattr(tables, "solve_entries", counted)
+    s = REFERENCE_PERIOD_UM
+    design = PyramidArray(height_um=s / 6, period_um=s, edge_radius_um=0.022 * s)
+    settings = {"divisions": 2, "elements": (1, 2), "tip_layer": 0.5, "tip_floor": 0.0625}
+    first = tables.band_check(design, 1.6, POWER_LAW, coarse=1.0, cache=tmp_path, **settings)
+    again = tables.band_check(design, 1.6, POWER_LAW, coarse=1.0, cache=tmp_path, **settings)
+    assert calls == [1, 2]
+    assert first == again
+    assert len(list(tmp_path.glob("*.npz"))) == 2
+    fn = table_current_ratio_fn(design, 1.6)  # the coarser one again, directly (4 s)
+    sol = solve_creep_sequence(design, [fn], POWER_LAW, divisions=2, options=CreepOptions(
+        band_elements=1, tip_layer=0.5, tip_floor=0.0625))[0]
+    assert first["values"][0] == float(sol.pressure.max())
+    assert first["values"][1] < first["values"][0]  # the band resolved: Π comes down
+    assert first["resolved"] == first["values"][1]
+    assert first["resolved_error"] == abs(first["values"][0] - first["values"][1])
