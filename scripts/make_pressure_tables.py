@@ -204,20 +204,23 @@ def add_band_checks(name: str, params: CreepParameters,
     coarse = {tuple(c["point"]): c["coarse"] for c in earlier if "coarse" in c}
     checks = []
     for a, r, k in BAND_CHECKS[name]:
-        t0 = time.perf_counter()
         s = REFERENCE_PERIOD_UM
         design = spec.factory(a * s, s, r * s)
         old = known.get((a, r, k))
         if old is None:
-            check = band_check(design, k, params, coarse=coarse.get((a, r, k)), cache=cache)
+            spent: list[float] = []
+            check = band_check(design, k, params, coarse=coarse.get((a, r, k)), cache=cache,
+                               spent=spent)
+            seconds = round(math.fsum(spent))  # its solves' (a cached one's as recorded)
         else:
+            t0 = time.perf_counter()
             check = {key: old[key] for key in (*settings, "values", "resolved",
                                                "resolved_error")}
             check["coarse"] = coarse.get((a, r, k)) or coarse_band_pressure_factor(
                 design, table_current_ratio_fn(design, k), params)
+            seconds = round(time.perf_counter() - t0) + old.get("seconds", 0)
         pi, _ = table.interpolate(a, k, r)
-        checks.append({"point": [a, r, k], "table": pi, **check,
-                       "seconds": round(time.perf_counter() - t0) + (old or {}).get("seconds", 0)})
+        checks.append({"point": [a, r, k], "table": pi, **check, "seconds": seconds})
         logging.info("band check %s %s: Pi %s -> resolved %.4g, coarse band %.4g, table %.4g "
                      "(%.0f s)", name, (a, r, k), check["values"], check["resolved"],
                      check["coarse"], pi, checks[-1]["seconds"])

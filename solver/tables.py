@@ -554,7 +554,8 @@ def band_check(design: Surface, kinetic_over_period: float, params: CreepParamet
                elements: tuple[int, int] = BAND_CHECK_ELEMENTS,
                tip_layer: float = BAND_CHECK_TIP_LAYER,
                tip_floor: float = BAND_CHECK_TIP_FLOOR,
-               coarse: float | None = None, cache: Path | None = None) -> dict[str, Any]:
+               coarse: float | None = None, cache: Path | None = None,
+               spent: list[float] | None = None) -> dict[str, Any]:
     """Π of a rounded design with the rounding band refined: ``CreepOptions.band_elements``
     = k and 2k (``elements``) at ``divisions``, first layers ``tip_layer`` times the band
     elements down to ``tip_floor``. The finer value is the band-resolved Π and the step
@@ -562,18 +563,23 @@ def band_check(design: Surface, kinetic_over_period: float, params: CreepParamet
     band, is off. Thinner first layers still lower Π (docs/benchmarks.md, "Rounded tips"), so
     the resolved value bounds the converged one from above. ``coarse``: Π of the coarse-band
     solve off the tables, if already known. ``cache``: a folder keeping the two solves
-    (:func:`cached_entries`; the finer one of an inverted frustum takes most of an hour)."""
-    fn = table_current_ratio_fn(design, kinetic_over_period)
+    (:func:`cached_entries`; the finer one of an inverted frustum takes most of an hour).
+    ``spent`` gets the seconds of each solve (a cached one's as recorded when solved)."""
     values = [float(cached_entries(
         cache, design, [kinetic_over_period], params, [divisions], floor=False,
-        options=CreepOptions(band_elements=k, tip_layer=tip_layer, tip_floor=tip_floor))[0][0])
+        options=CreepOptions(band_elements=k, tip_layer=tip_layer, tip_floor=tip_floor),
+        spent=spent)[0][0])
         for k in elements]
     first, fine = values
+    if coarse is None:
+        t0 = time.perf_counter()
+        coarse = coarse_band_pressure_factor(
+            design, table_current_ratio_fn(design, kinetic_over_period), params)
+        if spent is not None:
+            spent.append(time.perf_counter() - t0)
     return {"band_elements": list(elements), "divisions": divisions, "tip_layer": tip_layer,
             "tip_floor": tip_floor, "values": values, "resolved": fine,
-            "resolved_error": abs(first - fine),
-            "coarse": coarse if coarse is not None else coarse_band_pressure_factor(
-                design, fn, params)}
+            "resolved_error": abs(first - fine), "coarse": coarse}
 
 
 def coarse_band_pressure_factor(design: Surface, current_ratio_fn: Any,

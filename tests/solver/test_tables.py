@@ -912,10 +912,15 @@ def test_band_check_solves_are_cached_and_are_the_band_refined_solves(tmp_path, 
     s = REFERENCE_PERIOD_UM
     design = PyramidArray(height_um=s / 6, period_um=s, edge_radius_um=0.022 * s)
     settings = {"divisions": 2, "elements": (1, 2), "tip_layer": 0.5, "tip_floor": 0.0625}
-    first = tables.band_check(design, 1.6, POWER_LAW, coarse=1.0, cache=tmp_path, **settings)
-    again = tables.band_check(design, 1.6, POWER_LAW, coarse=1.0, cache=tmp_path, **settings)
+    spent, spent_again = [], []
+    first = tables.band_check(design, 1.6, POWER_LAW, coarse=1.0, cache=tmp_path,
+                              spent=spent, **settings)
+    again = tables.band_check(design, 1.6, POWER_LAW, coarse=1.0, cache=tmp_path,
+                              spent=spent_again, **settings)
     assert calls == [1, 2]
     assert first == again
+    assert len(spent) == 2 and min(spent) > 0.0
+    assert spent_again == spent  # the solve times as recorded, not the cache reads
     assert len(list(tmp_path.glob("*.npz"))) == 2
     fn = table_current_ratio_fn(design, 1.6)  # the coarser one again, directly (4 s)
     sol = solve_creep_sequence(design, [fn], POWER_LAW, divisions=2, options=CreepOptions(
