@@ -4,9 +4,9 @@
 Every entry is computed by the project's own solvers: the secondary current distribution
 (:func:`solver.solve_field`) feeds the power-law creep solver
 (:func:`solver.creep.solve_creep_sequence`, one mesh per level for all ℓ/S) at the default creep
-constants (n = 6.56, bonded interface, D = S, σ_t = 0), and the product egg-box also at n = 3, 4.5,
-9 and 12 (a family, interpolated in 1/n); the pyramid and frustum (t = 0.5) tables also at n = 3,
-4.5, 9 and 12, anchored to their n = 6.56 tables (``--anchored``: each entry the anchor's
+constants (n = 6.56, bonded interface, D = S, σ_t = 0), and the product egg-box also at n = 1, 2,
+3, 4.5, 9 and 12 (a family, interpolated in 1/n); the pyramid and frustum (t = 0.5) tables also at
+n = 3, 4.5, 9 and 12, anchored to their n = 6.56 tables (``--anchored``: each entry the anchor's
 times Π(n)/Π(6.56) solved on the anchor's coarsest level). An entry is Π at the finest of three
 levels; the default egg-box table (product form, n = 6.56) has five, 5-9, and its entries are their
 first-order limit (:func:`solver.creep.first_order_estimate`). Pyramids and frustums are solved
@@ -231,12 +231,13 @@ def add_band_checks(name: str, params: CreepParameters,
 
 # product egg-box tables at these further creep exponents (a family: lookups interpolate in
 # 1/n between them), and held-out (n, H/S, ℓ/S) points that check that interpolation
-EGGBOX_EXPONENTS = [3.0, 4.5, 9.0, 12.0]
+EGGBOX_EXPONENTS = [1.0, 2.0, 3.0, 4.5, 9.0, 12.0]  # n = 1 (Newtonian) is the smallest allowed
 # ... made with the earlier egg-box recipe: levels 5-7, the entry Π at the finest (the default
 # n's table has levels 5-9 and their first-order limit; the others are not redone yet)
 EGGBOX_FAMILY_RECIPE = {"divisions": 7, "levels": 3, "extrapolate": False}
 EXPONENT_CHECKS = [(5.5, 1 / 6, 1.6), (8.0, 1 / 15, 6.4), (5.5, 1.0, 0.8), (10.5, 1 / 3, 0.8),
-                   (11.0, 1 / 15, 6.4), (3.7, 1 / 6, 0.4), (3.5, 2 / 3, 3.2)]
+                   (11.0, 1 / 15, 6.4), (3.7, 1 / 6, 0.4), (3.5, 2 / 3, 3.2),
+                   (1.5, 1 / 6, 1.6), (2.5, 1 / 3, 0.8), (1.25, 1.0, 6.4)]
 
 
 # the checks' own levels: the family's members but the default one were made at levels 5-7

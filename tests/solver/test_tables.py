@@ -80,9 +80,10 @@ def test_lookup_matches_shape_and_creep_options_and_interpolates(tmp_path):
 
 
 @pytest.mark.parametrize(("form", "n", "level"), [
-    *[("product", n, "coarsest") for n in (3.0, 4.5, 6.56, 9.0, 12.0)], ("sum", 6.56, "coarsest"),
+    *[("product", n, "coarsest") for n in (1.0, 2.0, 3.0, 4.5, 6.56, 9.0, 12.0)],
+    ("sum", 6.56, "coarsest"),
     *[pytest.param("product", n, "finest", marks=pytest.mark.slow)
-      for n in (3.0, 4.5, 6.56, 9.0, 12.0)],
+      for n in (1.0, 2.0, 3.0, 4.5, 6.56, 9.0, 12.0)],
     pytest.param("sum", 6.56, "finest", marks=pytest.mark.slow)])
 def test_shipped_table_entry_is_recomputed_by_the_solver(form, n, level):
     """One entry of each egg-box table (the product form's n family and the sum form)
@@ -159,9 +160,9 @@ def test_a_design_outside_the_tables_is_told_why():
     egg = EggBox(height_um=25.0, period_um=150.0)
     assert table_miss_reason(egg, lk, replace(POWER_LAW, slip="freeslip")) == \
         "creep options differ from the table's: slip freeslip (table: noslip)"
-    # product egg-boxes have tables at n = 3, 4.5, 6.56, 9 and 12 (a family), the sum form one
-    assert table_miss_reason(egg, lk, replace(POWER_LAW, stress_exponent=2.0)) == \
-        "creep exponent n = 2 is outside the tables (3-12)"
+    # product egg-boxes have tables at n = 1, 2, 3, 4.5, 6.56, 9 and 12 (a family: every n a
+    # design may have), the sum form one
+    assert lookup_pressure_factor(egg, lk, replace(POWER_LAW, stress_exponent=2.0)) is not None
     assert "stress_exponent 5.0 (table: 6.56)" in table_miss_reason(
         EggBox(height_um=25.0, period_um=150.0, form="sum"), lk,
         replace(POWER_LAW, stress_exponent=5.0))
@@ -191,7 +192,7 @@ def test_eggbox_tables_reach_the_printable_limit(form):
     the default kinetic length for every S it may have."""
     tables = [t for t in load_tables() if t.shape.get("kind") == "eggbox"
               and t.shape.get("form") == form and t.creep["slip"] == "noslip"]
-    assert len(tables) == (5 if form == "product" else 1)  # n = 3, 4.5, 6.56, 9, 12
+    assert len(tables) == (7 if form == "product" else 1)  # n = 1, 2, 3, 4.5, 6.56, 9, 12
     for table in tables:
         assert table.aspect[0] <= 1 / 120 + 1e-12
         assert table.aspect[-1] == pytest.approx(ASPECT_MAX)
@@ -872,19 +873,19 @@ def test_default_eggbox_table_is_the_first_order_limit_of_its_levels(form):
 
 
 def test_shipped_exponent_checks_are_covered():
-    """Held-out points between the egg-box tables at n = 3, 4.5, 6.56, 9 and 12, solved like
+    """Held-out points between the egg-box tables at n = 1, 2, 3, 4.5, 6.56, 9 and 12, solved like
     entries by the generator, at least one between each two neighbours of the family: the
     family lookup's error plus the point's own covers the difference, and the recorded lookup
     is what the shipped tables return today."""
     family = sorted(t.creep["stress_exponent"] for t in load_tables()
                     if t.shape.get("kind") == "eggbox" and t.shape.get("form") == "product")
-    assert family == [3.0, 4.5, 6.56, 9.0, 12.0]
+    assert family == [1.0, 2.0, 3.0, 4.5, 6.56, 9.0, 12.0]
     table = next(t for t in load_tables() if t.shape.get("kind") == "eggbox"
                  and t.shape.get("form") == "product"
                  and t.creep["stress_exponent"] == POWER_LAW.stress_exponent)
     checks = table.provenance["exponent_checks"]
     between = {int(np.searchsorted(family, c["point"][0])) for c in checks}
-    assert between == {1, 2, 3, 4}
+    assert between == {1, 2, 3, 4, 5, 6}
     for c in checks:
         n, a, k = c["point"]
         assert abs(c["table"] - c["solved"]) <= c["table_error"] + c["solved_error"], c
