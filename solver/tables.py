@@ -848,6 +848,35 @@ def _shape_text(key: dict[str, Any]) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(key.items()))
 
 
+def _top_fraction_at_exponent(tables: tuple[PressureTable, ...],
+                              plateaus: list[tuple[float, PressureTable]],
+                              family: tuple[dict[str, Any], float], t: float,
+                              ckey: dict[str, Any]) -> str:
+    """The miss reason of a frustum between top-fraction tables at a creep exponent n that has
+    no such tables: the n at which the top fractions are interpolated, and the top fractions
+    that have tables (an exponent family) reaching n."""
+    n = ckey["stress_exponent"]
+    ns = []  # the exponents at which held-out checks have measured the interpolation
+    for _, m in plateaus:
+        at_n = plateau_members(tables, family, m.creep)
+        if len(at_n) >= 2 and not math.isnan(plateau_error(at_n, t)):
+            ns.append(m.creep["stress_exponent"])
+    ns = sorted(set(ns))
+    ts = []
+    for t0, m in plateaus:
+        members = _exponent_family(tables, {**m.shape, RADIUS_KEY: family[0][RADIUS_KEY]},
+                                   ckey)
+        exponents = [f.creep["stress_exponent"] for f in members]
+        if len(members) >= 2 and exponents[0] <= n <= exponents[-1] and t0 not in ts:
+            ts.append(t0)
+    where = f"n = {', '.join(f'{v:g}' for v in ns)} only" if ns else "no n"
+    text = (f"top fraction t = {t:g} at creep exponent n = {n:g}: the tables interpolate "
+            f"between top fractions at {where}")
+    if ts:
+        text += f" (at n = {n:g} they hold t = {', '.join(f'{v:g}' for v in sorted(ts))})"
+    return text
+
+
 def table_miss_reason(design: Surface, kinetic_length_m: float | None,
                       params: CreepParameters, folder: Path = TABLE_DIR) -> str:
     """One line saying why no shipped table covers the design (for the user's notice): the
@@ -867,6 +896,10 @@ def table_miss_reason(design: Surface, kinetic_length_m: float | None,
         if not lo <= t <= hi:
             return f"top fraction t = {t:g} is outside the tables ({lo:g}-{hi:g})"
         here = plateau_members(tables, family, ckey, design.aspect_ratio, k)
+        if not plateau_members(tables, family, ckey) and all(
+                m.creep == {**ckey, "stress_exponent": m.creep["stress_exponent"]}
+                for _, m in plateaus):  # members at other n only: no interpolation in both
+            return _top_fraction_at_exponent(tables, plateaus, family, t, ckey)
         if len(here) >= 2 and not here[0][0] <= t <= here[-1][0]:  # members of fewer rows
             return (f"top fraction t = {t:g} at H/S = {design.aspect_ratio:.4g} and n = "
                     f"{params.stress_exponent:g} is outside the tables that reach this H/S "

@@ -179,6 +179,13 @@ def test_a_design_outside_the_tables_is_told_why():
     assert table_miss_reason(PyramidArray(height_um=25.0, period_um=150.0, edge_radius_um=1.0),
                              lk, replace(POWER_LAW, stress_exponent=2.5)).startswith(
         "creep exponent n = 2.5 is outside the tables (3-12)")
+    # between top fractions only where held-out checks measured it (n = 6.56); at n = 5 the
+    # pyramid's and the t = 0.5 frustum's families reach n, but no table lies between them
+    t03 = FrustumArray(height_um=25.0, period_um=150.0, edge_radius_um=1.0, top_fraction=0.3)
+    assert lookup_pressure_factor(t03, lk, replace(POWER_LAW, stress_exponent=5.0)) is None
+    assert table_miss_reason(t03, lk, replace(POWER_LAW, stress_exponent=5.0)) == (
+        "top fraction t = 0.3 at creep exponent n = 5: the tables interpolate between top "
+        "fractions at n = 6.56 only (at n = 5 they hold t = 0, 0.5)")
     assert "kinetic length / S = 66.67" in table_miss_reason(
         PyramidArray(height_um=25.0, period_um=150.0, edge_radius_um=1.0), 1e-2, POWER_LAW)
     assert "transition stress" in table_miss_reason(
