@@ -856,24 +856,23 @@ def _top_fraction_at_exponent(tables: tuple[PressureTable, ...],
     no such tables: the n at which the top fractions are interpolated, and the top fractions
     that have tables (an exponent family) reaching n."""
     n = ckey["stress_exponent"]
-    ns = []  # the exponents at which held-out checks have measured the interpolation
-    for _, m in plateaus:
-        at_n = plateau_members(tables, family, m.creep)
-        if len(at_n) >= 2 and not math.isnan(plateau_error(at_n, t)):
-            ns.append(m.creep["stress_exponent"])
-    ns = sorted(set(ns))
-    ts = []
-    for t0, m in plateaus:
-        members = _exponent_family(tables, {**m.shape, RADIUS_KEY: family[0][RADIUS_KEY]},
-                                   ckey)
-        exponents = [f.creep["stress_exponent"] for f in members]
-        if len(members) >= 2 and exponents[0] <= n <= exponents[-1] and t0 not in ts:
-            ts.append(t0)
+
+    def measured(creep: dict[str, Any]) -> bool:  # held-out checks measured the interpolation
+        at_n = plateau_members(tables, family, creep)
+        return len(at_n) >= 2 and not math.isnan(plateau_error(at_n, t))
+
+    def reaches(shape: dict[str, Any]) -> bool:  # an exponent family of the shape spans n
+        members = _exponent_family(tables, {**shape, RADIUS_KEY: family[0][RADIUS_KEY]}, ckey)
+        return len(members) >= 2 and (members[0].creep["stress_exponent"] <= n
+                                      <= members[-1].creep["stress_exponent"])
+
+    ns = sorted({m.creep["stress_exponent"] for _, m in plateaus if measured(m.creep)})
+    ts = sorted({t0 for t0, m in plateaus if reaches(m.shape)})
     where = f"n = {', '.join(f'{v:g}' for v in ns)} only" if ns else "no n"
     text = (f"top fraction t = {t:g} at creep exponent n = {n:g}: the tables interpolate "
             f"between top fractions at {where}")
     if ts:
-        text += f" (at n = {n:g} they hold t = {', '.join(f'{v:g}' for v in sorted(ts))})"
+        text += f" (at n = {n:g} they hold t = {', '.join(f'{v:g}' for v in ts)})"
     return text
 
 
