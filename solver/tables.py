@@ -501,12 +501,13 @@ def cached_entries(cache: Path | None, design: Surface, kinetic_over_period: lis
                    options: CreepOptions, spent: list[float] | None = None,
                    extrapolate: bool = False,
                    per_level_out: list | None = None) -> tuple[NDArray[np.float64], ...]:
-    """:func:`solve_entries`, kept in ``cache`` (a folder; None: no cache) under a hash of
-    everything the solve depends on, so that an interrupted table generation resumes where it
-    stopped (a grid design of a band-resolved rounded table takes 10-15 min). The solver code
-    is not part of the key: clear the folder after changing it. ``spent`` gets the solve's
-    seconds (as recorded when it was solved); ``per_level_out`` Π at every level (None for a
-    file written before they were kept)."""
+    """:func:`solve_entries`, each level's solve kept in ``cache`` (a folder; None: no cache)
+    under a hash of everything it depends on, so that an interrupted table generation resumes
+    where it stopped, level by level (a sharp inverted frustum's finest level alone takes more
+    than an hour), and a design asked for at other levels reuses the ones it shares. The
+    solver code is not part of the key: clear the folder after changing it. ``spent`` gets the
+    solve's seconds (the sum of its levels' as recorded when they were solved);
+    ``per_level_out`` Π at every level (levels × ℓ/S)."""
     t0 = time.perf_counter()
     kept: list = []
     if cache is None:
@@ -517,36 +518,47 @@ def cached_entries(cache: Path | None, design: Surface, kinetic_over_period: lis
         if per_level_out is not None:
             per_level_out.extend(kept)
         return result
+    rows, seconds = [], []
+    for level in levels:
+        row, took = _cached_level(Path(cache), design, kinetic_over_period, params, level,
+                                  options)
+        rows.append(row)
+        seconds.append(took)
+    per_level = np.array(rows)
+    if spent is not None:
+        spent.append(math.fsum(seconds))
+    if per_level_out is not None:
+        per_level_out.append(per_level)
+    values, errors = entry_estimates(levels, per_level, floor=floor, extrapolate=extrapolate)
+    return values, errors, per_level[0]
+
+
+def _cached_level(cache: Path, design: Surface, kinetic_over_period: list[float],
+                  params: CreepParameters, level: int,
+                  options: CreepOptions) -> tuple[NDArray[np.float64], float]:
+    """(Π at one level for each ℓ/S, the seconds its solve took), from ``cache`` or solved
+    (:func:`solve_entries` at that level) and kept there, written atomically."""
     fields = {"shape": shape_key(design), "height_um": float(design.height_um),
               "period_um": float(design.period_um), "creep": creep_key(params),
               "kinetic_over_period": [float(k) for k in kinetic_over_period],
-              "levels": list(levels), "floor": floor, "options": mesh_options(options)}
-    if extrapolate:  # older keys (the GCI estimate) stay valid
-        fields["extrapolate"] = True
+              "level": int(level), "options": mesh_options(options)}
     key = json.dumps(fields, sort_keys=True)
-    path = Path(cache) / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.npz"
+    path = cache / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.npz"
     if path.exists():
         with np.load(path) as data:
             if str(data["key"]) == key:
-                if spent is not None:
-                    spent.append(float(data["seconds"]) if "seconds" in data else math.nan)
-                if per_level_out is not None:
-                    per_level_out.append(data["per_level"] if "per_level" in data else None)
-                return data["values"], data["errors"], data["coarse"]
-    result = solve_entries(design, kinetic_over_period, params, levels, floor=floor,
-                           options=options, extrapolate=extrapolate, per_level_out=kept)
-    seconds = time.perf_counter() - t0
-    if spent is not None:
-        spent.append(seconds)
-    if per_level_out is not None:
-        per_level_out.extend(kept)
+                return data["values"].copy(), float(data["seconds"])
+    t0 = time.perf_counter()
+    kept: list = []
+    solve_entries(design, kinetic_over_period, params, [level], floor=False, options=options,
+                  per_level_out=kept)
+    values, seconds = kept[0][0], time.perf_counter() - t0
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.part")
     with os.fdopen(fd, "wb") as fh:
-        np.savez(fh, key=np.array(key), values=result[0], errors=result[1], coarse=result[2],
-                 per_level=kept[0], seconds=np.array(seconds))
+        np.savez(fh, key=np.array(key), values=values, seconds=np.array(seconds))
     os.replace(tmp, path)
-    return result
+    return values, seconds
 
 
 def band_check(design: Surface, kinetic_over_period: float, params: CreepParameters,

@@ -478,15 +478,16 @@ def test_extending_a_table_solves_only_its_new_rows(monkeypatch):
 
 
 def test_generation_cache_resumes_with_the_same_solves(tmp_path, monkeypatch):
-    """A cached grid design is the solve itself (bit for bit) and is not solved again; a
-    change of any input (the levels, the height of the design) is a different entry."""
+    """A cached grid design is the solve itself (bit for bit) and is not solved again; the
+    cache keeps each level apart, so other levels of the same design solve only the new ones;
+    a change of any input (the height of the design) is a different entry."""
     import solver.tables as tables
 
     calls = []
     solve = tables.solve_entries
 
     def counted(*args, **kwargs):
-        calls.append(args[-1])
+        calls.append(list(args[-1]))
         return solve(*args, **kwargs)
 
     monkeypatch.setattr(tables, "solve_entries", counted)
@@ -497,28 +498,34 @@ def test_generation_cache_resumes_with_the_same_solves(tmp_path, monkeypatch):
                                   options=opts, spent=spent)
     again = tables.cached_entries(tmp_path, design, [1.6], POWER_LAW, [2, 3], floor=False,
                                   options=opts, spent=spent)
-    assert len(calls) == 1
+    assert calls == [[2], [3]]  # one solve per level, none the second time
     assert spent[0] > 0.0 and spent[1] == spent[0]  # the cached solve keeps its solve time
     for a, b in zip(first, again, strict=True):
         assert np.array_equal(a, b)
-    assert first[0][0] == pytest.approx(tables.solve_entries(
-        design, [1.6], POWER_LAW, [2, 3], floor=False, options=opts)[0][0], rel=0.0)
-    tables.cached_entries(tmp_path, design, [1.6], POWER_LAW, [2], floor=False, options=opts)
-    assert len(calls) == 3  # the direct solve and the new levels
+    direct = tables.solve_entries(design, [1.6], POWER_LAW, [2, 3], floor=False, options=opts)
+    for a, b in zip(first, direct, strict=True):
+        assert np.array_equal(a, b)
+    calls.clear()
+    kept = []
+    finer = tables.cached_entries(tmp_path, design, [1.6], POWER_LAW, [2, 3, 4], floor=False,
+                                  options=opts, per_level_out=kept)
+    assert calls == [[4]]  # levels 2 and 3 from the cache
+    assert np.array_equal(kept[0][:2], np.array([direct[2], first[0]]))
+    assert finer[0][0] == kept[0][2, 0]  # the entry is Π at the finest level
     # another height of the same shape (the table's H/S axis) is another entry, and its Π
     # is its own
     other = EggBox(height_um=10.0, period_um=150.0)
     low = tables.cached_entries(tmp_path, other, [1.6], POWER_LAW, [2, 3], floor=False,
                                 options=opts)
-    assert len(calls) == 4
+    assert calls == [[4], [2], [3]]
     assert low[0][0] < first[0][0]  # shallower: less creep pressure
-    assert len(list(tmp_path.glob("*.npz"))) == 3
+    assert len(list(tmp_path.glob("*.npz"))) == 5
     assert not list(tmp_path.glob("*.part"))
 
 
 def test_extrapolated_generation_records_every_level_and_extends(tmp_path):
     """With ``extrapolate`` an entry is the first-order limit of its levels, which the table
-    records (and the cache keeps, apart from the finest-value entries of the same levels); an
+    records (the cache keeps the levels' solves, which the finest-value entries share); an
     extension takes the recorded levels of its old rows over."""
     import solver.tables as tables
     from solver.creep import first_order_estimate
@@ -540,7 +547,7 @@ def test_extrapolated_generation_records_every_level_and_extends(tmp_path):
                            cache=tmp_path)
     assert "per_level" not in plain.provenance
     assert np.array_equal(plain.pressure_factor[0], per_level[-1, 0])  # same solver, levels
-    assert len(list(tmp_path.glob("*.npz"))) == 2  # kept apart
+    assert len(list(tmp_path.glob("*.npz"))) == 3  # one solve per level, shared
     kept = []
     tables.cached_entries(tmp_path, egg(25.0, 150.0), ks, POWER_LAW, [2, 3, 4], floor=False,
                           options=tables.CreepOptions(), extrapolate=True, per_level_out=kept)
