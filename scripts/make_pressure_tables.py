@@ -44,6 +44,9 @@ inverted) the held-out top fractions of their families. Run from the repository 
     python scripts/make_pressure_tables.py --plateau-checks  # held-out frustum top fractions
     python scripts/make_pressure_tables.py --plateau-checks --only frustum-inverted  # inverted
     python scripts/make_pressure_tables.py --only eggbox --slip freeslip  # free-slip interface
+    python scripts/make_pressure_tables.py --only frustum-inverted --resume scripts/table_cache
+                                                             # the inverted frustum table from
+                                                             # the solves kept so far
 
 Tests (``tests/solver/test_tables.py``) recompute entries and check the held-out points.
 """
@@ -67,6 +70,7 @@ from solver.tables import (
     BAND_CHECK_ELEMENTS,
     BAND_CHECK_TIP_FLOOR,
     BAND_CHECK_TIP_LAYER,
+    BAND_RESOLVED_OPTIONS,
     REFERENCE_PERIOD_UM,
     TABLE_DIR,
     across_plateaus,
@@ -106,8 +110,7 @@ ROUNDED_HELD_OUT = [(0.1, 0.004, 0.5), (0.25, 0.012, 4.0), (0.125, 0.00625, 1.6)
 # the rounding band refined: 2 elements per band half-width, first layers half as thick, down
 # to 1/64 of the uniform first layer, levels 2-4 (the band checks refine further: 0.2-4.5 %
 # laterally; thinner first layers move Π by 2-4 %, docs/benchmarks.md "Rounded tips")
-ROUNDED_OPTIONS = CreepOptions(band_elements=BAND_CHECK_ELEMENTS[0],
-                               tip_layer=BAND_CHECK_TIP_LAYER, tip_floor=BAND_CHECK_TIP_FLOOR)
+ROUNDED_OPTIONS = BAND_RESOLVED_OPTIONS  # (predictions off the tables use it too)
 
 
 @dataclass(frozen=True)

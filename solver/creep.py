@@ -62,6 +62,7 @@ __all__ = [
     "RichardsonEstimate",
     "mixed_law_stress",
     "first_order_estimate",
+    "mesh_vertex_count",
     "richardson_estimate",
     "solve_creep",
     "solve_creep_converged",
@@ -316,6 +317,7 @@ class CreepResult:
     extrapolated_pressure_factor: float = float("nan")  # Richardson Π∞ (nan if not available)
     accuracy_met: bool = False  # error estimate <= rtol·Π (solve_creep: rtol = 1 %)
     transition_ratio: float = 0.0  # τ = σ_t/Σ (two-mechanism law; 0: pure power law)
+    options: CreepOptions | None = field(default=None, repr=False)  # the mesh options solved
 
     def __post_init__(self) -> None:
         for name in (
@@ -453,6 +455,43 @@ def _surface_mass(
     return (perm @ mass @ perm.T).tocsc()
 
 
+def _mesh_axes(
+    surface: Surface, divisions: tuple[int, int], depth: float, interface_layer: float,
+    lateral_grading: float, band_grading: bool, tip_layer: float | None, band_elements: int,
+    band_growth: float, tip_floor: float,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], _FirstLayer | None]:
+    """(x nodes, y nodes, reference levels, the rounded designs' column-wise first layer or
+    None) of the tensor mesh of the quarter cell."""
+    h_rel = surface.height_um / surface.period_um
+    if band_grading and not surface.is_smooth:
+        xs = band_nodes(surface, divisions[0], band_elements, band_growth)
+        ys = band_nodes(surface, divisions[1], band_elements, band_growth)
+    else:
+        xs = _lateral_nodes(divisions[0], lateral_grading)
+        ys = _lateral_nodes(divisions[1], lateral_grading)
+    if band_grading and not surface.is_smooth and tip_layer is not None:
+        # index levels, mapped column by column (the first layer follows the lateral
+        # spacing, so that the elements over the rounding band are not needles)
+        first = _FirstLayer(xs, ys, max(divisions), interface_layer, tip_layer,
+                            depth + 0.5 * h_rel, tip_floor)
+        return xs, ys, np.linspace(0.0, 1.0, _layer_count(first.min(), max(divisions)) + 1), \
+            first
+    return xs, ys, _levels(max(divisions), depth, 0.5 * h_rel, interface_layer), None
+
+
+def mesh_vertex_count(surface: Surface, divisions: int | tuple[int, int],
+                      params: CreepParameters | None = None,
+                      options: CreepOptions | None = None) -> int:
+    """Vertices of the creep mesh of ``surface`` at ``divisions`` without building it: the
+    memory and time of a solve grow with it (a guard before an expensive mesh)."""
+    params = CreepParameters() if params is None else params
+    o = CreepOptions() if options is None else options
+    xs, ys, levels, _ = _mesh_axes(surface, _cells(divisions), params.depth_factor,
+                                   o.interface_layer, o.lateral_grading, o.band_grading,
+                                   o.tip_layer, o.band_elements, o.band_growth, o.tip_floor)
+    return int(xs.size * ys.size * levels.size)
+
+
 @dataclass(frozen=True)
 class _MirrorHalf:
     """The first ``count`` elements (one of each x ↔ y mirror pair; their images follow in the
@@ -520,22 +559,10 @@ class _Problem:
     ) -> None:
         period_um = surface.period_um
         h_rel = surface.height_um / period_um
-        if band_grading and not surface.is_smooth:
-            xs = band_nodes(surface, divisions[0], band_elements, band_growth)
-            ys = band_nodes(surface, divisions[1], band_elements, band_growth)
-        else:
-            xs = _lateral_nodes(divisions[0], lateral_grading)
-            ys = _lateral_nodes(divisions[1], lateral_grading)
-        column = depth + 0.5 * h_rel
-        rounded = band_grading and not surface.is_smooth and tip_layer is not None
-        if rounded:
-            # index levels, mapped column by column below (first layer follows the lateral
-            # spacing, so that the elements over the rounding band are not needles)
-            first = _FirstLayer(xs, ys, max(divisions), interface_layer, tip_layer, column,
-                                tip_floor)
-            levels = np.linspace(0.0, 1.0, _layer_count(first.min(), max(divisions)) + 1)
-        else:
-            levels = _levels(max(divisions), depth, 0.5 * h_rel, interface_layer)
+        xs, ys, levels, first = _mesh_axes(surface, divisions, depth, interface_layer,
+                                           lateral_grading, band_grading, tip_layer,
+                                           band_elements, band_growth, tip_floor)
+        rounded = first is not None
         base = MeshTet.init_tensor(xs, ys, levels)
         ref = MeshTet2.from_mesh(base)
         xr, yr, sr = ref.doflocs
@@ -1275,6 +1302,7 @@ def _result(
     extrapolated: float = float("nan"),
     rtol: float = 0.01,
     met: bool | None = None,
+    options: CreepOptions | None = None,
 ) -> CreepResult:
     """CreepResult (SI) from the finest dimensionless solution and the study summary.
 
@@ -1309,6 +1337,7 @@ def _result(
         solve_time_s=time.perf_counter() - start,
         params=params,
         design=surface,
+        options=options,
         divisions_sequence=tuple(int(d) for d, _, _ in sequence),
         pressure_factor_sequence=tuple(float(v) for _, v, _ in sequence),
         level_times_s=tuple(float(t) for _, _, t in sequence),
@@ -1401,6 +1430,7 @@ def solve_creep(
         order=est.order if est else float("nan"),
         extrapolated=est.extrapolated if est else float("nan"),
         rtol=0.01,
+        options=options,
     )
 
 
@@ -1418,6 +1448,7 @@ def solve_creep_converged(
     extrapolate: bool = False,
     options: CreepOptions | None = None,
     on_level: Callable[[int, float, float], None] | None = None,
+    min_levels: int = 2,
 ) -> CreepResult:
     """Refine the creep mesh until the error estimate of Π meets ``rtol`` (accuracy-driven).
 
@@ -1457,6 +1488,9 @@ def solve_creep_converged(
         As for :func:`solve_creep`.
     on_level : callable, optional
         ``on_level(divisions, Π, seconds)`` after each level (progress for the user).
+    min_levels : int, default 2
+        Levels solved before the criterion may stop the study (band-resolved meshes: two
+        levels can agree by accident, their lateral nodes being nearly the same).
 
     Returns
     -------
@@ -1503,6 +1537,8 @@ def solve_creep_converged(
             on_level(*sequence[-1])
         if len(sequence) >= 2:
             est = richardson_estimate([q for q, _, _ in sequence], [v for _, v, _ in sequence])
+            if len(sequence) < min_levels:
+                continue
             if criterion == "gci":
                 met = est.error <= rtol * abs(est.finest)
             else:
@@ -1526,4 +1562,5 @@ def solve_creep_converged(
         order=est.order if est else float("nan"),
         extrapolated=est.extrapolated if est else float("nan"),
         met=met,
+        options=options,
     )

@@ -443,23 +443,37 @@ def _pressure(design: Surface, secondary: FieldResult, params: CreepParameters, 
     log.info(msg)
     if notify is not None:
         notify(msg)
+    band = None
     if divisions > 0:
         res = solve_creep(design, fn, params, current_density_a_m2=REFERENCE_CURRENT_A_M2,
                           divisions=divisions)
     else:
-        # accuracy-driven: refine 4 → 5 → 6 until two levels agree to 1 % (or 60 s)
         from solver.tables import OFF_TABLE_LEVELS
 
         def level(d: int, pi: float, seconds: float) -> None:
             if notify is not None:
-                notify(f"  creep mesh {d}: Pi = {pi:.4g} ({seconds:.1f} s)")
+                notify(f"  creep mesh {d}{band_text}: Pi = {pi:.4g} ({seconds:.1f} s)")
 
-        res = solve_creep_converged(design, fn, params, rtol=0.01, criterion="step",
-                                    current_density_a_m2=REFERENCE_CURRENT_A_M2,
-                                    start_divisions=OFF_TABLE_LEVELS[0],
-                                    max_divisions=OFF_TABLE_LEVELS[1], time_budget_s=60.0,
-                                    on_level=level)
-        if not res.accuracy_met:
+        band = None if design.is_smooth else _band_resolved_plan(design, params)
+        band_text = "" if band is None else " (rounding band resolved)"
+        if band is not None:
+            # the rounded tables' mesh and levels: the coarse band's bias (tens of per cent)
+            # is gone; every level is solved (two such levels can agree by accident)
+            from solver.tables import BAND_RESOLVED_OPTIONS
+
+            res = solve_creep_converged(design, fn, params, rtol=0.01, criterion="gci",
+                                        current_density_a_m2=REFERENCE_CURRENT_A_M2,
+                                        start_divisions=band[0], max_divisions=band[1],
+                                        min_levels=band[1] - band[0] + 1,
+                                        options=BAND_RESOLVED_OPTIONS, on_level=level)
+        else:
+            # accuracy-driven: refine 4 → 5 → 6 until two levels agree to 1 % (or 60 s)
+            res = solve_creep_converged(design, fn, params, rtol=0.01, criterion="step",
+                                        current_density_a_m2=REFERENCE_CURRENT_A_M2,
+                                        start_divisions=OFF_TABLE_LEVELS[0],
+                                        max_divisions=OFF_TABLE_LEVELS[1], time_budget_s=60.0,
+                                        on_level=level)
+        if band is None and not res.accuracy_met:
             seq = ", ".join(f"{v:.4g}" for v in res.pressure_factor_sequence)
             note += (f"; the creep meshes {res.divisions_sequence[0]}-{res.divisions_sequence[-1]}"
                      f" did not agree to 1 % (Pi {seq})")
@@ -470,17 +484,48 @@ def _pressure(design: Surface, secondary: FieldResult, params: CreepParameters, 
         note += (f"; free slip: Pi at the interface depends on the first element layer "
                  f"({pi_iso:.4g} with elements as thick as wide), the difference is included "
                  "in the error")
-    if not design.is_smooth:
+    if not design.is_smooth and divisions == 0 and band is not None:
+        from solver.tables import band_resolved_error
+
+        step = band_resolved_error()  # the band-resolved mesh's own band error, as the tables'
+        error = error + res.pressure_factor * step
+        note += (f"; creep meshes {band[0]}-{band[1]} with the rounding band resolved, as the "
+                 f"tables' (their error plus the band's {100 * step:.1f} %)")
+    elif not design.is_smooth:
         from solver.tables import band_excess
 
         excess = band_excess()
         if excess > 0.0:  # the same coarse band as the rounded tables: the same bias, on
             # top of the levels' own error
             error = error + res.pressure_factor * excess / (1.0 + excess)
-            note += (f"; the creep mesh does not resolve the rounding band, Pi is likely biased "
-                     f"high (up to {100 * excess:.0f} % in the tables' checks), included in the "
-                     "error")
+            why = "" if divisions > 0 else f" ({_band_resolved_too_large(design, params)})"
+            note += (f"; the creep mesh does not resolve the rounding band{why}, Pi is likely "
+                     f"biased high (up to {100 * excess:.0f} % in the tables' checks), included "
+                     "in the error")
     return res.pressure_factor, error, "solver", res, note
+
+
+def _band_resolved_plan(design: Surface, params: CreepParameters) -> tuple[int, int] | None:
+    """The levels (first, last) of a band-resolved creep solve of a rounded design off the
+    tables, or None when its finest mesh would exceed the vertex budget (memory: an inverted
+    frustum's takes 5-15 GB)."""
+    from solver.creep import mesh_vertex_count
+    from solver.tables import BAND_RESOLVED_OPTIONS, OFF_TABLE_BAND_LEVELS, OFF_TABLE_BAND_VERTICES
+
+    last = OFF_TABLE_BAND_LEVELS[1]
+    if mesh_vertex_count(design, last, params, BAND_RESOLVED_OPTIONS) > OFF_TABLE_BAND_VERTICES:
+        return None
+    return OFF_TABLE_BAND_LEVELS
+
+
+def _band_resolved_too_large(design: Surface, params: CreepParameters) -> str:
+    """Why a rounded design off the tables was not solved with the band resolved."""
+    from solver.creep import mesh_vertex_count
+    from solver.tables import BAND_RESOLVED_OPTIONS, OFF_TABLE_BAND_LEVELS, OFF_TABLE_BAND_VERTICES
+
+    n = mesh_vertex_count(design, OFF_TABLE_BAND_LEVELS[1], params, BAND_RESOLVED_OPTIONS)
+    return (f"its band-resolved mesh would have {n} vertices, over the {OFF_TABLE_BAND_VERTICES} "
+            "a prediction solves")
 
 
 def _free_slip_spread(design: Surface, fn: Callable[[np.ndarray, np.ndarray], np.ndarray],
@@ -497,7 +542,7 @@ def _free_slip_spread(design: Surface, fn: Callable[[np.ndarray, np.ndarray], np
     t0 = time.perf_counter()
     check = solve_creep_dimensionless(
         design, fn, params, divisions=res.divisions,
-        options=CreepOptions(interface_layer=FREE_SLIP_CHECK_LAYER),
+        options=replace(res.options or CreepOptions(), interface_layer=FREE_SLIP_CHECK_LAYER),
         transition_ratio=res.transition_ratio)
     pi_iso = float(check.pressure.max())
     if notify is not None:
@@ -637,8 +682,9 @@ def _predict(surface: Surface, materials: Materials, creep_params: CreepParamete
 
         def excess_at(j: float) -> float:
             return solve_creep(solid, secondary.current_ratio_at_um, creep_params,
-                               current_density_a_m2=j,
-                               divisions=level).max_excess_pressure_pa
+                               current_density_a_m2=j, divisions=level,
+                               options=None if creep is None else creep.options,
+                               ).max_excess_pressure_pa
 
         pf = (creep.max_excess_pressure_pa
               if creep is not None and jf == REFERENCE_CURRENT_A_M2 else excess_at(jf))

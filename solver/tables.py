@@ -55,6 +55,7 @@ __all__ = ["PressureTable", "TABLE_DIR", "generate_table", "save_table", "load_t
            "load_tables",
            "lookup_pressure_factor", "shape_key", "creep_key", "TABLE_CURRENT_A_M2",
            "table_miss_reason", "table_caveat", "band_check", "band_excess",
+           "band_resolved_error", "BAND_RESOLVED_OPTIONS",
            "across_plateaus", "plateau_error", "plateau_members", "table_current_ratio_fn"]
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,17 @@ BAND_CHECK_ELEMENTS = (2, 4)  # with these elements per band half-width (k, 2k)
 BAND_CHECK_TIP_LAYER = 0.5  # and first layers half as thick as the band elements are wide,
 BAND_CHECK_TIP_FLOOR = 1.0 / 64.0  # down to 1/64 of the uniform first layer
 OFF_TABLE_LEVELS = (4, 6)  # creep levels of a prediction off the tables (default mesh)
+# the creep mesh of the rounded tables: the rounding band resolved (k elements per band
+# half-width, first layers half as thick as the band elements are wide, down to 1/64 of the
+# uniform first layer)
+BAND_RESOLVED_OPTIONS = CreepOptions(band_elements=BAND_CHECK_ELEMENTS[0],
+                                     tip_layer=BAND_CHECK_TIP_LAYER,
+                                     tip_floor=BAND_CHECK_TIP_FLOOR)
+# a rounded design off the tables is solved on that mesh at the tables' levels, when its finest
+# level has at most this many vertices (about 1 GB; an inverted frustum's has 6 000-19 000,
+# up to 15 GB), else with the default mesh at OFF_TABLE_LEVELS
+OFF_TABLE_BAND_LEVELS = (2, 4)
+OFF_TABLE_BAND_VERTICES = 3000
 
 
 def shape_key(design: Surface) -> dict[str, Any]:
@@ -822,6 +834,13 @@ def band_excess(folder: Path = TABLE_DIR) -> float:
         return t.band_excess if table_options(t).band_elements == 0 else 0.0
 
     return max((excess(t) for t in load_tables(folder)), default=0.0)
+
+
+def band_resolved_error(folder: Path = TABLE_DIR) -> float:
+    """Relative error of the rounding band on the band-resolved creep mesh: the largest
+    :attr:`PressureTable.band_error` (the step to the band refined once more) of the tables in
+    ``folder``; what a band-resolved solve off the tables carries besides its levels' error."""
+    return max((t.band_error for t in load_tables(folder)), default=0.0)
 
 
 def table_caveat(design: Surface, kinetic_length_m: float | None, params: CreepParameters,

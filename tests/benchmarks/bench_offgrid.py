@@ -32,7 +32,6 @@ import time
 from pathlib import Path
 
 from solver.creep import (
-    CreepOptions,
     first_order_estimate,
     richardson_estimate,
     solve_creep_dimensionless,
@@ -42,9 +41,7 @@ from solver.field import solve_field
 from solver.materials import Materials
 from solver.prediction import predict, solid_design
 from solver.tables import (
-    BAND_CHECK_ELEMENTS,
-    BAND_CHECK_TIP_FLOOR,
-    BAND_CHECK_TIP_LAYER,
+    BAND_RESOLVED_OPTIONS,
     load_tables,
 )
 from templater import EggBox, FrustumArray, PyramidArray
@@ -101,9 +98,7 @@ def _key(design, materials: Materials | None, creep: CreepParameters | None = No
 # rounded tables are (k = 2 elements per band half-width, first layers half as thick, floor
 # 1/64; tables at levels 2-4), at levels 2-5; smooth designs at levels 5-10 (tables: 5-9, or
 # 5-7 for the other egg-box tables)
-ROUNDED_REFERENCE = CreepOptions(band_elements=BAND_CHECK_ELEMENTS[0],
-                                 tip_layer=BAND_CHECK_TIP_LAYER,
-                                 tip_floor=BAND_CHECK_TIP_FLOOR)
+ROUNDED_REFERENCE = BAND_RESOLVED_OPTIONS
 ROUNDED_LEVELS = (2, 5)
 SMOOTH_LEVELS = (5, 10)
 INVERTED_LAST = 4  # the inverted frustum's band-resolved levels 2-3 took 24 min, 4 takes 7 GB

@@ -146,3 +146,68 @@ def test_free_slip_error_includes_the_interface_layer_spread():
     assert math.isnan(pred.pressure_factor_error)
     assert _free_slip_spread(solid, secondary.current_ratio_at_um, params, thin, None) == (
         pytest.approx(spread, rel=1e-9), pytest.approx(thick.pressure.max(), rel=1e-9))
+
+
+def test_a_rounded_design_off_the_tables_is_solved_with_the_band_resolved(monkeypatch):
+    """A rounded design off the tables (top fraction 0.9) is solved on the rounded tables'
+    band-resolved mesh at every one of their levels 2-4 (none skipped when two agree): Π is
+    the level-4 solve, the first level is a direct solve on that mesh (bit for bit), and the
+    error is the levels' own plus the band step the tables measured."""
+    import solver.prediction as prediction
+    from solver.creep import solve_creep_dimensionless
+    from solver.field import solve_field
+    from solver.materials import Materials
+    from solver.tables import BAND_RESOLVED_OPTIONS, band_resolved_error
+    from templater.geometry import FrustumArray
+
+    calls = []
+    converged = prediction.solve_creep_converged
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        res = converged(*args, **kwargs)
+        calls.append(res)
+        return res
+
+    monkeypatch.setattr(prediction, "solve_creep_converged", spy)
+    design = FrustumArray(height_um=25.0, period_um=150.0, edge_radius_um=3.3, top_fraction=0.9)
+    pred = predict(design, primary=False)
+    kwargs, res = calls
+    assert kwargs["options"] == BAND_RESOLVED_OPTIONS
+    assert res.divisions_sequence == (2, 3, 4)
+    assert pred.pressure_source == "solver"
+    assert pred.pressure_factor == res.pressure_factor == res.pressure_factor_sequence[-1]
+    step = band_resolved_error()
+    assert 0.0 < step < 0.1  # the tables' band checks: a few per cent
+    assert pred.pressure_factor_error == pytest.approx(
+        res.pressure_factor_error + step * pred.pressure_factor, rel=1e-12)
+    assert "rounding band resolved" in pred.notes[0] and "biased high" not in pred.notes[0]
+    field = solve_field(prediction.solid_design(design), Materials(), mode="secondary")
+    first = solve_creep_dimensionless(prediction.solid_design(design, field),
+                                      field.current_ratio_at_um, divisions=2,
+                                      options=BAND_RESOLVED_OPTIONS)
+    assert float(first.pressure.max()) == res.pressure_factor_sequence[0]
+
+
+def test_the_band_resolved_mesh_is_counted_before_it_is_built():
+    """The vertex count that decides whether a rounded design off the tables can be solved
+    with the band resolved is the mesh's own; the inverted frustum's (about 9 400 vertices at
+    level 4) is over the budget and gets the coarse band, a pyramid's is not."""
+    from solver.creep import _Problem, mesh_vertex_count
+    from solver.creep_params import CreepParameters
+    from solver.prediction import _band_resolved_plan
+    from solver.tables import BAND_RESOLVED_OPTIONS as o
+    from solver.tables import OFF_TABLE_BAND_LEVELS
+    from templater.geometry import FrustumArray, PyramidArray
+
+    params = CreepParameters()
+    pyramid = PyramidArray(height_um=25.0, period_um=150.0, edge_radius_um=1.0)
+    built = _Problem(pyramid, (3, 3), params.depth_factor, params.slip, o.interface_layer,
+                     o.lateral_grading, o.band_grading, o.tip_layer, o.band_elements,
+                     o.band_growth, o.mirror, o.tip_floor)
+    assert mesh_vertex_count(pyramid, 3, params, o) == built.n_vertices
+    assert _band_resolved_plan(pyramid, params) == OFF_TABLE_BAND_LEVELS
+    inverted = FrustumArray(height_um=25.0, period_um=150.0, edge_radius_um=1.0, invert=True)
+    assert mesh_vertex_count(inverted, 4, params, o) > 3 * mesh_vertex_count(pyramid, 4,
+                                                                              params, o)
+    assert _band_resolved_plan(inverted, params) is None
