@@ -1490,7 +1490,8 @@ def solve_creep_converged(
         ``on_level(divisions, Π, seconds)`` after each level (progress for the user).
     min_levels : int, default 2
         Levels solved before the criterion may stop the study (band-resolved meshes: two
-        levels can agree by accident, their lateral nodes being nearly the same).
+        levels can agree by accident, their lateral nodes being nearly the same); a time
+        budget may still stop it earlier.
 
     Returns
     -------
@@ -1511,6 +1512,9 @@ def solve_creep_converged(
         )
     if criterion not in ("gci", "step"):
         raise DesignError("creep", "criterion", "creep-criterion", criterion, "gci, step", "")
+    if not 2 <= min_levels <= max_divisions - start_divisions + 1:
+        raise DesignError("creep", "min_levels", "creep-min-levels", min_levels,
+                          f"2 to the {max_divisions - start_divisions + 1} levels solved", "")
     params = CreepParameters() if params is None else params
     start = time.perf_counter()
     sigma_pa = params.stress_scale_pa(current_density_a_m2, surface.period_um * UM)

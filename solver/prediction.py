@@ -431,19 +431,23 @@ def _pressure(design: Surface, secondary: FieldResult, params: CreepParameters, 
             caveat = table_caveat(design, secondary.kinetic_length_m, params)
             return hit[0], hit[1], "table", None, caveat
     fn = secondary.current_ratio_at_um
+    band = None
+    if divisions == 0 and not design.is_smooth:
+        band = _band_resolved_plan(design, params)
+    how = ("creep solve with the rounding band resolved, about a minute" if band is not None
+           else "creep solve, tens of seconds")
     if use_tables:
         from solver.tables import table_miss_reason
 
         why = table_miss_reason(design, secondary.kinetic_length_m, params)
         note = f"pressure not from the tables: {why}"
-        msg = f"{name}: {note}: creep solve, tens of seconds"
+        msg = f"{name}: {note}: {how}"
     else:
         note = "pressure from a creep solve (--no-tables)"
         msg = f"{name}: creep solve (--no-tables)"
     log.info(msg)
     if notify is not None:
         notify(msg)
-    band = None
     if divisions > 0:
         res = solve_creep(design, fn, params, current_density_a_m2=REFERENCE_CURRENT_A_M2,
                           divisions=divisions)
@@ -454,7 +458,6 @@ def _pressure(design: Surface, secondary: FieldResult, params: CreepParameters, 
             if notify is not None:
                 notify(f"  creep mesh {d}{band_text}: Pi = {pi:.4g} ({seconds:.1f} s)")
 
-        band = None if design.is_smooth else _band_resolved_plan(design, params)
         band_text = "" if band is None else " (rounding band resolved)"
         if band is not None:
             # the rounded tables' mesh and levels: the coarse band's bias (tens of per cent)
@@ -484,13 +487,15 @@ def _pressure(design: Surface, secondary: FieldResult, params: CreepParameters, 
         note += (f"; free slip: Pi at the interface depends on the first element layer "
                  f"({pi_iso:.4g} with elements as thick as wide), the difference is included "
                  "in the error")
-    if not design.is_smooth and divisions == 0 and band is not None:
+    if band is not None:
         from solver.tables import band_resolved_error
 
-        step = band_resolved_error()  # the band-resolved mesh's own band error, as the tables'
+        step = band_resolved_error(design)  # the band-resolved mesh's own band error
         error = error + res.pressure_factor * step
-        note += (f"; creep meshes {band[0]}-{band[1]} with the rounding band resolved, as the "
-                 f"tables' (their error plus the band's {100 * step:.1f} %)")
+        seq = ", ".join(f"{v:.4g}" for v in res.pressure_factor_sequence)
+        note += (f"; solved on the tables' band-resolved creep meshes {band[0]}-{band[1]} "
+                 f"(Pi {seq}); the error is their estimate plus {100 * step:.1f} % for the "
+                 "rounding band (the largest step of the tables' band checks)")
     elif not design.is_smooth:
         from solver.tables import band_excess
 
@@ -507,25 +512,33 @@ def _pressure(design: Surface, secondary: FieldResult, params: CreepParameters, 
 
 def _band_resolved_plan(design: Surface, params: CreepParameters) -> tuple[int, int] | None:
     """The levels (first, last) of a band-resolved creep solve of a rounded design off the
-    tables, or None when its finest mesh would exceed the vertex budget (memory: an inverted
-    frustum's takes 5-15 GB)."""
-    from solver.creep import mesh_vertex_count
-    from solver.tables import BAND_RESOLVED_OPTIONS, OFF_TABLE_BAND_LEVELS, OFF_TABLE_BAND_VERTICES
+    tables, or None when one of its meshes would exceed the vertex budget (memory: an inverted
+    frustum's take 5-15 GB)."""
+    from solver.tables import OFF_TABLE_BAND_LEVELS, OFF_TABLE_BAND_VERTICES
 
-    last = OFF_TABLE_BAND_LEVELS[1]
-    if mesh_vertex_count(design, last, params, BAND_RESOLVED_OPTIONS) > OFF_TABLE_BAND_VERTICES:
+    if _band_resolved_vertices(design, params) > OFF_TABLE_BAND_VERTICES:
         return None
     return OFF_TABLE_BAND_LEVELS
 
 
+def _band_resolved_vertices(design: Surface, params: CreepParameters) -> int:
+    """The largest vertex count of the band-resolved meshes of an off-table solve (the count
+    need not grow with the level: the band nodes dominate)."""
+    from solver.creep import mesh_vertex_count
+    from solver.tables import BAND_RESOLVED_OPTIONS, OFF_TABLE_BAND_LEVELS
+
+    first, last = OFF_TABLE_BAND_LEVELS
+    return max(mesh_vertex_count(design, d, params, BAND_RESOLVED_OPTIONS)
+               for d in range(first, last + 1))
+
+
 def _band_resolved_too_large(design: Surface, params: CreepParameters) -> str:
     """Why a rounded design off the tables was not solved with the band resolved."""
-    from solver.creep import mesh_vertex_count
-    from solver.tables import BAND_RESOLVED_OPTIONS, OFF_TABLE_BAND_LEVELS, OFF_TABLE_BAND_VERTICES
+    from solver.tables import OFF_TABLE_BAND_VERTICES
 
-    n = mesh_vertex_count(design, OFF_TABLE_BAND_LEVELS[1], params, BAND_RESOLVED_OPTIONS)
-    return (f"its band-resolved mesh would have {n} vertices, over the {OFF_TABLE_BAND_VERTICES} "
-            "a prediction solves")
+    n = _band_resolved_vertices(design, params)
+    return (f"a band-resolved mesh would have {n} vertices, more than the "
+            f"{OFF_TABLE_BAND_VERTICES} a prediction allows for memory")
 
 
 def _free_slip_spread(design: Surface, fn: Callable[[np.ndarray, np.ndarray], np.ndarray],
@@ -542,13 +555,20 @@ def _free_slip_spread(design: Surface, fn: Callable[[np.ndarray, np.ndarray], np
     t0 = time.perf_counter()
     check = solve_creep_dimensionless(
         design, fn, params, divisions=res.divisions,
-        options=replace(res.options or CreepOptions(), interface_layer=FREE_SLIP_CHECK_LAYER),
+        options=_thick_first_layer(res.options or CreepOptions()),
         transition_ratio=res.transition_ratio)
     pi_iso = float(check.pressure.max())
     if notify is not None:
         notify(f"  free-slip layer check, creep mesh {res.divisions[0]} with elements as thick "
                f"as wide: Pi = {pi_iso:.4g} ({time.perf_counter() - t0:.1f} s)")
     return abs(pi_iso - res.pressure_factor), pi_iso
+
+
+def _thick_first_layer(options: CreepOptions) -> CreepOptions:
+    """``options`` with the first element layer as thick as the lateral spacing, over the
+    rounding band too (the band-resolved mesh makes it thinner there)."""
+    tip = None if options.tip_layer is None else FREE_SLIP_CHECK_LAYER
+    return replace(options, interface_layer=FREE_SLIP_CHECK_LAYER, tip_layer=tip)
 
 
 def _one_blas_thread(fn: Callable[..., Prediction]) -> Callable[..., Prediction]:
@@ -594,8 +614,10 @@ def predict(
     use_tables : bool, default True
         Take Π from the shipped tables when they cover the design; else solve the creep problem.
     creep_divisions : int, default 0
-        Creep mesh divisions for a direct solve; 0 refines 4 → 5 → 6 until Π changes by
-        less than 1 % between levels (or a 60 s budget), reporting the error estimate.
+        Creep mesh divisions for a direct solve; 0: accuracy-driven, reporting the error
+        estimate. Rounded designs are solved on the tables' band-resolved mesh at levels 2-4
+        when it fits the vertex budget, other designs refine 4 → 5 → 6 until Π changes by less
+        than 1 % between levels (or a 60 s budget).
     couple : bool, default False
         Iterate the Monroe-Newman pressure → exchange-current coupling
         (:mod:`solver.coupling`; smooth designs) and use the coupled maximum current; the

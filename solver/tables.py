@@ -74,8 +74,8 @@ OFF_TABLE_LEVELS = (4, 6)  # creep levels of a prediction off the tables (defaul
 BAND_RESOLVED_OPTIONS = CreepOptions(band_elements=BAND_CHECK_ELEMENTS[0],
                                      tip_layer=BAND_CHECK_TIP_LAYER,
                                      tip_floor=BAND_CHECK_TIP_FLOOR)
-# a rounded design off the tables is solved on that mesh at the tables' levels, when its finest
-# level has at most this many vertices (about 1 GB; an inverted frustum's has 6 000-19 000,
+# a rounded design off the tables is solved on that mesh at the tables' levels when none of
+# them has more than this many vertices (about 1-2 GB; an inverted frustum's have 4 000-19 000,
 # up to 15 GB), else with the default mesh at OFF_TABLE_LEVELS
 OFF_TABLE_BAND_LEVELS = (2, 4)
 OFF_TABLE_BAND_VERTICES = 3000
@@ -836,11 +836,20 @@ def band_excess(folder: Path = TABLE_DIR) -> float:
     return max((excess(t) for t in load_tables(folder)), default=0.0)
 
 
-def band_resolved_error(folder: Path = TABLE_DIR) -> float:
+def band_resolved_error(design: Surface | None = None, folder: Path = TABLE_DIR) -> float:
     """Relative error of the rounding band on the band-resolved creep mesh: the largest
     :attr:`PressureTable.band_error` (the step to the band refined once more) of the tables in
-    ``folder``; what a band-resolved solve off the tables carries besides its levels' error."""
-    return max((t.band_error for t in load_tables(folder)), default=0.0)
+    ``folder`` of the design's kind and orientation (of all of them when those have none, or
+    without a design); what a band-resolved solve off the tables carries besides its levels'
+    error."""
+    tables = load_tables(folder)
+    if design is not None:
+        key = shape_key(design)
+        own = [t for t in tables if t.shape.get("kind") == key.get("kind")
+               and bool(t.shape.get("invert", False)) == bool(key.get("invert", False))
+               and t.band_error > 0.0]
+        tables = tuple(own) or tables
+    return max((t.band_error for t in tables), default=0.0)
 
 
 def table_caveat(design: Surface, kinetic_length_m: float | None, params: CreepParameters,
