@@ -2,7 +2,7 @@
 the excess-pressure factor Π and J*/J_flat with converged references.
 
 Run: python tests/benchmarks/bench_offgrid.py [--start I] [--limit N] [--references refs.json]
-[--extra] [--times-only]
+[--extra | --off-tables] [--times-only]
 
 The list covers every kind, several H/S, edge radii and two non-default materials. For each
 design it prints the wall time of `solver.prediction.predict` (default options: tables where they
@@ -20,7 +20,8 @@ grow) so that a second run times only the predictions; ``--times-only`` times th
 The band step (k -> 2k elements per band half-width) is common to the rounded tables and
 references, so it is printed, not compared. ``--extra`` runs designs outside the fixed list that
 later tables brought in, among them rounded designs at creep exponents 5, 8 and 11 (tables anchored
-to the n = 6.56 ones at n = 3, 4.5, 9 and 12).
+to the n = 6.56 ones at n = 3, 4.5, 9 and 12); ``--off-tables`` rounded designs no table covers,
+which the prediction solves on the tables' band-resolved mesh at levels 2-4.
 """
 
 from __future__ import annotations
@@ -79,6 +80,16 @@ EXTRA_DESIGNS = [
     (FrustumArray(height_um=20.0, period_um=160.0), None, CreepParameters(stress_exponent=8.0)),
     (PyramidArray(height_um=30.0, period_um=100.0), None, CreepParameters(stress_exponent=11.0)),
     (FrustumArray(height_um=20.0, period_um=160.0), None, CreepParameters(stress_exponent=11.0)),
+]
+
+# rounded designs no table covers (``--off-tables``): solved on the tables' band-resolved mesh at
+# levels 2-4 by the prediction; their references go one level further
+OFF_TABLE_DESIGNS = [
+    (PyramidArray(height_um=25.0, period_um=150.0, edge_radius_um=1.0), None,
+     CreepParameters(stress_exponent=2.5)),  # n below the tables' 3
+    (FrustumArray(height_um=25.0, period_um=150.0, edge_radius_um=1.0, top_fraction=0.9),
+     None),  # top fraction above 0.75
+    (PyramidArray(height_um=280.0, period_um=140.0, edge_radius_um=1.0), None),  # H/S 2
 ]
 
 
@@ -184,13 +195,16 @@ def main() -> None:
     parser.add_argument("--references", type=Path, default=Path("offgrid_references.json"))
     parser.add_argument("--extra", action="store_true",
                         help="only the designs outside the fixed list (EXTRA_DESIGNS)")
+    parser.add_argument("--off-tables", action="store_true",
+                        help="only the rounded designs no table covers (OFF_TABLE_DESIGNS)")
     parser.add_argument("--times-only", action="store_true",
                         help="time the predictions (best of three), no references")
     args = parser.parse_args()
     if not 0 <= args.start < args.limit:
         parser.error(f"--start must be at least 0 and below --limit, got {args.start} and "
                      f"{args.limit}")
-    designs = EXTRA_DESIGNS if args.extra else DESIGNS[args.start:args.limit]
+    designs = (EXTRA_DESIGNS if args.extra else OFF_TABLE_DESIGNS if args.off_tables
+               else DESIGNS[args.start:args.limit])
     if args.times_only:
         times_only(designs)
         return
