@@ -107,6 +107,7 @@ ROUNDED_RADII = [0.002, 0.0067, 0.022]
 ROUNDED_KINETIC = [0.2, 1.6, 12.8]
 ROUNDED_HELD_OUT = [(0.1, 0.004, 0.5), (0.25, 0.012, 4.0), (0.125, 0.00625, 1.6),
                     (0.8, 0.01, 0.8)]
+INVERTED_FRUSTUM_RADII = ROUNDED_RADII[1:]  # r/S 0.0067 and 0.022 (see TABLES)
 # the rounding band refined: 2 elements per band half-width, first layers half as thick, down
 # to 1/64 of the uniform first layer, levels 2-4 (the band checks refine further: 0.2-4.5 %
 # laterally; thinner first layers move Π by 2-4 %, docs/benchmarks.md "Rounded tips")
@@ -167,13 +168,17 @@ TABLES = {
                              ROUNDED_ASPECTS, ROUNDED_KINETIC, 4, ROUNDED_RADII,
                              ROUNDED_HELD_OUT, ROUNDED_OPTIONS),
     # inverted frustums (the Li-convex features are the plateau edges and the hips), rows up
-    # to H/S = 1/6 to begin with (a design takes 20-30 min with other jobs and up to 9 GB;
-    # extend with --extend); with the inverted pyramid (t = 0) they make a second
-    # top-fraction family. Not shipped yet: generation started on 1 December 2026
+    # to H/S = 1/6 to begin with (extend with --extend); with the inverted pyramid (t = 0)
+    # they make a second top-fraction family. Radii from r/S = 0.0067 (r = 1 µm at S up to
+    # 150 µm): the band is refined on both sides of the plateau edge, so a design's mesh has
+    # 1.5-3 times the vertices of an upright one; (1/6, 0.022) took 26 min, the sharpest
+    # (1/15, 0.002) more than an hour for its first level alone (about 6 CPU-hours a design,
+    # 25-30 for the table with r/S 0.002). Not shipped yet: generation started on 1 December
+    # 2026, resumable across sessions (scripts/table_cache)
     "frustum-inverted": Spec(lambda h, s, r: FrustumArray(height_um=h, period_um=s,
                                                           edge_radius_um=r, invert=True),
-                             ROUNDED_ASPECTS[:2], ROUNDED_KINETIC, 4, ROUNDED_RADII,
-                             [ROUNDED_HELD_OUT[0], ROUNDED_HELD_OUT[2]], ROUNDED_OPTIONS),
+                             ROUNDED_ASPECTS[:2], ROUNDED_KINETIC, 4, INVERTED_FRUSTUM_RADII,
+                             [(0.1, 0.012, 0.5), (0.125, 0.01, 1.6)], ROUNDED_OPTIONS),
 }
 
 
@@ -299,7 +304,7 @@ PLATEAU_CHECKS = [
 ]
 # the same for inverted reliefs, between the inverted pyramid (t = 0) and frustum (t = 0.5) tables
 INVERTED_PLATEAU_CHECKS = [(a, r, t, ROUNDED_KINETIC) for a, r, t in (
-    (1 / 6, 0.0067, 0.25), (1 / 6, 0.002, 0.2), (1 / 15, 0.022, 0.35))]
+    (1 / 6, 0.0067, 0.25), (1 / 6, 0.022, 0.2), (1 / 15, 0.022, 0.35))]
 # per family, named by the table that records its checks: the checks, the tables they
 # interpolate, and whether the reliefs are inverted
 PLATEAU_FAMILIES = {
