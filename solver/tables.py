@@ -520,9 +520,9 @@ def cached_entries(cache: Path | None, design: Surface, kinetic_over_period: lis
     solver code is not part of the key: clear the folder after changing it. ``spent`` gets the
     solve's seconds (the sum of its levels' as recorded when they were solved);
     ``per_level_out`` Π at every level (levels × ℓ/S)."""
-    t0 = time.perf_counter()
-    kept: list = []
     if cache is None:
+        t0 = time.perf_counter()
+        kept: list = []
         result = solve_entries(design, kinetic_over_period, params, levels, floor=floor,
                                options=options, extrapolate=extrapolate, per_level_out=kept)
         if spent is not None:
