@@ -51,6 +51,7 @@ from threadpoolctl import threadpool_limits
 from solver.band_nodes import band_nodes
 from solver.creep_mirror import MIRROR_TOL, mirror_basis, mirror_dofs, node_mirror
 from solver.creep_params import CreepParameters
+from solver.sparse_lu import LU, factorize
 from templater.geometry.errors import DesignError
 from templater.geometry.surfaces import Surface
 from templater.geometry.units import UM
@@ -808,26 +809,8 @@ class _Problem:
         return r, (self.P.T @ full @ self.P).tocsc()
 
 
-def _factorize(matrix: sp.csc_matrix) -> spla.SuperLU:
-    """Sparse LU; the symmetric-mode minimum-degree ordering is 2-5x faster on these saddle
-    systems, with the default partially pivoted factorization as fallback."""
-    try:
-        lu = spla.splu(
-            matrix,
-            permc_spec="MMD_AT_PLUS_A",
-            diag_pivot_thresh=0.0,
-            options={"SymmetricMode": True},
-        )
-        probe = np.ones(matrix.shape[0])
-        if np.all(np.isfinite(lu.solve(probe))):
-            return lu
-    except RuntimeError:
-        pass
-    return spla.splu(matrix)
-
-
 def _krylov(
-    matrix: sp.csc_matrix, rhs: NDArray[np.float64], lu: spla.SuperLU, rtol: float
+    matrix: sp.csc_matrix, rhs: NDArray[np.float64], lu: LU, rtol: float
 ) -> tuple[NDArray[np.float64] | None, int]:
     """x with ‖matrix·x − rhs‖ ≤ rtol‖rhs‖ by GMRES, right-preconditioned with the LU of a
     nearby matrix (None if not reached in _KRYLOV_MAX iterations), and the iterations used.
@@ -892,7 +875,7 @@ def _newton(
     rnorm = np.linalg.norm(r[free])
     step = np.inf
     calm = 0
-    lu: spla.SuperLU | None = None
+    lu: LU | None = None
     eta = _FORCING[0]
     factorizations = krylov = 0
     converged = False
@@ -910,7 +893,7 @@ def _newton(
             if k > _KRYLOV_REFRESH:
                 lu = None
         if delta is None:
-            lu = _factorize(a)
+            lu = factorize(a)
             factorizations += 1
             delta = lu.solve(rhs)
         if basis is not None:
