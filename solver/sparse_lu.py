@@ -80,8 +80,8 @@ def factorize(matrix: sp.csc_matrix) -> LU:
     systems), with the default partially pivoted factorization as the last resort."""
     symmetric = {"diag_pivot_thresh": 0.0, "options": {"SymmetricMode": True}}
     if matrix.shape[0] >= NESTED_DISSECTION_MIN:
-        perm = nested_dissection(matrix)
         try:
+            perm = nested_dissection(matrix)
             lu = OrderedLU(spla.splu(matrix[perm, :][:, perm].tocsc(), permc_spec="NATURAL",
                                      **symmetric), perm)
             if _finite(lu):
