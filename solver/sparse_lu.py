@@ -4,12 +4,13 @@ SuperLU's own orderings are minimum-degree ones; on the 3D creep meshes a nested
 ordering (METIS, through pymetis) of the symmetrised pattern gives sparser factors, so both the
 factorization and every triangular solve (the GMRES preconditioner) are cheaper
 (docs/benchmarks.md, "Nested-dissection ordering"). The ordering depends on the pattern only, which
-is fixed for a mesh, so it is computed once per pattern and kept.
+changes little during a solve, so it is computed once per pattern and kept.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections import OrderedDict
 
@@ -21,9 +22,10 @@ from numpy.typing import NDArray
 
 __all__ = ["LU", "NESTED_DISSECTION_MIN", "OrderedLU", "factorize", "nested_dissection"]
 
-NESTED_DISSECTION_MIN = 4000  # unknowns from which the ordering pays for itself
+NESTED_DISSECTION_MIN = 15000  # unknowns from which the ordering pays for itself
 _ORDERINGS: OrderedDict[bytes, NDArray[np.int64]] = OrderedDict()
-_KEEP = 8  # orderings kept (one per mesh pattern in use)
+_KEEP = 8  # orderings kept (a mesh's first and later Newton systems may differ in pattern)
+logger = logging.getLogger(__name__)
 _LOCK = threading.Lock()  # predictions factorize in threads
 
 
@@ -36,8 +38,9 @@ class OrderedLU:
         self.shape = lu.shape
 
     def solve(self, rhs: NDArray[np.float64]) -> NDArray[np.float64]:
-        x = np.empty_like(rhs)
-        x[self.perm] = self.lu.solve(rhs[self.perm])
+        y = self.lu.solve(rhs[self.perm])
+        x = np.zeros_like(y)
+        x[self.perm] = y
         return x
 
 
@@ -53,11 +56,12 @@ def nested_dissection(matrix: sp.csc_matrix) -> NDArray[np.int64]:
         if perm is not None:
             _ORDERINGS.move_to_end(digest)
             return perm
-    pattern = sp.csr_matrix((np.ones(matrix.nnz), matrix.indices, matrix.indptr),
-                            shape=matrix.shape)
-    graph = (pattern + pattern.T).tocsr()
-    graph.setdiag(0.0)
-    graph.eliminate_zeros()
+    coo = matrix.tocoo()
+    off = coo.row != coo.col  # no self-loops (setdiag is unreliable across scipy versions)
+    rows = np.concatenate([coo.row[off], coo.col[off]])
+    cols = np.concatenate([coo.col[off], coo.row[off]])
+    graph = sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=matrix.shape)
+    graph.sum_duplicates()
     graph.sort_indices()
     order, _ = pymetis.nested_dissection(
         adjacency=pymetis.CSRAdjacency(graph.indptr, graph.indices))
@@ -86,8 +90,8 @@ def factorize(matrix: sp.csc_matrix) -> LU:
                                      **symmetric), perm)
             if _finite(lu):
                 return lu
-        except RuntimeError:
-            pass
+        except Exception as err:  # noqa: BLE001 - any failure of the ordering falls back
+            logger.debug("nested-dissection LU failed (%s); minimum-degree ordering", err)
     try:
         lu = spla.splu(matrix, permc_spec="MMD_AT_PLUS_A", **symmetric)
         if _finite(lu):
