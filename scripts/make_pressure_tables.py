@@ -21,9 +21,10 @@ inverted) the held-out top fractions of their families. Run from the repository 
 
     python scripts/make_pressure_tables.py                   # all tables (about 8 h on 2 cores,
                                                              # 2.3 h of it the default egg-box
-                                                             # table at levels 5-9; several more
-                                                             # for the inverted frustum table,
-                                                             # not shipped yet)
+                                                             # table at levels 5-9) and about 8
+                                                             # more for the inverted frustum
+                                                             # table (with --resume DIR: it
+                                                             # took three sessions)
     python scripts/make_pressure_tables.py --only eggbox-sum # one table (eggbox, eggbox-sum,
                                                              # pyramid, frustum, frustum-t0.25,
                                                              # frustum-t0.75, pyramid-inverted,
@@ -44,9 +45,6 @@ inverted) the held-out top fractions of their families. Run from the repository 
     python scripts/make_pressure_tables.py --plateau-checks  # held-out frustum top fractions
     python scripts/make_pressure_tables.py --plateau-checks --only frustum-inverted  # inverted
     python scripts/make_pressure_tables.py --only eggbox --slip freeslip  # free-slip interface
-    python scripts/make_pressure_tables.py --only frustum-inverted --resume scripts/table_cache
-                                                             # the inverted frustum table from
-                                                             # the solves kept so far
 
 Tests (``tests/solver/test_tables.py``) recompute entries and check the held-out points.
 """
@@ -173,8 +171,8 @@ TABLES = {
     # 150 µm): the band is refined on both sides of the plateau edge, so a design's mesh has
     # 1.5-3 times the vertices of an upright one; (1/6, 0.022) took 26 min, the sharpest
     # (1/15, 0.002) more than an hour for its first level alone (about 6 CPU-hours a design,
-    # 25-30 for the table with r/S 0.002). Not shipped yet: generation started on 1 December
-    # 2026, resumable across sessions (scripts/table_cache)
+    # 25-30 for the table with r/S 0.002); generated from 1 to 2 December 2026 with --resume.
+    # With two nodes on H/S and r/S, the held-out points measure the interpolation error
     "frustum-inverted": Spec(lambda h, s, r: FrustumArray(height_um=h, period_um=s,
                                                           edge_radius_um=r, invert=True),
                              ROUNDED_ASPECTS[:2], ROUNDED_KINETIC, 4, INVERTED_FRUSTUM_RADII,

@@ -13,7 +13,9 @@ when the design's shape and every creep option match a table and (H/S, ℓ/S) li
 anything else falls back to a direct creep solve (:mod:`solver.prediction`).
 
 Interpolation: cubic in (ln H/S, ln ℓ/S) on the tensor grid (linear where the grid has fewer
-than four points along an axis); for a table with a single H/S the aspect ratio must match.
+than four points along an axis, with the interpolation error from second differences, or across
+an axis of two points measured at the held-out points); for a table with a single H/S the aspect
+ratio must match.
 Tables that differ only in the creep exponent n form a family: between them ln Π is linear in
 1/n. Likewise the pyramid (t = 0) and the frustum tables at top fractions t: between them ln Π
 is linear in t, with an error measured at held-out top fractions (:func:`plateau_error`).
@@ -105,6 +107,9 @@ def creep_key(params: CreepParameters, stress_scale_pa: float | None = None) -> 
 
 
 RADIUS_KEY = "edge_radius_over_s"
+# how far (relative) beyond an axis's end node a point is still covered, taking the end's value:
+# the nodes are given to two figures (r/S 0.0067 stands for r = 1 µm at S = 150 µm, 0.006667)
+AXIS_END_TOLERANCE = 0.01
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -153,14 +158,14 @@ class PressureTable:
 
     def outside(self, aspect: float, kinetic_over_period: float,
                 radius: float | None = None) -> str | None:
-        """None when the point lies inside the grid, else which coordinate is outside (an axis
-        of one value must match it)."""
+        """None when the point lies inside the grid (or within ``AXIS_END_TOLERANCE`` of an
+        end node), else which coordinate is outside (an axis of one value must match it)."""
         names = ["H/S", *([] if self.edge_radius_over_s is None else ["r/S"]),
                  "kinetic length / S"]
         for name, ax, q in zip(names, self._axes(), self._point(aspect, kinetic_over_period,
                                                                  radius), strict=True):
             inside = (math.isclose(q, ax[0], rel_tol=1e-9) if len(ax) == 1 else
-                      ax[0] * (1 - 1e-12) <= q <= ax[-1] * (1 + 1e-12))
+                      ax[0] / (1 + AXIS_END_TOLERANCE) <= q <= ax[-1] * (1 + AXIS_END_TOLERANCE))
             if not inside:
                 span = (f"only {ax[0]:.4g}" if len(ax) == 1 else f"{ax[0]:.4g}-{ax[-1]:.4g}")
                 return f"{name} = {q:.4g} is outside the table ({span})"
@@ -168,7 +173,8 @@ class PressureTable:
 
     def covers(self, aspect: float, kinetic_over_period: float,
                radius: float | None = None) -> bool:
-        """True when the point lies inside the grid (axes of one value: exact match)."""
+        """True when the point lies inside the grid, ends widened by ``AXIS_END_TOLERANCE``
+        (axes of one value: exact match)."""
         return self.outside(aspect, kinetic_over_period, radius) is None
 
     @property
@@ -206,31 +212,79 @@ class PressureTable:
         else linear in ln Π; axes of one value are dropped. The error is the tabulated
         discretisation error (interpolated linearly) plus, for the linear scheme, the
         interpolation error estimated from the grid's second differences
-        (:func:`interpolation_error`), plus for a table made with the rounding band resolved
-        its measured band error (:attr:`band_error`); for rounded shapes at least the measured
-        bias of the table's creep mesh over the rounding band, Π·e/(1 + e) (e =
-        :attr:`band_excess`).
+        (:func:`interpolation_error`) and, across axes of only two points (no second
+        difference), the one measured at the held-out points (:attr:`two_point_miss`), plus
+        for a table made with the rounding band resolved its measured band error
+        (:attr:`band_error`); for rounded shapes at least the measured bias of the table's
+        creep mesh over the rounding band, Π·e/(1 + e) (e = :attr:`band_excess`). NaN when
+        the table has an axis of two points and no held-out point measures it.
         """
-        used = [i for i, ax in enumerate(self._axes()) if len(ax) > 1]
-        axes = tuple(np.log(self._axes()[i]) for i in used)
-        keep = tuple(slice(None) if i in used else 0 for i in range(len(self._axes())))
-        values, errs = self.pressure_factor[keep], self.pressure_factor_error[keep]
-        q = np.log(self._point(aspect, kinetic_over_period, radius))[used]
-        query = np.array([q])
-        if min(len(ax) for ax in axes) >= 4:
-            err = float(RegularGridInterpolator(axes, errs, method="linear")(query)[0])
-            pi = float(RegularGridInterpolator(axes, values, method="cubic")(query)[0])
-        else:
-            ln_pi = np.log(values)
-            # the error and ln Π in one linear interpolation (as trailing vector values)
-            err, ln_q = RegularGridInterpolator(axes, np.stack([errs, ln_pi], axis=-1),
-                                                method="linear")(query)[0]
-            pi = float(np.exp(ln_q))
-            err = float(err) + pi * interpolation_error(axes, ln_pi, q)
+        point = self._point(aspect, kinetic_over_period, radius)
+        inside = [q if len(ax) == 1 else float(np.clip(q, ax[0], ax[-1]))
+                  for q, ax in zip(point, self._axes(), strict=True)]
+        pi, err = self._interpolate(inside)
+        if inside != point:  # just beyond an end node (AXIS_END_TOLERANCE): the end's value,
+            # its error widened by Π's change over the same distance back inside the grid
+            err += abs(pi - self._interpolate([c * c / q for c, q in zip(inside, point,
+                                                                         strict=True)])[0])
+        bump = self._two_point_bump(inside)
+        if bump > 0.0:
+            err += pi * self.two_point_miss * bump
         # the band checks measure the whole error of the coarse-band entries (the table value
         # against a band-resolved solve), so they bound the error from below, not add to it
         excess = self.band_excess
         return pi, max(err + pi * self.band_error, pi * excess / (1.0 + excess))
+
+    def _used_axes(self) -> list[int]:
+        return [i for i, ax in enumerate(self._axes()) if len(ax) > 1]
+
+    def _interpolate(self, point: list[float]) -> tuple[float, float]:
+        """(Π, discretisation error + a-priori interpolation error) at ``point``."""
+        used = self._used_axes()
+        axes = tuple(np.log(self._axes()[i]) for i in used)
+        keep = tuple(slice(None) if i in used else 0 for i in range(len(self._axes())))
+        values, errs = self.pressure_factor[keep], self.pressure_factor_error[keep]
+        q = np.log(point)[used]
+        query = np.array([q])
+        if min(len(ax) for ax in axes) >= 4:
+            err = float(RegularGridInterpolator(axes, errs, method="linear")(query)[0])
+            pi = float(RegularGridInterpolator(axes, values, method="cubic")(query)[0])
+            return pi, err
+        ln_pi = np.log(values)
+        # the error and ln Π in one linear interpolation (as trailing vector values)
+        err, ln_q = RegularGridInterpolator(axes, np.stack([errs, ln_pi], axis=-1),
+                                            method="linear")(query)[0]
+        pi = float(np.exp(ln_q))
+        return pi, float(err) + pi * interpolation_error(axes, ln_pi, q)
+
+    def _two_point_bump(self, point: list[float]) -> float:
+        """Σ 4τ(1 − τ) over the axes of two points, τ the point's position between them in
+        the logarithm (the shape of a linear interpolant's error; 0 on the grid's nodes)."""
+        total = 0.0
+        for ax, q in zip(self._axes(), point, strict=True):
+            if len(ax) == 2:
+                tau = float(np.clip(np.log(q / ax[0]) / np.log(ax[1] / ax[0]), 0.0, 1.0))
+                total += 4.0 * tau * (1.0 - tau)
+        return total
+
+    @property
+    def two_point_miss(self) -> float:
+        """Measured relative interpolation error across the table's axes of two points, per
+        unit of :meth:`_two_point_bump`: the largest |solved − interpolated| / interpolated
+        over the held-out points (provenance ``held_out``), each divided by its bump (at least
+        1/4), less nothing for the solved point's own error (conservative). 0 when no axis has
+        two points, NaN when one has and no held-out point lies between its nodes."""
+        if not any(len(ax) == 2 for ax in self._axes()):
+            return 0.0
+        misses = []
+        for c in self.provenance.get("held_out", []):
+            point = self._point(c["point"][0], c["point"][-1],
+                                c["point"][1] if len(c["point"]) == 3 else None)
+            bump = self._two_point_bump(point)
+            if bump > 0.0:
+                pi, _ = self._interpolate(point)
+                misses.append(abs(c["solved"] - pi) / pi / max(bump, 0.25))
+        return max(misses, default=math.nan)
 
 
 def interpolation_error(axes: tuple[NDArray[np.float64], ...], values: NDArray[np.float64],
@@ -382,13 +436,18 @@ def generate_table(
             value, error, _ = cached_entries(cache, design, [k], params, levels, floor=floor,
                                              options=options, spent=spent,
                                              extrapolate=extrapolate)
-        pi, est = table.interpolate(a, k, r)
         checks.append({"point": [float(v) for v in point], "solved": float(value[0]),
-                       "solved_error": float(error[0]), "table": pi, "table_error": est})
-        log.info("held out %s: solved %.4g +- %.2g, table %.4g +- %.2g", point, value[0],
-                 error[0], pi, est)
+                       "solved_error": float(error[0])})
         if progress is not None:
             progress(len(shape_pts) + n + 1, total)
+    # the lookup at each check, by the table holding every check (across axes of two points
+    # the checks measure the interpolation error the lookup adds)
+    measured = replace(table, provenance={"held_out": checks})
+    for c in checks:
+        a, k, *r = c["point"][0], c["point"][-1], *c["point"][1:-1]
+        c["table"], c["table_error"] = measured.interpolate(a, k, *r)
+        log.info("held out %s: solved %.4g +- %.2g, table %.4g +- %.2g", c["point"],
+                 c["solved"], c["solved_error"], c["table"], c["table_error"])
     provenance = {"version": version("templater"), "levels": levels,
                   "reference_period_um": s, "current_density_a_m2": TABLE_CURRENT_A_M2,
                   "options": mesh_options(options), "held_out": checks,
@@ -675,7 +734,8 @@ def lookup_pressure_factor(
     a = design.aspect_ratio
     table = _serving_table(design, kinetic_length_m, ckey, folder)
     if table is not None:
-        return table.interpolate(a, k, r)
+        pi, err = table.interpolate(a, k, r)
+        return (pi, err) if math.isfinite(err) else None
     family = [t for t in _exponent_family(load_tables(folder), skey, ckey) if t.covers(a, k, r)]
     exponents = [t.creep["stress_exponent"] for t in family]
     n = params.stress_exponent

@@ -168,9 +168,17 @@ def test_a_design_outside_the_tables_is_told_why():
         replace(POWER_LAW, stress_exponent=5.0))
     assert table_miss_reason(EggBox(height_um=1.0, period_um=300.0), lk, POWER_LAW).startswith(
         "H/S = 0.003333 is outside the table")
-    assert "no table for this shape" in table_miss_reason(
+    assert table_miss_reason(
         FrustumArray(height_um=30.0, period_um=100.0, edge_radius_um=1.0, invert=True), lk,
-        POWER_LAW)
+        POWER_LAW) == "H/S = 0.3 is outside the table (0.06667-0.1667)"
+    # the inverted frustum's r/S node 0.0067 stands for r = 1 µm at S = 150 µm (0.006667): a
+    # point within 1 % beyond an end node is covered, one farther is not
+    assert lookup_pressure_factor(
+        FrustumArray(height_um=25.0, period_um=150.0, edge_radius_um=1.0, invert=True), lk,
+        POWER_LAW) is not None
+    assert table_miss_reason(
+        FrustumArray(height_um=25.0, period_um=150.0, edge_radius_um=0.99, invert=True), lk,
+        POWER_LAW) == "r/S = 0.0066 is outside the table (0.0067-0.022)"
     assert table_miss_reason(PyramidArray(height_um=30.0, period_um=1000.0, edge_radius_um=1.0),
                              lk, POWER_LAW).startswith("H/S = 0.03 is outside the table")
     assert "r/S = 0.001 is outside" in table_miss_reason(
@@ -622,6 +630,25 @@ def test_rounded_table_has_a_radius_axis_and_exact_multilinear_data(tmp_path):
         load_tables.cache_clear()
 
 
+def test_a_point_just_beyond_an_end_node_takes_its_value_and_the_change_as_error(tmp_path):
+    """Within 1 % beyond an end node (nodes are two-figure numbers) the lookup takes the end's
+    Π and widens its error by Π's change over the same distance back inside: for ln Π linear
+    that is the true change, to second order; 2 % beyond is outside."""
+    def ln_pi(a, r, k):
+        return 2.0 + 0.3 * a - 0.4 * r - 0.05 * k
+
+    table = _rounded(tmp_path, ln_pi)
+    load_tables.cache_clear()
+    for r in (0.002 / 1.008, 0.022 * 1.008):
+        pi, err = table.interpolate(0.1, 1.0, r)
+        end = min(max(r, 0.002), 0.022)
+        assert pi == pytest.approx(math.exp(ln_pi(*np.log([0.1, end, 1.0]))), rel=1e-12)
+        true = math.exp(ln_pi(*np.log([0.1, r, 1.0])))
+        assert err == pytest.approx(abs(true - pi), rel=0.01)
+    assert table.outside(0.1, 1.0, 0.002 / 1.02) == "r/S = 0.001961 is outside the table " \
+        "(0.002-0.022)"
+
+
 @pytest.mark.parametrize("c", [(0.4, 0.2, 0.1), (0.4, -0.2, 0.1)])
 def test_interpolation_error_estimate_is_exact_for_quadratic_data(tmp_path, c):
     """Multilinear interpolation of a quadratic (in each log coordinate) misses by
@@ -673,6 +700,65 @@ def _check_held_out(table: PressureTable) -> None:
         assert pi == pytest.approx(c["table"], rel=1e-12)
         assert err == pytest.approx(max(c["table_error"] + pi * table.band_error,
                                         pi * e / (1 + e)), rel=1e-12)
+
+
+def test_two_point_axis_error_is_measured_at_the_held_out_points(tmp_path):
+    """An axis of two points has no second difference: the interpolation error across it is
+    the held-out miss, per 4τ(1 − τ). For ln Π quadratic in ln H/S the linear interpolant
+    misses by c h² τ(1 − τ) exactly, so one check at mid-cell predicts the miss elsewhere;
+    on the axis's nodes it adds nothing, and without a check the table serves no lookup."""
+    c = 0.12
+
+    def ln_pi(a, r, k):
+        return 1.0 + c * a**2 - 0.1 * r + 0.05 * k
+
+    axes = (np.array([1 / 15, 1 / 6]), np.array([0.002, 0.0067, 0.022]),
+            np.array([0.2, 1.6, 12.8]))
+    grid = np.meshgrid(*[np.log(ax) for ax in axes], indexing="ij")
+    bare = PressureTable(shape=_PYR_KEY, creep=creep_key(POWER_LAW), aspect=axes[0],
+                         edge_radius_over_s=axes[1], kinetic_over_period=axes[2],
+                         pressure_factor=np.exp(ln_pi(*grid)),
+                         pressure_factor_error=np.zeros_like(grid[0]), divisions=5,
+                         generator="test")
+    mid = math.sqrt(axes[0][0] * axes[0][1])  # τ = 1/2 in ln H/S
+    assert math.isnan(bare.interpolate(mid, 1.6, 0.0067)[1])
+    save_table(bare, tmp_path / "pyramid_test.npz")
+    load_tables.cache_clear()
+    d = PyramidArray(height_um=mid * 150.0, period_um=150.0, edge_radius_um=0.0067 * 150.0)
+    try:
+        assert lookup_pressure_factor(d, 1.6 * 150e-6, POWER_LAW, folder=tmp_path) is None
+    finally:
+        load_tables.cache_clear()
+
+    def exact(a, r, k):
+        return math.exp(ln_pi(*np.log([a, r, k])))
+
+    table = replace(bare, provenance={"held_out": [
+        {"point": [mid, 0.0067, 1.6], "solved": exact(mid, 0.0067, 1.6)}]})
+    h = math.log(axes[0][1] / axes[0][0])
+    for tau in (0.25, 0.5, 0.8):
+        a = axes[0][0] * math.exp(tau * h)
+        pi, err = table.interpolate(a, 0.4, 0.004)  # off the check's other coordinates
+        miss = abs(pi - exact(a, 0.004, 0.4))
+        assert miss == pytest.approx(c * h**2 * tau * (1 - tau) * pi, rel=0.05)
+        assert err == pytest.approx(miss, rel=0.05)
+    assert table.interpolate(axes[0][1], 0.4, 0.004)[1] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_shipped_two_point_axes_errors_cover_each_held_out_point_left_out():
+    """For the shipped tables with an axis of two points, the interpolation error measured at
+    the other held-out points (each left out in turn) covers the point left out: the measured
+    error predicts, it does not only restate."""
+    tables = [t for t in load_tables() if any(len(ax) == 2 for ax in t._axes())]
+    assert tables
+    for table in tables:
+        checks = table.provenance["held_out"]
+        assert len(checks) >= 2
+        for n, c in enumerate(checks):
+            others = replace(table, provenance={**table.provenance,
+                                                "held_out": checks[:n] + checks[n + 1:]})
+            pi, err = others.interpolate(*c["point"][:1], c["point"][-1], *c["point"][1:-1])
+            assert abs(pi - c["solved"]) <= err + c["solved_error"], (c, err)
 
 
 def test_band_excess_widens_the_error_of_a_rounded_lookup(tmp_path):
