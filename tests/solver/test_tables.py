@@ -393,25 +393,36 @@ def test_three_tables_in_t_estimate_the_curvature_between_them(tmp_path):
         load_tables.cache_clear()
 
 
-def test_shipped_plateau_checks_are_covered_by_the_error_estimate():
+def _plateau_table(invert: bool) -> PressureTable:
+    """The shipped t = 0.5 frustum table (upright or inverted) recording its family's plateau
+    checks."""
+    return next(t for t in _anchors() if t.shape.get("kind") == "frustum"
+                and t.shape.get("top_fraction") == 0.5 and t.shape.get("invert") == invert)
+
+
+@pytest.mark.parametrize("invert", [False, True])
+def test_shipped_plateau_checks_are_covered_by_the_error_estimate(invert):
     """Held-out frustums at top fractions between the pyramid (t = 0) and frustum (t = 0.25,
-    0.5, 0.75) tables, solved like entries by the generator: the recorded interpolation is what the
-    tables give today; the lookup's error plus the point's own covers the difference, at the
-    checks off the grid nodes with the measured interpolation error as shipped and at those on
-    them with the error measured from the other checks (leave one design out)."""
+    0.5, 0.75) tables (inverted: between the t = 0 and 0.5 tables), solved like entries by the
+    generator: the recorded interpolation is what the tables give today; the lookup's error
+    plus the point's own covers the difference, at the checks off the grid nodes with the
+    measured interpolation error as shipped and at those on them with the error measured from
+    the other checks (leave one design out)."""
     from solver.tables import plateau_error
 
-    frustum = next(t for t in _anchors() if t.shape.get("kind") == "frustum")
+    frustum = _plateau_table(invert)
     checks = frustum.provenance["plateau_checks"]
-    assert len(checks) >= 12
+    assert len(checks) >= (3 if invert else 12)
     s = REFERENCE_PERIOD_UM
     for c in checks:
         a, r, t, k = c["point"]
-        d = FrustumArray(height_um=a * s, period_um=s, edge_radius_um=r * s, top_fraction=t)
+        d = FrustumArray(height_um=a * s, period_um=s, edge_radius_um=r * s, top_fraction=t,
+                         invert=invert)
         members = plateau_members(load_tables(), d.plateau_family(), creep_key(POWER_LAW), a,
                                   k)
         # the t = 0.75 table stops at H/S = 1
-        assert [m[0] for m in members] == [0.0, 0.25, 0.5] + ([0.75] if a <= 1.0 else [])
+        assert [m[0] for m in members] == ([0.0, 0.5] if invert else [0.0, 0.25, 0.5] + (
+            [0.75] if a <= 1.0 else []))
         pi, err, tau = across_plateaus(members, t, a, k, r)
         assert (pi, err, tau) == pytest.approx((c["table"], c["table_error"], c["tau"]),
                                                rel=1e-9)
@@ -424,15 +435,18 @@ def test_shipped_plateau_checks_are_covered_by_the_error_estimate():
         assert hit[0] == pytest.approx(pi, rel=1e-12)
 
 
-def test_shipped_plateau_check_coarsest_level_is_recomputed():
+@pytest.mark.parametrize("invert", [False, pytest.param(True, marks=pytest.mark.slow)])
+def test_shipped_plateau_check_coarsest_level_is_recomputed(invert):
     """Spot check of a held-out top fraction at the coarsest creep level the generator solved
-    (seconds): same solver, same mesh, same Π."""
-    frustum = next(t for t in _anchors() if t.shape.get("kind") == "frustum")
+    (seconds; the inverted frustum's about 3 min: slow): same solver, same mesh, same Π."""
+    frustum = _plateau_table(invert)
     c = next(c for c in frustum.provenance["plateau_checks"]
-             if c["point"][2] == 0.25 and c["point"][1] == 0.022 and c["point"][3] == 1.6)
+             if c["point"][2] == (0.2 if invert else 0.25) and c["point"][1] == 0.022
+             and c["point"][3] == 1.6)
     a, r, t, k = c["point"]
     s = REFERENCE_PERIOD_UM
-    d = FrustumArray(height_um=a * s, period_um=s, edge_radius_um=r * s, top_fraction=t)
+    d = FrustumArray(height_um=a * s, period_um=s, edge_radius_um=r * s, top_fraction=t,
+                     invert=invert)
     fn = table_current_ratio_fn(d, k)  # the generator's field
     sol = solve_creep_dimensionless(d, fn, POWER_LAW, divisions=c["levels"][0],
                                     options=table_options(frustum))
