@@ -216,8 +216,8 @@ class PressureTable:
         difference), the one measured at the held-out points (:attr:`two_point_miss`), plus
         for a table made with the rounding band resolved its measured band error
         (:attr:`band_error`); for rounded shapes at least the measured bias of the table's
-        creep mesh over the rounding band, Π·e/(1 + e) (e = :attr:`band_excess`). NaN when
-        the table has an axis of two points and no held-out point measures it.
+        creep mesh over the rounding band, Π·e/(1 + e) (e = :attr:`band_excess`). NaN between
+        the nodes of an axis of two points when no held-out point measures it.
         """
         point = self._point(aspect, kinetic_over_period, radius)
         inside = [q if len(ax) == 1 else float(np.clip(q, ax[0], ax[-1]))
@@ -225,8 +225,8 @@ class PressureTable:
         pi, err = self._interpolate(inside)
         if inside != point:  # just beyond an end node (AXIS_END_TOLERANCE): the end's value,
             # its error widened by Π's change over the same distance back inside the grid
-            err += abs(pi - self._interpolate([c * c / q for c, q in zip(inside, point,
-                                                                         strict=True)])[0])
+            err += abs(pi - self._interpolate([c if c == q else c * c / q
+                                               for c, q in zip(inside, point, strict=True)])[0])
         bump = self._two_point_bump(inside)
         if bump > 0.0:
             err += pi * self.two_point_miss * bump
@@ -258,14 +258,16 @@ class PressureTable:
         return pi, float(err) + pi * interpolation_error(axes, ln_pi, q)
 
     def _two_point_bump(self, point: list[float]) -> float:
-        """Σ 4τ(1 − τ) over the axes of two points, τ the point's position between them in
-        the logarithm (the shape of a linear interpolant's error; 0 on the grid's nodes)."""
-        total = 0.0
+        """The largest 4τ(1 − τ) over the axes of two points, τ the point's position between
+        them in the logarithm (the shape of a linear interpolant's error; 0 on the nodes). The
+        largest, not the sum: the checks cannot tell which axis bends, so a design midway
+        along one axis only is taken to miss as much as a check midway along both."""
+        bump = 0.0
         for ax, q in zip(self._axes(), point, strict=True):
             if len(ax) == 2:
                 tau = float(np.clip(np.log(q / ax[0]) / np.log(ax[1] / ax[0]), 0.0, 1.0))
-                total += 4.0 * tau * (1.0 - tau)
-        return total
+                bump = max(bump, 4.0 * tau * (1.0 - tau))
+        return bump
 
     @property
     def two_point_miss(self) -> float:
@@ -740,7 +742,8 @@ def lookup_pressure_factor(
     exponents = [t.creep["stress_exponent"] for t in family]
     n = params.stress_exponent
     if len(family) >= 2 and exponents[0] <= n <= exponents[-1]:
-        return _across_exponents(family, n, a, k, r)
+        pi, err = _across_exponents(family, n, a, k, r)
+        return (pi, err) if math.isfinite(err) else None
     plateau = design.plateau_family()
     members = plateau_members(load_tables(folder), plateau, ckey, a, k)
     if len(members) >= 2 and members[0][0] <= plateau[1] <= members[-1][0]:
@@ -748,7 +751,8 @@ def lookup_pressure_factor(
         if math.isnan(measured):  # no held-out top fraction measures this family's interpolation
             return None
         pi, err, tau = across_plateaus(members, plateau[1], a, k, r)
-        return pi, err + pi * measured * 4.0 * tau * (1.0 - tau)
+        err += pi * measured * 4.0 * tau * (1.0 - tau)
+        return (pi, err) if math.isfinite(err) else None
     return None
 
 
@@ -1024,4 +1028,8 @@ def table_miss_reason(design: Surface, kinetic_length_m: float | None,
 
         diff = min((differences(t) for t in same_shape), key=len)  # the nearest table
         return "creep options differ from the table's: " + "; ".join(diff)
-    return same[0].outside(design.aspect_ratio, k, skey.get(RADIUS_KEY)) or "no table covers it"
+    outside = same[0].outside(design.aspect_ratio, k, skey.get(RADIUS_KEY))
+    if outside is None and math.isnan(same[0].two_point_miss):
+        return ("the table's interpolation across its axes of two nodes has no held-out point "
+                "measuring it")
+    return outside or "no table covers it"

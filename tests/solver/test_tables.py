@@ -659,6 +659,11 @@ def test_a_point_just_beyond_an_end_node_takes_its_value_and_the_change_as_error
         assert pi == pytest.approx(math.exp(ln_pi(*np.log([0.1, end, 1.0]))), rel=1e-12)
         true = math.exp(ln_pi(*np.log([0.1, r, 1.0])))
         assert err == pytest.approx(abs(true - pi), rel=0.01)
+    # the other coordinates on end nodes (ℓ/S 0.2, 12.8) stay there
+    for k in (0.2, 12.8):
+        pi, err = table.interpolate(0.1, k, 0.002 / 1.008)
+        true = math.exp(ln_pi(*np.log([0.1, 0.002 / 1.008, k])))
+        assert err == pytest.approx(abs(true - pi), rel=0.01)
     assert table.outside(0.1, 1.0, 0.002 / 1.02) == "r/S = 0.001961 is outside the table " \
         "(0.002-0.022)"
 
@@ -741,6 +746,8 @@ def test_two_point_axis_error_is_measured_at_the_held_out_points(tmp_path):
     d = PyramidArray(height_um=mid * 150.0, period_um=150.0, edge_radius_um=0.0067 * 150.0)
     try:
         assert lookup_pressure_factor(d, 1.6 * 150e-6, POWER_LAW, folder=tmp_path) is None
+        assert "no held-out point" in table_miss_reason(d, 1.6 * 150e-6, POWER_LAW,
+                                                        folder=tmp_path)
     finally:
         load_tables.cache_clear()
 
