@@ -340,8 +340,12 @@ def test_a_member_with_fewer_rows_serves_only_its_rows(tmp_path):
     pyramid = _rounded(tmp_path, ln_pi)
     save_table(_frustum_like(pyramid, 0.5, math.exp(0.4)), tmp_path / "frustum_t0.5.npz")
     short = _frustum_like(pyramid, 0.75, math.exp(0.7))
-    save_table(replace(short, aspect=short.aspect[:2], pressure_factor=short.pressure_factor[:2],
-                       pressure_factor_error=short.pressure_factor_error[:2]),
+    short = replace(short, aspect=short.aspect[:2], pressure_factor=short.pressure_factor[:2],
+                    pressure_factor_error=short.pressure_factor_error[:2])
+    # two H/S rows: a held-out point between them measures that interpolation (exact here)
+    mid = [math.sqrt(short.aspect[0] * short.aspect[1]), 0.0067, 1.6]
+    exact = math.exp(0.7 + ln_pi(*np.log(mid)))
+    save_table(replace(short, provenance={"held_out": [{"point": mid, "solved": exact}]}),
                tmp_path / "frustum_t0.75.npz")
     _measured_exactly(tmp_path / "frustum_t0.5.npz")
     ell = 257e-6
